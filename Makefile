@@ -1,0 +1,30 @@
+# The two commands a new user needs: `make demo`, then `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+
+.PHONY: demo test lab notebooks clean
+
+# (Re)install only when the venv is missing or the package metadata changed.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null || true
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)  ## run every notebook against the embedded mock server; executed copies go to out/
+	$(BIN)/locus-nb run --mock --out out
+
+test: $(STAMP)  ## unit tests, mock-server tests and nbval over notebooks/
+	$(BIN)/python -m pytest $(NBVAL) tests notebooks
+
+lab: $(STAMP)  ## open JupyterLab on notebooks/
+	$(BIN)/jupyter lab notebooks/
+
+notebooks: $(STAMP)  ## re-record the committed notebook outputs from a mock run
+	$(BIN)/locus-nb run --mock --in-place
+
+clean:
+	rm -rf out .pytest_cache

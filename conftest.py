@@ -1,0 +1,19 @@
+"""Session-wide test setup. Runs before any kernel starts, so notebook kernels inherit it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "tests" / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # nbval compares against outputs recorded from the embedded mock: never let a developer's
+    # OCI settings point the notebook kernels elsewhere.
+    for key in ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_RESPONSES_STORE", "LOCUS_NB_MODEL", "OCI_COMPARTMENT", "OCI_REGION"):
+        os.environ.pop(key, None)
+    # Stable file names in warnings/tracebacks that a kernel prints.
+    os.environ["IPYKERNEL_CELL_NAME"] = "<IPY-INPUT>"

@@ -1,0 +1,54 @@
+"""locus_nb: a thin async client for OCI Generative AI's Responses endpoint, for notebooks.
+
+Heavy or optional pieces (the `oci` SDK, the mock server, widgets) load only when used.
+"""
+
+from ._errors import (
+    APIStatusError,
+    AuthError,
+    BadRequest,
+    ConfigError,
+    ConnectionFailed,
+    LocusError,
+    NotFound,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    StateLost,
+    StreamError,
+    ToolError,
+    TransportError,
+    ZDRRejected,
+    mask_ocid,
+)
+from ._messages import Message, ModelResponse, ToolCall, Usage
+from ._model import OCIResponsesModel
+from ._settings import Connection, connect
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIStatusError",
+    "AuthError",
+    "BadRequest",
+    "ConfigError",
+    "Connection",
+    "ConnectionFailed",
+    "LocusError",
+    "Message",
+    "ModelResponse",
+    "NotFound",
+    "OCIResponsesModel",
+    "RateLimited",
+    "RequestTimeout",
+    "ServerError",
+    "StateLost",
+    "StreamError",
+    "ToolCall",
+    "ToolError",
+    "TransportError",
+    "Usage",
+    "ZDRRejected",
+    "connect",
+    "mask_ocid",
+]

@@ -1,0 +1,171 @@
+"""One root for every error this package raises.
+
+LocusError
+ ├── ConfigError               bad settings: profile, region, OCID, parameter types
+ ├── ToolError                 a tool definition or call that cannot work
+ ├── TransportError            no HTTP answer at all
+ │    ├── RequestTimeout
+ │    └── ConnectionFailed
+ ├── APIStatusError            the endpoint answered with an error (status, code, message, request_id)
+ │    ├── BadRequest           400/422
+ │    │    ├── StateLost       previous_response_not_found
+ │    │    └── ZDRRejected     Zero Data Retention forbids stored state
+ │    ├── AuthError            401/403
+ │    ├── NotFound             404 (unknown model id, unknown response)
+ │    ├── RateLimited          429 (retry_after)
+ │    └── ServerError          5xx
+ └── StreamError               a stream that failed or broke off; carries the text received so far
+
+Messages never include credentials: callers pass only server-provided text, and
+OCIDs are masked with `mask_ocid` before they reach a message.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "APIStatusError",
+    "AuthError",
+    "BadRequest",
+    "ConfigError",
+    "ConnectionFailed",
+    "LocusError",
+    "NotFound",
+    "RateLimited",
+    "RequestTimeout",
+    "ServerError",
+    "StateLost",
+    "StreamError",
+    "ToolError",
+    "TransportError",
+    "ZDRRejected",
+    "mask_ocid",
+    "mask_secrets",
+]
+
+_OCID = re.compile(r"\b(ocid1\.[a-z0-9]+\.[a-z0-9-]*\.[a-z0-9-]*\.)([A-Za-z0-9_-]+)")
+_TOKEN = re.compile(r"(ST\$|Bearer\s+|keyId=\")[A-Za-z0-9._~+/=$-]{8,}")
+
+
+def mask_ocid(value: str | None) -> str:
+    """`ocid1.compartment.oc1..aaaa…xyz` → `ocid1.compartment.oc1..…xyz` (kind and last 4 kept)."""
+    if not value:
+        return "(none)"
+    return _OCID.sub(lambda m: f"{m.group(1)}…{m.group(2)[-4:]}", value)
+
+
+def mask_secrets(text: str) -> str:
+    """Mask OCIDs and anything that looks like a token or key id in free text."""
+    return _TOKEN.sub(lambda m: m.group(1) + "****", mask_ocid(text))
+
+
+class LocusError(Exception):
+    """Root of every error raised by locus_nb."""
+
+    hint: str = ""
+
+    def __str__(self) -> str:
+        text = mask_secrets(super().__str__())
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class ConfigError(LocusError):
+    pass
+
+
+class ToolError(LocusError):
+    pass
+
+
+class TransportError(LocusError):
+    pass
+
+
+class RequestTimeout(TransportError):
+    hint = "the endpoint did not answer in time; raise timeout= or check the network"
+
+
+class ConnectionFailed(TransportError):
+    hint = "could not reach the endpoint; check the region / base_url and your network"
+
+
+class APIStatusError(LocusError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.param = param
+        self.message = message
+        self.request_id = request_id
+        if hint is not None:
+            self.hint = hint
+        where = f", opc-request-id {request_id}" if request_id else ""
+        label = f"{status} {code}" if code else str(status)
+        super().__init__(f"[{label}{where}] {message}")
+
+
+class BadRequest(APIStatusError):
+    pass
+
+
+class StateLost(BadRequest):
+    hint = (
+        "the server no longer has (or never stored) that response; start a new "
+        "conversation, or use store=False and send the full history"
+    )
+
+
+class ZDRRejected(BadRequest):
+    hint = "this tenancy has Zero Data Retention: use store=False (the full history is sent each turn)"
+
+
+class AuthError(APIStatusError):
+    hint = (
+        "check the clock (OCI rejects signatures more than 5 minutes off), the IAM policy "
+        "for generative-ai-family, and for session profiles refresh the token: "
+        "`oci session refresh --profile <profile>`"
+    )
+
+
+class NotFound(APIStatusError):
+    hint = "check the model id (OCI ids are vendor-prefixed, e.g. openai.gpt-4.1) and the region"
+
+
+class RateLimited(APIStatusError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+    hint = "slow down or raise max_retries; the server's Retry-After is honoured"
+
+
+class ServerError(APIStatusError):
+    hint = "the service failed; retried automatically up to max_retries"
+
+
+class StreamError(LocusError):
+    """A stream that failed or stopped early. `partial_text` is everything received before it broke."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_text: str = "",
+        response_id: str | None = None,
+        code: str | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        self.partial_text = partial_text
+        self.response_id = response_id
+        self.code = code
+        self.server_message = server_message
+        super().__init__(message)

@@ -1,0 +1,246 @@
+"""Pure translation between our values and the Responses wire format. No sockets.
+
+- `build_request`: messages + options → request body (the store rules live here, nowhere else)
+- `parse_response`: response JSON → `ModelResponse`
+- `error_from_body`: an error reply → the typed error it means
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ._errors import (
+    APIStatusError,
+    AuthError,
+    BadRequest,
+    ConfigError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    StateLost,
+    ZDRRejected,
+)
+from ._messages import Message, ModelResponse, ToolCall, Usage
+
+__all__ = ["OPTIONS", "build_request", "error_from_body", "parse_response", "to_input_items"]
+
+# Request fields a caller may pass through as keyword options.
+OPTIONS = frozenset(
+    {
+        "max_output_tokens",
+        "temperature",
+        "top_p",
+        "reasoning",
+        "text",
+        "metadata",
+        "tool_choice",
+        "parallel_tool_calls",
+        "include",
+        "truncation",
+        "user",
+        "service_tier",
+        "prompt_cache_key",
+        "safety_identifier",
+    }
+)
+
+ZDR_TEXT = "Zero Data Retention"
+
+
+def _user_item(text: str) -> dict[str, Any]:
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    if replay_provider_items:
+        # Reasoning items are replayable only with their encrypted_content (store=False);
+        # without it the server answers 404 "Item with id … not found".
+        items += [dict(it) for it in msg.provider_items if it.get("encrypted_content")]
+    if msg.content:
+        items.append(
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": msg.content}]}
+        )
+    for call in msg.tool_calls:
+        # function_call before its function_call_output, or the server has no anchor (400).
+        arguments = call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
+        items.append({"type": "function_call", "call_id": call.id, "name": call.name, "arguments": arguments})
+    return items
+
+
+def to_input_items(messages: Iterable[Message], *, replay_provider_items: bool = True) -> list[dict[str, Any]]:
+    """Non-system messages as Responses input items, with no server item ids."""
+    items: list[dict[str, Any]] = []
+    for msg in messages:
+        if msg.role == "user":
+            items.append(_user_item(msg.content))
+        elif msg.role == "assistant":
+            items += _assistant_items(msg, replay_provider_items=replay_provider_items)
+        elif msg.role == "tool":
+            items.append({"type": "function_call_output", "call_id": msg.tool_call_id or "", "output": msg.content})
+    return items
+
+
+def _after_last_assistant(messages: Sequence[Message]) -> list[Message]:
+    last = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
+    return list(messages[last + 1 :])
+
+
+def build_request(
+    messages: Sequence[Message],
+    *,
+    model: str,
+    store: bool,
+    provider_state: Mapping[str, Any] | None = None,
+    tools: Sequence[Mapping[str, Any]] = (),
+    stream: bool = False,
+    **options: Any,
+) -> dict[str, Any]:
+    """The request body for one turn.
+
+    store=False: the full history every turn, `"store": false`, never `previous_response_id`.
+    store=True: with a `previous_response_id`, only the messages after the last assistant turn;
+    `instructions` every turn, because the server does not carry them over.
+    """
+    if "max_tokens" in options:  # the Chat Completions name; the Responses API answers 400 to it
+        options["max_output_tokens"] = options.pop("max_tokens")
+    unknown = set(options) - OPTIONS
+    if unknown:
+        raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(OPTIONS))}")
+
+    previous = (provider_state or {}).get("previous_response_id") if store else None
+    system = [m.content for m in messages if m.role == "system" and m.content]
+    turn = _after_last_assistant(messages) if previous else list(messages)
+
+    body: dict[str, Any] = {"model": model, "input": to_input_items(turn, replay_provider_items=not store)}
+    if system:
+        body["instructions"] = "\n\n".join(system)
+    body["store"] = store
+    if previous:
+        body["previous_response_id"] = previous
+    if tools:
+        body["tools"] = [dict(t) for t in tools]
+    if not store and _uses_reasoning(options):
+        # Stateless reasoning needs the encrypted reasoning back to replay it next turn.
+        include = list(options.get("include") or [])
+        if "reasoning.encrypted_content" not in include:
+            options["include"] = [*include, "reasoning.encrypted_content"]
+    body.update({k: v for k, v in options.items() if v is not None})
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def _uses_reasoning(options: Mapping[str, Any]) -> bool:
+    return bool(options.get("reasoning"))
+
+
+def _text_of(parts: Any) -> str:
+    if isinstance(parts, str):
+        return parts
+    return "".join(p.get("text", "") for p in parts or () if p.get("type") in ("output_text", "text"))
+
+
+def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
+    """A Response object (non-stream body, or the `response` of a terminal stream event)."""
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    extra: list[dict[str, Any]] = []
+    summary: list[str] = []
+    for item in body.get("output") or ():
+        kind = item.get("type")
+        if kind == "message":
+            texts.append(_text_of(item.get("content")))
+        elif kind == "function_call":
+            calls.append(tool_call_from_item(item))
+        elif kind == "reasoning":
+            summary += [s.get("text", "") for s in item.get("summary") or ()]
+            if item.get("encrypted_content"):
+                extra.append({k: item[k] for k in ("type", "id", "summary", "encrypted_content") if k in item})
+    response_id = body.get("id")
+    status = body.get("status") or "completed"
+    return ModelResponse(
+        message=Message("assistant", "".join(texts), tuple(calls), provider_items=tuple(extra)),
+        provider_state={"previous_response_id": response_id} if store and response_id else {},
+        usage=usage_from(body.get("usage")),
+        response_id=response_id,
+        status=status,
+        incomplete_reason=(body.get("incomplete_details") or {}).get("reason"),
+        reasoning_summary="\n\n".join(s for s in summary if s),
+    )
+
+
+def tool_call_from_item(item: Mapping[str, Any]) -> ToolCall:
+    raw = item.get("arguments") or ""
+    try:
+        args = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        args = {}
+    if not isinstance(args, dict):
+        args = {}
+    return ToolCall(id=item.get("call_id") or item.get("id") or "", name=item.get("name") or "", arguments=args, raw_arguments=raw)
+
+
+def usage_from(usage: Mapping[str, Any] | None) -> Usage:
+    if not usage:
+        return Usage()
+    inp = int(usage.get("input_tokens") or 0)
+    out = int(usage.get("output_tokens") or 0)
+    return Usage(
+        input_tokens=inp,
+        output_tokens=out,
+        total_tokens=int(usage.get("total_tokens") or inp + out),
+        cached_tokens=int((usage.get("input_tokens_details") or {}).get("cached_tokens") or 0),
+        reasoning_tokens=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0),
+    )
+
+
+def error_from_body(
+    status: int, content: bytes, headers: Mapping[str, str] | None = None
+) -> APIStatusError:
+    """The typed error for a non-2xx reply. Understands OpenAI's envelope and OCI's flat body."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    try:
+        parsed = json.loads(content or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        parsed = None
+    err = parsed.get("error", parsed) if isinstance(parsed, dict) else None
+    if isinstance(err, dict):
+        message = str(err.get("message") or err.get("code") or "")
+        code = err.get("code")
+        param = err.get("param")
+    else:
+        message = (content or b"").decode("utf-8", "replace")[:300]
+        code = param = None
+    message = message or f"HTTP {status} with an empty body"
+    code = str(code) if code is not None else None
+    kw = {"status": status, "code": code, "param": param, "request_id": headers.get("opc-request-id") or headers.get("x-request-id")}
+
+    if ZDR_TEXT.lower() in message.lower():
+        return ZDRRejected(message, **kw)
+    if code == "previous_response_not_found":
+        return StateLost(message, **kw)
+    if status in (400, 409, 422):
+        return BadRequest(message, **kw)
+    if status in (401, 403):
+        return AuthError(message, **kw)
+    if status == 404:
+        return NotFound(message, **kw)
+    if status == 429:
+        return RateLimited(message, retry_after=retry_after_seconds(headers), **kw)
+    if status >= 500:
+        return ServerError(message, **kw)
+    return APIStatusError(message, **kw)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    for key, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(key)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                return None  # an HTTP date: rare enough to fall back to backoff
+    return None

@@ -1,0 +1,102 @@
+"""Serving the mock app with uvicorn on loopback: in a background thread, or in the foreground."""
+
+from __future__ import annotations
+
+import atexit
+import socket
+import threading
+import time
+from typing import Any
+
+from ._app import PREFIX, MockConfig, MockState, create_app
+
+__all__ = ["MockServer", "embedded_mock"]
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this; without it Nagle + delayed ACK cost ~40 ms per request.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class MockServer:
+    """The mock on a real socket. `with MockServer() as mock: mock.base_url` (a free port by default)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, config: MockConfig | None = None, **options: Any) -> None:
+        self.config = config or MockConfig(**options)
+        self.app = create_app(self.config)
+        self._sock = _bind(host, port)
+        self.host, self.port = self._sock.getsockname()[:2]
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{PREFIX}"
+
+    @property
+    def state(self) -> MockState:
+        return self.app.state.mock
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request received: method, path, headers (secrets masked), body size, parsed body."""
+        return self.state.log
+
+    def _uvicorn(self):
+        import uvicorn
+
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        return uvicorn.Server(config)
+
+    def start(self) -> MockServer:
+        self._server = self._uvicorn()
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="locus-nb-mock", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the mock server did not start")
+            time.sleep(0.005)
+        return self
+
+    def serve_forever(self) -> None:
+        """Run in the calling thread until interrupted (the `locus-nb mock` command)."""
+        self._server = self._uvicorn()
+        self._server.run(sockets=[self._sock])
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._sock.close()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+_embedded: MockServer | None = None
+_embedded_lock = threading.Lock()
+
+
+def embedded_mock(**options: Any) -> MockServer:
+    """One mock per process, started on first use (what notebooks use when no OCI profile is set)."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None:
+            _embedded = MockServer(**options).start()
+            atexit.register(_embedded.stop)
+        return _embedded

@@ -1,0 +1,55 @@
+"""The conda environment and the import-time budget stay in step with pyproject.toml."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).parent.parent
+
+
+def _requirements(specs: list[str]) -> dict[str, str]:
+    out = {}
+    for spec in specs:
+        name, bound = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", spec.strip()).groups()
+        out[name.lower().replace("_", "-")] = bound.replace(" ", "")
+    return out
+
+
+def _conda_specs() -> list[str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    specs = []
+    for dep in env["dependencies"]:
+        if isinstance(dep, str):
+            specs.append(dep)
+        else:
+            specs += [d for d in dep.get("pip", []) if not d.startswith("-")]
+    return specs
+
+
+def test_environment_yml_lists_every_dependency_with_the_same_bounds():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _requirements(project["dependencies"] + project["optional-dependencies"]["dev"])
+    conda = _requirements(_conda_specs())
+    missing = sorted(set(wanted) - set(conda))
+    assert not missing, f"environment.yml lacks {missing}"
+    differing = {n: (wanted[n], conda[n]) for n in wanted if wanted[n] != conda[n]}
+    assert not differing, f"bounds differ (pyproject, environment.yml): {differing}"
+
+
+def test_environment_yml_python_matches_requires_python():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floor = project["requires-python"].removeprefix(">=")
+    python = next(s for s in _conda_specs() if s.startswith("python"))
+    assert f">={floor}" in python
+
+
+def test_import_does_not_load_heavy_optional_modules():
+    code = "import sys, locus_nb; print(sorted(m for m in ('oci','starlette','uvicorn','ipywidgets','papermill') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
