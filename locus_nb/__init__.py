@@ -21,6 +21,7 @@ from ._errors import (
     ZDRRejected,
     mask_ocid,
 )
+from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent, ToolResultEvent
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
 from ._settings import Connection, connect
@@ -28,6 +29,11 @@ from ._settings import Connection, connect
 __version__ = "0.1.0"
 
 __all__ = [
+    "AgentEvent",
+    "ModelChunkEvent",
+    "TerminateEvent",
+    "ToolCallEvent",
+    "ToolResultEvent",
     "APIStatusError",
     "AuthError",
     "BadRequest",

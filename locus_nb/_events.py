@@ -1,0 +1,49 @@
+"""What a stream or an agent run yields: small dataclasses with a literal `kind`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ._messages import ModelResponse, ToolCall
+
+__all__ = ["AgentEvent", "ModelChunkEvent", "TerminateEvent", "ToolCallEvent", "ToolResultEvent"]
+
+
+@dataclass(frozen=True)
+class ModelChunkEvent:
+    """One piece of a model's answer. The last one has `done=True` and carries the whole `response`."""
+
+    content: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    done: bool = False
+    response: ModelResponse | None = None
+    reasoning: str | None = None  # reasoning summary text, when the model sends one
+    kind: Literal["model_chunk"] = "model_chunk"
+
+
+@dataclass(frozen=True)
+class ToolCallEvent:
+    tool_call: ToolCall
+    kind: Literal["tool_call"] = "tool_call"
+
+
+@dataclass(frozen=True)
+class ToolResultEvent:
+    tool_call: ToolCall
+    result: str
+    is_error: bool = False
+    kind: Literal["tool_result"] = "tool_result"
+
+
+@dataclass(frozen=True)
+class TerminateEvent:
+    final_message: str
+    iterations_used: int
+    total_tool_calls: int
+    reason: Literal["completed", "max_iterations", "incomplete"] = "completed"
+    usage: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["terminate"] = "terminate"
+
+
+AgentEvent = ModelChunkEvent | ToolCallEvent | ToolResultEvent | TerminateEvent
