@@ -6,6 +6,8 @@ import pytest
 
 from locus_nb import ConfigError, Message, StateLost
 
+from .conftest import COMPARTMENT
+
 SEED = [
     Message.system("You remember user-shared facts and recall them on demand."),
     Message.user("My favorite color is purple. Just acknowledge."),
@@ -65,7 +67,10 @@ def test_constructor_needs_region_or_base_url(monkeypatch):
     from locus_nb import OCIResponsesModel
 
     monkeypatch.delenv("OCI_REGION", raising=False)
+    monkeypatch.delenv("OCI_COMPARTMENT", raising=False)
     with pytest.raises(ConfigError, match="region"):
-        OCIResponsesModel("openai.gpt-4.1", auth="none")
-    model = OCIResponsesModel("openai.gpt-4.1", region="us-chicago-1", auth="none")
+        OCIResponsesModel("openai.gpt-4.1", auth="none", compartment_id=COMPARTMENT)
+    with pytest.raises(ConfigError, match="compartment"):  # OCI answers 400 without opc-compartment-id
+        OCIResponsesModel("openai.gpt-4.1", region="us-chicago-1", auth="none")
+    model = OCIResponsesModel("openai.gpt-4.1", region="us-chicago-1", auth="none", compartment_id=COMPARTMENT)
     assert model.base_url == "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1"

@@ -14,9 +14,9 @@ def test_no_profile_means_embedded_mock():
     assert "embedded mock" in conn.describe()
 
 
-def test_env_is_read_and_parameters_win():
+def test_env_is_read_and_parameters_win(oci_files):
     env = {"OCI_PROFILE": "DEFAULT", "OCI_REGION": "eu-frankfurt-1", "OCI_COMPARTMENT": REAL_LOOKING,
-           "OCI_RESPONSES_STORE": "1"}
+           "OCI_RESPONSES_STORE": "1", "OCI_CONFIG_FILE": str(oci_files.config)}
     conn = connect(env=env)
     assert (conn.target, conn.region, conn.store) == ("oci", "eu-frankfurt-1", True)
     assert connect(region="us-chicago-1", store="false", env=env).region == "us-chicago-1"
@@ -28,8 +28,8 @@ def test_endpoint_wins_over_profile():
     assert conn.target == "endpoint" and conn.endpoint == "http://127.0.0.1:9/openai/v1"
 
 
-def test_describe_masks_the_compartment():
-    text = connect(profile="DEFAULT", compartment=REAL_LOOKING, env={}).describe()
+def test_describe_masks_the_compartment(oci_files):
+    text = connect(profile="DEFAULT", compartment=REAL_LOOKING, config_file=str(oci_files.config), env={}).describe()
     assert REAL_LOOKING not in text and "…7nla" in text and "us-chicago-1" in text
 
 
