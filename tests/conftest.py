@@ -70,7 +70,7 @@ def session_token(subject: str = "tok", expires_in: float = 3600.0) -> str:
     import jwt
 
     now = int(time.time())
-    return jwt.encode({"sub": subject, "iat": now, "exp": int(now + expires_in)}, "test-secret", algorithm="HS256")
+    return jwt.encode({"sub": subject, "iat": now, "exp": int(now + expires_in)}, "locus-nb test secret, not a real credential", algorithm="HS256")
 
 
 @pytest.fixture
