@@ -61,8 +61,9 @@ def check_ocid(value: str, name: str, kinds: Iterable[str]) -> str:
     pattern = rf"^ocid1\.(?:{'|'.join(kinds)})\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{{20,}}$"
     if not isinstance(value, str) or not re.match(pattern, value):
         shown = f"{value[:18]!r}…" if isinstance(value, str) else repr(value)
+        region = "" if kinds[0] in ("compartment", "tenancy") else "<region>"  # regional resources carry one
         raise ConfigError(
-            f"{name} {shown} is not a {kinds[0]} OCID; expected ocid1.{kinds[0]}.oc1..<unique id> "
+            f"{name} {shown} is not a {kinds[0]} OCID; expected ocid1.{kinds[0]}.oc1.{region}.<unique id> "
             "(copy it from the OCI console)"
         )
     return value
