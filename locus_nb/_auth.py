@@ -268,7 +268,24 @@ class OCISigningAuth(httpx.Auth):
         return fn(*args)
 
 
-class APIKeyAuth(OCISigningAuth):
+class _ProfileAuth(OCISigningAuth):
+    """Signing with a profile of the OCI config file (its region becomes the model's default)."""
+
+    profile: str
+    region: str | None
+
+    def _use_profile(self, profile: str | None, config_file: str | os.PathLike[str] | None,
+                     config: Mapping[str, Any] | None) -> dict[str, Any]:
+        config = dict(config or load_profile(profile, config_file))
+        self.profile = config.get("_profile", profile or DEFAULT_PROFILE)
+        self.region = config.get("region")
+        return config
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(profile={self.profile!r})"
+
+
+class APIKeyAuth(_ProfileAuth):
     """An API-key profile: `user`, `tenancy`, `fingerprint`, `key_file` (and `pass_phrase`)."""
 
     kind = "api_key"
@@ -279,10 +296,7 @@ class APIKeyAuth(OCISigningAuth):
         import oci.exceptions
         import oci.signer
 
-        config = dict(config or load_profile(profile, config_file))
-        self.profile = config.get("_profile", profile or DEFAULT_PROFILE)
-        self.region = config.get("region")
-        self.tenancy = config.get("tenancy")
+        config = self._use_profile(profile, config_file, config)
         try:
             # The region is the model's business (region=, OCI_REGION); signing does not use it.
             oci.config.validate_config({**config, "region": config.get("region") or "unused"})
@@ -301,9 +315,6 @@ class APIKeyAuth(OCISigningAuth):
         )
         super().__init__(signer)
 
-    def __repr__(self) -> str:
-        return f"APIKeyAuth(profile={self.profile!r})"
-
     @property
     def secrets(self) -> tuple[str, ...]:
         return self._key_paths
@@ -318,7 +329,7 @@ class APIKeyAuth(OCISigningAuth):
         )
 
 
-class SessionTokenAuth(OCISigningAuth):
+class SessionTokenAuth(_ProfileAuth):
     """A session profile (`oci session authenticate`): keyId `ST$<token>`, key from `key_file`.
 
     The token file is re-read whenever it changes on disk (`oci session refresh` rewrites it)
@@ -329,10 +340,7 @@ class SessionTokenAuth(OCISigningAuth):
 
     def __init__(self, profile: str | None = None, config_file: str | os.PathLike[str] | None = None, *,
                  config: Mapping[str, Any] | None = None) -> None:
-        config = dict(config or load_profile(profile, config_file))
-        self.profile = config.get("_profile", profile or DEFAULT_PROFILE)
-        self.region = config.get("region")
-        self.tenancy = config.get("tenancy")
+        config = self._use_profile(profile, config_file, config)
         missing = [k for k in ("security_token_file", "key_file") if not config.get(k)]
         if missing:
             raise ConfigError(
@@ -348,9 +356,6 @@ class SessionTokenAuth(OCISigningAuth):
         self._stamp: tuple[float, int] | None = None
         self._load()
         super().__init__(self._signer)
-
-    def __repr__(self) -> str:
-        return f"SessionTokenAuth(profile={self.profile!r})"
 
     @property
     def secrets(self) -> tuple[str, ...]:

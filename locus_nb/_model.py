@@ -93,10 +93,11 @@ class OCIResponsesModel:
                 raise ConfigError("OCI needs a compartment (sent as opc-compartment-id): pass compartment_id= "
                                   "or set OCI_COMPARTMENT")
             base_url = oci_base_url(region)
+        # The kind is checked here (a user OCID or a name is a common slip); connect() checks the full shape.
         if compartment_id:
-            check_ocid(compartment_id, "compartment_id", ("compartment", "tenancy"))
+            check_ocid(compartment_id, "compartment_id", ("compartment", "tenancy"), min_unique=1)
         if project_id:
-            check_ocid(project_id, "project_id", ("generativeaiproject",))
+            check_ocid(project_id, "project_id", ("generativeaiproject",), min_unique=1)
         self.model = model
         self.store = bool(store)
         self.region = region

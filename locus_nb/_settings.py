@@ -55,10 +55,13 @@ def parse_bool(value: Any, name: str) -> bool:
     raise ConfigError(f"{name} must be a boolean (True/False, 'true'/'false', 1/0, yes/no, on/off); got {value!r}")
 
 
-def check_ocid(value: str, name: str, kinds: Iterable[str]) -> str:
-    """`value` if it has the shape of an OCID of one of `kinds`, else a ConfigError (value not echoed whole)."""
+def check_ocid(value: str, name: str, kinds: Iterable[str], *, min_unique: int = 20) -> str:
+    """`value` if it has the shape of an OCID of one of `kinds`, else a ConfigError (value not echoed whole).
+
+    Real unique parts are 60 characters; `min_unique` lets a caller accept short test ids.
+    """
     kinds = tuple(kinds)
-    pattern = rf"^ocid1\.(?:{'|'.join(kinds)})\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{{20,}}$"
+    pattern = rf"^ocid1\.(?:{'|'.join(kinds)})\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{{{min_unique},}}$"
     if not isinstance(value, str) or not re.match(pattern, value):
         shown = f"{value[:18]!r}…" if isinstance(value, str) else repr(value)
         region = "" if kinds[0] in ("compartment", "tenancy") else "<region>"  # regional resources carry one
