@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from ._errors import ConfigError
+from ._errors import ConfigError, ConnectionFailed, LocusError
 
 __all__ = [
     "AUTH_MODES",
@@ -439,8 +439,22 @@ class _PrincipalAuth(OCISigningAuth):
         return self._signer
 
     def _refresh(self) -> bool:
-        self._signer.refresh_security_token()
+        self._guarded(self._signer.refresh_security_token)
         return True
+
+    def sign(self, request: httpx.Request) -> None:
+        self._guarded(super().sign, request)
+
+    def _guarded(self, fn: Any, *args: Any) -> Any:
+        """The token service is a network call of the SDK's own: its failures become ConnectionFailed."""
+        try:
+            return fn(*args)
+        except LocusError:
+            raise
+        except Exception as exc:  # the SDK raises requests', its own and circuit-breaker errors here
+            raise ConnectionFailed(
+                f"could not get a security token for the {self.kind.replace('_', ' ')} ({type(exc).__name__})"
+            ) from None
 
     def rejection_hint(self, status: int) -> str:
         return (

@@ -137,12 +137,14 @@ class OCIResponsesModel:
         try:
             data = response.json()
         except ValueError:
+            data = None
+        if not isinstance(data, dict):
             raise APIStatusError(
-                f"the endpoint answered {response.status_code} with a body that is not JSON: "
-                f"{response.text[:120]!r}",
+                f"the endpoint answered {response.status_code} with a body that is not a JSON Response object "
+                f"(content-type {response.headers.get('content-type', 'none')}); is base_url a Responses endpoint?",
                 status=response.status_code,
                 request_id=response.headers.get("opc-request-id"),
-            ) from None
+            )
         if data.get("status") == "failed":
             raise failed_response_error(data, status=response.status_code,
                                         request_id=response.headers.get("opc-request-id"))

@@ -162,15 +162,15 @@ class Connection:
         common = {"region": self.region, "compartment_id": self.compartment, "store": store,
                   "project_id": self.project, "api_key": self.api_key}
         if self.target == "oci":
-            return OCIResponsesModel(self.model_id, profile=self.profile, config_file=self.config_file,
-                                     **common, **kwargs)
+            return OCIResponsesModel(self.model_id, **{"profile": self.profile, "config_file": self.config_file,
+                                                       **common, **kwargs})
         base_url = self.endpoint
         if self.target == "mock":
             from .mock import embedded_mock
 
             base_url = embedded_mock().base_url
         kwargs.setdefault("auth", "bearer" if self.api_key else "none")
-        return OCIResponsesModel(self.model_id, base_url=base_url, **common, **kwargs)
+        return OCIResponsesModel(self.model_id, **{"base_url": base_url, **common, **kwargs})
 
 
 def connect(

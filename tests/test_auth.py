@@ -251,6 +251,21 @@ async def test_async_flow_refreshes_a_principal_off_the_event_loop():
     assert seen == ["ST$" + federation.tokens[0], "ST$" + federation.tokens[1]]
 
 
+def test_an_unreachable_token_service_is_a_typed_error():
+    from locus_nb import ConnectionFailed
+
+    auth, federation = instance_principal()
+
+    def unreachable():
+        raise OSError("metadata service unreachable")
+
+    federation.refresh_security_token = unreachable
+    flow = auth.sync_auth_flow(post())
+    next(flow)
+    with pytest.raises(ConnectionFailed, match="security token for the instance principal"):
+        flow.send(httpx.Response(401))
+
+
 def resource_principal_token(tmp_path, subject: str, expires_in: float = 3600.0):
     import jwt
 

@@ -245,7 +245,7 @@ async def test_a_failed_response_body_is_a_typed_error():
 
 async def test_a_non_json_success_body_is_a_typed_error():
     async with scripted_model(Scripted(httpx.Response(200, text="<html>proxy</html>"))) as model:
-        with pytest.raises(APIStatusError, match="not JSON"):
+        with pytest.raises(APIStatusError, match="not a JSON Response object .content-type text/plain"):
             await model.complete([Message.user("hi")])
 
 

@@ -145,3 +145,11 @@ def test_the_mock_target_does_not_load_the_oci_sdk():
             "print('oci' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_model_keywords_override_the_connection():
+    conn = connect(endpoint="http://127.0.0.1:9/openai/v1", env={})
+    other = "ocid1.compartment.oc1..aaaaaaaaothercompartmentforthistest"
+    model = conn.model(compartment_id=other, max_retries=0, store=True)
+    assert model.compartment_id == other and model.max_retries == 0 and model.server_stateful is True
+    assert model.base_url == "http://127.0.0.1:9/openai/v1"
