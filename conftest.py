@@ -13,7 +13,8 @@ FIXTURES = Path(__file__).parent / "tests" / "fixtures"
 def pytest_configure(config: pytest.Config) -> None:
     # nbval compares against outputs recorded from the embedded mock: never let a developer's
     # OCI settings point the notebook kernels elsewhere.
-    for key in ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_RESPONSES_STORE", "LOCUS_NB_MODEL", "OCI_COMPARTMENT", "OCI_REGION"):
+    for key in ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_RESPONSES_STORE", "LOCUS_NB_MODEL", "OCI_COMPARTMENT", "OCI_REGION",
+                "OCI_GENAI_API_KEY", "OCI_GENAI_PROJECT"):
         os.environ.pop(key, None)
     # Stable file names in warnings/tracebacks that a kernel prints.
     os.environ["IPYKERNEL_CELL_NAME"] = "<IPY-INPUT>"

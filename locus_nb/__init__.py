@@ -25,6 +25,15 @@ from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent,
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
 from ._settings import Connection, connect
+from ._auth import (
+    APIKeyAuth,
+    BearerAuth,
+    InstancePrincipalAuth,
+    NoAuth,
+    OCISigningAuth,
+    ResourcePrincipalAuth,
+    SessionTokenAuth,
+)
 
 __version__ = "0.1.0"
 
@@ -57,4 +66,12 @@ __all__ = [
     "ZDRRejected",
     "connect",
     "mask_ocid",
+    # request authentication (httpx.Auth)
+    "APIKeyAuth",
+    "BearerAuth",
+    "InstancePrincipalAuth",
+    "NoAuth",
+    "OCISigningAuth",
+    "ResourcePrincipalAuth",
+    "SessionTokenAuth",
 ]

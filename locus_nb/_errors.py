@@ -16,13 +16,17 @@ LocusError
  │    └── ServerError          5xx
  └── StreamError               a stream that failed or broke off; carries the text received so far
 
-Messages never include credentials: callers pass only server-provided text, and
-OCIDs are masked with `mask_ocid` before they reach a message.
+Every error carries `status`, `code`, `message` and `request_id` (the `opc-request-id`), None
+where they do not apply, and a `hint` that says what to do. Messages never include credentials:
+they are masked when the error is made (OCIDs by `mask_ocid`, tokens and key ids by pattern, and
+the caller's own secrets — API key, key paths — by value), so `str(err)` and `repr(err)` are safe
+to print.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 __all__ = [
     "APIStatusError",
@@ -44,29 +48,51 @@ __all__ = [
     "mask_secrets",
 ]
 
-_OCID = re.compile(r"\b(ocid1\.[a-z0-9]+\.[a-z0-9-]*\.[a-z0-9-]*\.)([A-Za-z0-9_-]+)")
+# The unique part may itself contain dots (OCIDs with a "future use" segment).
+_OCID = re.compile(r"\b(ocid1\.[a-z0-9]+\.[a-z0-9-]*\.[a-z0-9-]*\.)([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)")
 _TOKEN = re.compile(r"(ST\$|Bearer\s+|keyId=\")[A-Za-z0-9._~+/=$-]{8,}")
+
+
+def _mask_ocids(text: str) -> str:
+    return _OCID.sub(lambda m: f"{m.group(1)}…{m.group(2)[-4:]}", text)
 
 
 def mask_ocid(value: str | None) -> str:
     """`ocid1.compartment.oc1..aaaa…xyz` → `ocid1.compartment.oc1..…xyz` (kind and last 4 kept)."""
     if not value:
         return "(none)"
-    return _OCID.sub(lambda m: f"{m.group(1)}…{m.group(2)[-4:]}", value)
+    return _mask_ocids(value)
 
 
-def mask_secrets(text: str) -> str:
-    """Mask OCIDs and anything that looks like a token or key id in free text."""
-    return _TOKEN.sub(lambda m: m.group(1) + "****", mask_ocid(text))
+def mask_secrets(text: str, redact: Iterable[str | None] = ()) -> str:
+    """Mask OCIDs, anything that looks like a token or key id, and the given known secrets."""
+    for secret in redact:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "****")
+    return _TOKEN.sub(lambda m: m.group(1) + "****", _mask_ocids(text))
 
 
 class LocusError(Exception):
-    """Root of every error raised by locus_nb."""
+    """Root of every error raised by locus_nb.
+
+    Every error has `status`, `code`, `message` and `request_id` (None when they do not
+    apply) and an optional `hint` saying what to do. The message is masked when the error
+    is made, so neither `str(err)` nor `repr(err)` can show an OCID or a token.
+    """
 
     hint: str = ""
+    status: int | None = None
+    code: str | None = None
+    request_id: str | None = None
+
+    def __init__(self, message: str = "", *, hint: str | None = None) -> None:
+        self.message = mask_secrets(str(message))
+        if hint is not None:
+            self.hint = mask_secrets(hint)
+        super().__init__(self.message)
 
     def __str__(self) -> str:
-        text = mask_secrets(super().__str__())
+        text = self.args[0] if self.args else ""
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
@@ -91,6 +117,8 @@ class ConnectionFailed(TransportError):
 
 
 class APIStatusError(LocusError):
+    """The endpoint answered with an error. `message` is the server's own text (masked)."""
+
     def __init__(
         self,
         message: str,
@@ -104,13 +132,11 @@ class APIStatusError(LocusError):
         self.status = status
         self.code = code
         self.param = param
-        self.message = message
         self.request_id = request_id
-        if hint is not None:
-            self.hint = hint
         where = f", opc-request-id {request_id}" if request_id else ""
         label = f"{status} {code}" if code else str(status)
-        super().__init__(f"[{label}{where}] {message}")
+        super().__init__(f"[{label}{where}] {message}", hint=hint)
+        self.message = mask_secrets(message)
 
 
 class BadRequest(APIStatusError):

@@ -1,4 +1,11 @@
-"""`OCIResponsesModel`: the async client for `/openai/v1/responses`. The only client code that does I/O."""
+"""`OCIResponsesModel`: the async client for `/openai/v1/responses`. The only client code that does I/O.
+
+Retries: 429, 5xx and connection failures are retried up to `max_retries` times, waiting the
+server's `Retry-After` when it sends one (a wait longer than a minute is not waited: the
+`RateLimited` error is raised with `retry_after` set), else an exponential backoff with jitter
+(0.5 s, 1 s, 2 s … capped at 8 s, each scaled by a random 0.5–1.0). A read timeout is not retried:
+the request reached the server, and running a generation twice costs twice.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +17,31 @@ from typing import Any
 
 import httpx
 
-from ._auth import resolve_auth
+from ._auth import auth_hint, resolve_auth
 from ._errors import (
+    APIStatusError,
     ConfigError,
     ConnectionFailed,
+    LocusError,
     RateLimited,
     RequestTimeout,
     ServerError,
-    TransportError,
     mask_ocid,
 )
 from ._messages import Message, ModelResponse
-from ._wire import build_request, error_from_body, parse_response
+from ._settings import check_ocid
+from ._wire import build_request, error_from_body, failed_response_error, parse_response, retry_after_seconds
 
-__all__ = ["DEFAULT_TIMEOUT", "OCIResponsesModel", "oci_base_url"]
+__all__ = ["DEFAULT_TIMEOUT", "STREAM_HEADERS", "OCIResponsesModel", "oci_base_url"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+# Streams ask for no compression at all: httpx advertises zstd when `zstandard` is installed,
+# OCI then zstd-frames each event and httpx's decoder fails mid-stream; any compression would
+# also hold tokens back in buffers.
+STREAM_HEADERS = {"Accept": "text/event-stream", "Accept-Encoding": "identity"}
 _MAX_BACKOFF = 8.0
 _MAX_RETRY_AFTER = 60.0
+_sleep = asyncio.sleep  # module-level so tests can count waits without waiting
 
 
 def oci_base_url(region: str) -> str:
@@ -40,6 +54,12 @@ class OCIResponsesModel:
     store=False: stateless, Zero-Data-Retention safe; send the whole conversation each turn.
     store=True: the server keeps each response; pass `provider_state` from the last reply and
     send only the new turn.
+
+    `auth`: an `httpx.Auth`, or one of "api_key", "security_token", "instance_principal",
+    "resource_principal", "bearer", "none"; None picks Bearer when `api_key` is given, else the
+    profile's own kind of signing. Region: `region=`, else OCI_REGION, else the profile's.
+    Compartment (sent as `opc-compartment-id`, required by OCI): `compartment_id=`, else
+    OCI_COMPARTMENT.
     """
 
     def __init__(
@@ -59,24 +79,35 @@ class OCIResponsesModel:
         max_retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        if not model:
+        if not model or not isinstance(model, str):
             raise ConfigError("model is required, e.g. model='openai.gpt-4.1'")
-        region = region or os.environ.get("OCI_REGION")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
+        self._auth = resolve_auth(auth, profile=profile, config_file=config_file, api_key=api_key)
+        region = region or os.environ.get("OCI_REGION") or getattr(self._auth, "region", None)
+        compartment_id = compartment_id or os.environ.get("OCI_COMPARTMENT")
         if base_url is None:
             if not region:
                 raise ConfigError("region is required for OCI: pass region= or set OCI_REGION (e.g. us-chicago-1)")
+            if not compartment_id:
+                raise ConfigError("OCI needs a compartment (sent as opc-compartment-id): pass compartment_id= "
+                                  "or set OCI_COMPARTMENT")
             base_url = oci_base_url(region)
+        # The kind is checked here (a user OCID or a name is a common slip); connect() checks the full shape.
+        if compartment_id:
+            check_ocid(compartment_id, "compartment_id", ("compartment", "tenancy"), min_unique=1)
+        if project_id:
+            check_ocid(project_id, "project_id", ("generativeaiproject",), min_unique=1)
         self.model = model
         self.store = bool(store)
         self.region = region
-        self.profile = profile
+        self.profile = getattr(self._auth, "profile", profile)
         self.base_url = base_url.rstrip("/")
-        self.compartment_id = compartment_id or os.environ.get("OCI_COMPARTMENT")
+        self.compartment_id = compartment_id
         self.project_id = project_id
-        self.max_retries = max(0, int(max_retries))
+        self.max_retries = max_retries
         self._timeout = timeout
         self._transport = transport
-        self._auth = resolve_auth(auth, profile=profile, config_file=config_file, api_key=api_key)
         self._client: httpx.AsyncClient | None = None
 
     # -- public -----------------------------------------------------------------------------
@@ -86,6 +117,11 @@ class OCIResponsesModel:
         """True when the server holds the conversation (store=True)."""
         return self.store
 
+    @property
+    def auth(self) -> httpx.Auth:
+        """The `httpx.Auth` that authenticates each request."""
+        return self._auth
+
     async def complete(
         self,
         messages: Sequence[Message],
@@ -94,9 +130,25 @@ class OCIResponsesModel:
         tools: Sequence[Any] = (),
         **options: Any,
     ) -> ModelResponse:
+        """One non-streaming turn. Options: max_output_tokens, temperature, top_p, reasoning,
+        text (structured output), metadata, tool_choice, parallel_tool_calls, include, …"""
         body = self.request_body(messages, provider_state, tools=tools, **options)
-        response = await self._post(body)
-        return parse_response(response.json(), store=self.store)
+        response = await self._send(body)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise APIStatusError(
+                f"the endpoint answered {response.status_code} with a body that is not a JSON Response object "
+                f"(content-type {response.headers.get('content-type', 'none')}); is base_url a Responses endpoint?",
+                status=response.status_code,
+                request_id=response.headers.get("opc-request-id"),
+            )
+        if data.get("status") == "failed":
+            raise failed_response_error(data, status=response.status_code,
+                                        request_id=response.headers.get("opc-request-id"))
+        return parse_response(data, store=self.store)
 
     def request_body(
         self,
@@ -132,7 +184,7 @@ class OCIResponsesModel:
     def __repr__(self) -> str:
         return (
             f"OCIResponsesModel(model={self.model!r}, store={self.store}, base_url={self.base_url!r}, "
-            f"compartment={mask_ocid(self.compartment_id)})"
+            f"compartment={mask_ocid(self.compartment_id)}, auth={self._auth!r})"
         )
 
     # -- HTTP -------------------------------------------------------------------------------
@@ -154,34 +206,60 @@ class OCIResponsesModel:
             )
         return self._client
 
-    async def _post(self, body: dict[str, Any]) -> httpx.Response:
-        """POST /responses with retries on 429, 5xx and connection failures."""
+    async def _send(self, body: dict[str, Any], *, stream: bool = False) -> httpx.Response:
+        """POST /responses, retrying 429, 5xx and connection failures; any other error raises typed.
+
+        With stream=True the 2xx response comes back open (headers read, body not): the caller
+        reads it and closes it, and nothing retries once it has started reading.
+        """
         attempt = 0
         while True:
+            retry_after: float | None = None
             try:
-                response = await self._send_once(body)
+                response = await self._send_once(body, stream)
+            except httpx.TimeoutException as exc:
+                error: LocusError = RequestTimeout(f"no answer from {self.base_url} in time ({type(exc).__name__})")
+                # Only a timeout before the request went out is safe to repeat.
+                retryable = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            except httpx.TransportError as exc:
+                error = ConnectionFailed(f"could not reach {self.base_url}: {type(exc).__name__}")
+                retryable = True
+            else:
                 if response.is_success:
                     return response
-                raise error_from_body(response.status_code, response.content, response.headers)
-            except (RateLimited, ServerError, TransportError) as err:
-                if attempt >= self.max_retries:
-                    raise
-                await asyncio.sleep(_backoff(attempt, getattr(err, "retry_after", None)))
-                attempt += 1
+                if stream:  # a streamed error body must be read before it can be inspected
+                    try:
+                        await response.aread()
+                    finally:
+                        await response.aclose()
+                error = self._status_error(response)
+                retryable = isinstance(error, RateLimited | ServerError)
+                retry_after = retry_after_seconds(response.headers)
+            delay = self._retry_delay(attempt, retry_after) if retryable else None
+            if delay is None:
+                raise error from None
+            await _sleep(delay)
+            attempt += 1
 
-    async def _send_once(self, body: dict[str, Any]) -> httpx.Response:
-        try:
+    async def _send_once(self, body: dict[str, Any], stream: bool) -> httpx.Response:
+        if not stream:
             return await self.client.post("/responses", json=body)
-        except httpx.TimeoutException as exc:
-            raise RequestTimeout(f"no answer from {self.base_url} in time ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise ConnectionFailed(f"could not reach {self.base_url}: {type(exc).__name__}") from None
+        request = self.client.build_request("POST", "/responses", json=body, headers=STREAM_HEADERS)
+        return await self.client.send(request, stream=True)
 
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before the next attempt, or None for no further attempt."""
+        if attempt >= self.max_retries:
+            return None
+        if retry_after is not None:
+            return retry_after if retry_after <= _MAX_RETRY_AFTER else None
+        return min(_MAX_BACKOFF, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
 
-def _backoff(attempt: int, retry_after: float | None) -> float:
-    if retry_after is not None:
-        return min(retry_after, _MAX_RETRY_AFTER)
-    return min(_MAX_BACKOFF, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+    def _status_error(self, response: httpx.Response) -> APIStatusError:
+        status = response.status_code
+        hint = auth_hint(self._auth, status, response.headers) if status in (401, 403) else None
+        return error_from_body(status, response.content, response.headers, hint=hint,
+                               redact=getattr(self._auth, "secrets", ()))
 
 
 def tool_spec(tool: Any) -> dict[str, Any]:

@@ -1,38 +1,45 @@
 """Papermill parameters + environment → one validated connection. The only place that reads these env vars.
 
-Precedence for each setting: notebook parameter (when not None/empty) → environment → default.
+Precedence for each setting: notebook parameter (when not None/empty/"None") → environment → default.
 
-| parameter   | environment           | default                      |
-|-------------|-----------------------|------------------------------|
-| profile     | OCI_PROFILE           | none → the embedded mock     |
-| region      | OCI_REGION            | us-chicago-1                 |
-| compartment | OCI_COMPARTMENT       | required for OCI             |
-| store       | OCI_RESPONSES_STORE   | False (stateless, ZDR-safe)  |
-| model_id    | LOCUS_NB_MODEL        | openai.gpt-4.1               |
-| endpoint    | LOCUS_NB_ENDPOINT     | OCI's URL for the region     |
+| parameter   | environment           | default                                       |
+|-------------|-----------------------|-----------------------------------------------|
+| profile     | OCI_PROFILE           | none → the embedded mock                      |
+| region      | OCI_REGION            | us-chicago-1                                  |
+| compartment | OCI_COMPARTMENT       | required for OCI                              |
+| store       | OCI_RESPONSES_STORE   | False (stateless, ZDR-safe)                   |
+| model_id    | LOCUS_NB_MODEL        | openai.gpt-4.1                                |
+| endpoint    | LOCUS_NB_ENDPOINT     | OCI's URL for the region                      |
+| project     | OCI_GENAI_PROJECT     | none (sent as OpenAI-Project when set)        |
+| config_file | OCI_CONFIG_FILE       | ~/.oci/config                                 |
+| api_key     | OCI_GENAI_API_KEY     | none (a GenAI API key: Bearer instead of a profile) |
+
+Target: `endpoint` set → that endpoint; else a profile or an API key → OCI; else the embedded mock.
+Booleans accept papermill's string forms (true/false, 1/0, yes/no, on/off, any case).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ._errors import ConfigError, mask_ocid
 
-__all__ = ["Connection", "connect", "parse_bool"]
+__all__ = ["Connection", "check_ocid", "connect", "parse_bool"]
 
 DEFAULT_REGION = "us-chicago-1"
 DEFAULT_MODEL = "openai.gpt-4.1"
 # A placeholder with a real OCID's shape: the mock requires the header, as OCI does.
 MOCK_COMPARTMENT = "ocid1.compartment.oc1..mockcompartmentlocusnb"
 
-_REGION = re.compile(r"^[a-z]{2,3}-[a-z]+-\d{1,2}$")
-_COMPARTMENT = re.compile(r"^ocid1\.(compartment|tenancy)\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{20,}$")
+# Region names: us-chicago-1, eu-frankfurt-1, uk-gov-london-1, …
+_REGION = re.compile(r"^[a-z]{2,3}(?:-[a-z]+)+-\d{1,2}$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+_UNSET = {"", "none", "null"}
 
 Target = Literal["mock", "endpoint", "oci"]
 
@@ -45,14 +52,31 @@ def parse_bool(value: Any, name: str) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise ConfigError(f"{name} must be a boolean (True/False, 'true'/'false', 1/0); got {value!r}")
+    raise ConfigError(f"{name} must be a boolean (True/False, 'true'/'false', 1/0, yes/no, on/off); got {value!r}")
+
+
+def check_ocid(value: str, name: str, kinds: Iterable[str], *, min_unique: int = 20) -> str:
+    """`value` if it has the shape of an OCID of one of `kinds`, else a ConfigError (value not echoed whole).
+
+    Real unique parts are 60 characters; `min_unique` lets a caller accept short test ids.
+    """
+    kinds = tuple(kinds)
+    pattern = rf"^ocid1\.(?:{'|'.join(kinds)})\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{{{min_unique},}}$"
+    if not isinstance(value, str) or not re.match(pattern, value):
+        shown = f"{value[:18]!r}…" if isinstance(value, str) else repr(value)
+        region = "" if kinds[0] in ("compartment", "tenancy") else "<region>"  # regional resources carry one
+        raise ConfigError(
+            f"{name} {shown} is not a {kinds[0]} OCID; expected ocid1.{kinds[0]}.oc1.{region}.<unique id> "
+            "(copy it from the OCI console)"
+        )
+    return value
 
 
 def _pick(param: Any, env: Mapping[str, str], key: str) -> Any:
-    if param is not None and param != "":
+    if param is not None and not (isinstance(param, str) and param.strip().lower() in _UNSET):
         return param
     value = env.get(key, "")
-    return value or None
+    return None if value.strip().lower() in _UNSET else value
 
 
 def _text(value: Any, name: str) -> str | None:
@@ -61,6 +85,20 @@ def _text(value: Any, name: str) -> str | None:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a string; got {type(value).__name__} {value!r}")
     return value.strip() or None
+
+
+def _check_region(region: str, *, known: bool) -> None:
+    """Shape always; for OCI also a region the installed `oci` SDK knows (catches typos)."""
+    if not _REGION.match(region):
+        raise ConfigError(f"region {region!r} is not an OCI region name; expected something like us-chicago-1")
+    if known:
+        from oci.regions_definitions import REGIONS
+
+        if region not in REGIONS:
+            raise ConfigError(
+                f"region {region!r} is not an OCI region the oci SDK knows (check the spelling, e.g. "
+                "us-chicago-1; for a brand-new region upgrade oci, or pass endpoint=)"
+            )
 
 
 @dataclass(frozen=True)
@@ -72,6 +110,9 @@ class Connection:
     compartment: str | None = None
     profile: str | None = None
     endpoint: str | None = None
+    project: str | None = None
+    config_file: str | None = None
+    api_key: str | None = field(default=None, repr=False)
 
     @property
     def where(self) -> str:
@@ -79,39 +120,57 @@ class Connection:
             return "the embedded mock server (no OCI profile configured)"
         if self.target == "endpoint":
             return f"the endpoint {self.endpoint} (LOCUS_NB_ENDPOINT / endpoint parameter)"
+        if self.api_key:
+            return f"OCI Generative AI in {self.region} with a GenAI API key"
         return f"OCI Generative AI in {self.region} with profile {self.profile!r}"
 
     def describe(self) -> str:
         mode = "store=True: the server keeps the conversation" if self.store else "store=False: stateless, ZDR-safe"
-        return "\n".join([
+        lines = [
             f"Connected to {self.where}",
             f"  model:       {self.model_id}",
             f"  mode:        {mode}",
             f"  compartment: {mask_ocid(self.compartment)}",
-        ])
+        ]
+        if self.project:
+            lines.append(f"  project:     {mask_ocid(self.project)}")
+        return "\n".join(lines)
 
     __str__ = describe
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection(target={self.target!r}, region={self.region!r}, store={self.store}, "
+            f"model_id={self.model_id!r}, compartment={mask_ocid(self.compartment)!r}, profile={self.profile!r}, "
+            f"endpoint={self.endpoint!r}, project={mask_ocid(self.project) if self.project else None!r}, "
+            f"api_key={'****' if self.api_key else None!r})"
+        )
 
     def stateless(self) -> Connection:
         """The same connection with store=False (for lessons that are about the stateless mode)."""
         return replace(self, store=False)
 
     def model(self, *, store: bool | None = None, **kwargs: Any):
-        """An `OCIResponsesModel` for this connection (starting the embedded mock if needed)."""
+        """An `OCIResponsesModel` for this connection (starting the embedded mock if needed).
+
+        OCI: Bearer with the API key if there is one, else the profile's own signing
+        (a session profile signs with its token, any other with its API key).
+        """
         from ._model import OCIResponsesModel
 
         store = self.store if store is None else store
+        common = {"region": self.region, "compartment_id": self.compartment, "store": store,
+                  "project_id": self.project, "api_key": self.api_key}
         if self.target == "oci":
-            return OCIResponsesModel(self.model_id, profile=self.profile, region=self.region,
-                                     compartment_id=self.compartment, store=store, **kwargs)
+            return OCIResponsesModel(self.model_id, **{"profile": self.profile, "config_file": self.config_file,
+                                                       **common, **kwargs})
         base_url = self.endpoint
         if self.target == "mock":
             from .mock import embedded_mock
 
             base_url = embedded_mock().base_url
-        kwargs.setdefault("auth", "none")
-        return OCIResponsesModel(self.model_id, region=self.region, compartment_id=self.compartment,
-                                 store=store, base_url=base_url, **kwargs)
+        kwargs.setdefault("auth", "bearer" if self.api_key else "none")
+        return OCIResponsesModel(self.model_id, **{"base_url": base_url, **common, **kwargs})
 
 
 def connect(
@@ -122,31 +181,45 @@ def connect(
     model_id: str | None = None,
     endpoint: str | None = None,
     *,
+    project: str | None = None,
+    config_file: str | None = None,
+    api_key: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Connection:
-    """Validate notebook parameters (papermill passes strings too) and the environment."""
+    """Validate notebook parameters (papermill passes strings too) and the environment.
+
+    Each bad input raises a `ConfigError` that names it and says what is expected. For OCI with
+    a profile, the config file and the profile must exist (checked here, before any request).
+    """
     env = os.environ if env is None else env
     profile = _text(_pick(profile, env, "OCI_PROFILE"), "profile")
     endpoint = _text(_pick(endpoint, env, "LOCUS_NB_ENDPOINT"), "endpoint")
     region = _text(_pick(region, env, "OCI_REGION"), "region") or DEFAULT_REGION
     compartment = _text(_pick(compartment, env, "OCI_COMPARTMENT"), "compartment")
     model_id = _text(_pick(model_id, env, "LOCUS_NB_MODEL"), "model_id") or DEFAULT_MODEL
+    project = _text(_pick(project, env, "OCI_GENAI_PROJECT"), "project")
+    config_file = _text(_pick(config_file, env, "OCI_CONFIG_FILE"), "config_file")
+    api_key = _text(_pick(api_key, env, "OCI_GENAI_API_KEY"), "api_key")
     store_value = _pick(store, env, "OCI_RESPONSES_STORE")
     store_flag = False if store_value is None else parse_bool(store_value, "store")
 
-    if not _REGION.match(region):
-        raise ConfigError(f"region {region!r} is not an OCI region name; expected something like us-chicago-1")
+    target: Target = "endpoint" if endpoint else "oci" if (profile or api_key) else "mock"
+    _check_region(region, known=target == "oci")
     if endpoint and not re.match(r"^https?://[^\s/]+", endpoint):
         raise ConfigError(f"endpoint must be an http(s) URL ending in /openai/v1; got {endpoint!r}")
-    if compartment and not _COMPARTMENT.match(compartment):
-        raise ConfigError(
-            f"compartment {compartment[:18]!r}… is not a compartment OCID; expected "
-            "ocid1.compartment.oc1..<unique id> (copy it from the OCI console)"
-        )
-    target: Target = "endpoint" if endpoint else "oci" if profile else "mock"
+    if compartment:
+        check_ocid(compartment, "compartment", ("compartment", "tenancy"))
+    if project:
+        check_ocid(project, "project", ("generativeaiproject",))
     if target == "oci" and not compartment:
         raise ConfigError("OCI needs a compartment: set OCI_COMPARTMENT or pass the compartment parameter")
+    if target == "oci" and not api_key:
+        from ._auth import DEFAULT_CONFIG_FILE, load_profile
+
+        # The file and the profile exist, or a clear ConfigError (env= decides, not os.environ).
+        load_profile(profile, config_file or DEFAULT_CONFIG_FILE)
     if target != "oci" and not compartment:
         compartment = MOCK_COMPARTMENT
     return Connection(target=target, region=region, store=store_flag, model_id=model_id,
-                      compartment=compartment, profile=profile, endpoint=endpoint.rstrip("/") if endpoint else None)
+                      compartment=compartment, profile=profile, endpoint=endpoint.rstrip("/") if endpoint else None,
+                      project=project, config_file=config_file, api_key=api_key)

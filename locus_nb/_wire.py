@@ -3,12 +3,21 @@
 - `build_request`: messages + options → request body (the store rules live here, nowhere else)
 - `parse_response`: response JSON → `ModelResponse`
 - `error_from_body`: an error reply → the typed error it means
+
+Reasoning models: OpenAI's reasoning families (model ids `gpt-5*`, `o1*`, `o3*`, `o4*`, with or
+without the `openai.` prefix) reject `temperature` and `top_p` on the Responses endpoint unless
+reasoning is switched off (`reasoning={"effort": "none"}`, GPT-5.1 and later). For those models
+the two options are dropped with a `UserWarning` instead of costing a 400.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ._errors import (
@@ -21,10 +30,20 @@ from ._errors import (
     ServerError,
     StateLost,
     ZDRRejected,
+    mask_secrets,
 )
 from ._messages import Message, ModelResponse, ToolCall, Usage
 
-__all__ = ["OPTIONS", "build_request", "error_from_body", "parse_response", "to_input_items"]
+__all__ = [
+    "OPTIONS",
+    "build_request",
+    "error_from_body",
+    "failed_response_error",
+    "is_reasoning_model",
+    "parse_response",
+    "retry_after_seconds",
+    "to_input_items",
+]
 
 # Request fields a caller may pass through as keyword options.
 OPTIONS = frozenset(
@@ -47,6 +66,15 @@ OPTIONS = frozenset(
 )
 
 ZDR_TEXT = "Zero Data Retention"
+
+_REASONING_MODEL = re.compile(r"^(?:openai\.)?(?:gpt-5|o1|o3|o4)(?:$|[.-])")
+_SAMPLING = ("temperature", "top_p")
+_TOOL_CHOICES = ("auto", "none", "required")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """True for OpenAI's reasoning families: gpt-5*, o1*, o3*, o4* (`openai.` prefix optional)."""
+    return bool(_REASONING_MODEL.match(model.lower()))
 
 
 def _user_item(text: str) -> dict[str, Any]:
@@ -104,12 +132,7 @@ def build_request(
     store=True: with a `previous_response_id`, only the messages after the last assistant turn;
     `instructions` every turn, because the server does not carry them over.
     """
-    if "max_tokens" in options:  # the Chat Completions name; the Responses API answers 400 to it
-        options["max_output_tokens"] = options.pop("max_tokens")
-    unknown = set(options) - OPTIONS
-    if unknown:
-        raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(OPTIONS))}")
-
+    options = _checked_options(options, model=model, tools=tools)
     previous = (provider_state or {}).get("previous_response_id") if store else None
     system = [m.content for m in messages if m.role == "system" and m.content]
     turn = _after_last_assistant(messages) if previous else list(messages)
@@ -122,15 +145,104 @@ def build_request(
         body["previous_response_id"] = previous
     if tools:
         body["tools"] = [dict(t) for t in tools]
-    if not store and _uses_reasoning(options):
+    if not store and (_uses_reasoning(options) or is_reasoning_model(model)):
         # Stateless reasoning needs the encrypted reasoning back to replay it next turn.
         include = list(options.get("include") or [])
         if "reasoning.encrypted_content" not in include:
             options["include"] = [*include, "reasoning.encrypted_content"]
-    body.update({k: v for k, v in options.items() if v is not None})
+    body.update(options)
     if stream:
         body["stream"] = True
     return body
+
+
+def _checked_options(options: dict[str, Any], *, model: str, tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The caller's keyword options, validated, without Nones, in wire form."""
+    options = {k: v for k, v in options.items() if v is not None}
+    if "max_tokens" in options:  # the Chat Completions name; the Responses API answers 400 to it
+        options["max_output_tokens"] = options.pop("max_tokens")
+    if "response_format" in options:  # Chat Completions again; Responses answers 400 (moved to text.format)
+        raise ConfigError(
+            "response_format is the Chat Completions option; on the Responses API pass "
+            "text={'format': {'type': 'json_schema', 'name': …, 'schema': {…}, 'strict': True}}"
+        )
+    unknown = set(options) - OPTIONS
+    if unknown:
+        raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(OPTIONS))}")
+
+    tokens = options.get("max_output_tokens")
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
+        raise ConfigError(f"max_output_tokens must be a positive integer (the endpoint's minimum is 16); got {tokens!r}")
+    for name, high in (("temperature", 2.0), ("top_p", 1.0)):
+        value = options.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high):
+            raise ConfigError(f"{name} must be a number from 0 to {high:g}; got {value!r}")
+    _check_mapping(options, "reasoning", str)
+    _check_metadata(options.get("metadata"))
+    _check_text(options.get("text"))
+    if "parallel_tool_calls" in options and not isinstance(options["parallel_tool_calls"], bool):
+        raise ConfigError(f"parallel_tool_calls must be True or False; got {options['parallel_tool_calls']!r}")
+    if "tool_choice" in options:
+        options["tool_choice"] = _tool_choice(options["tool_choice"], tools)
+
+    reasoning_off = (options.get("reasoning") or {}).get("effort") == "none"
+    if is_reasoning_model(model) and not reasoning_off:
+        dropped = [name for name in _SAMPLING if options.pop(name, None) is not None]
+        if dropped:
+            warnings.warn(
+                f"{' and '.join(dropped)} dropped: {model} is a reasoning model and the Responses API rejects "
+                "sampling parameters for it (unless reasoning={'effort': 'none'})",
+                UserWarning,
+                stacklevel=4,
+            )
+    return options
+
+
+def _check_mapping(options: Mapping[str, Any], name: str, value_type: type) -> None:
+    value = options.get(name)
+    if value is None:
+        return
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, value_type)) for k, v in value.items()
+    ):
+        raise ConfigError(f"{name} must be a dict of strings, e.g. {{'effort': 'low', 'summary': 'auto'}}; got {value!r}")
+
+
+def _check_metadata(metadata: Any) -> None:
+    if metadata is None:
+        return
+    if not isinstance(metadata, Mapping) or len(metadata) > 16:
+        raise ConfigError("metadata must be a dict of at most 16 string keys and string values")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str) or len(key) > 64 or len(value) > 512:
+            raise ConfigError(
+                f"metadata[{key!r}]: keys must be strings of at most 64 characters and values strings "
+                "of at most 512"
+            )
+
+
+def _check_text(text: Any) -> None:
+    if text is None:
+        return
+    fmt = text.get("format") if isinstance(text, Mapping) else None
+    if not isinstance(text, Mapping) or (fmt is not None and not isinstance(fmt, Mapping)):
+        raise ConfigError("text must be a dict like {'format': {'type': 'json_schema', 'name': …, 'schema': {…}}}")
+    if fmt is not None and fmt.get("type") == "json_schema":
+        if not fmt.get("name") or not isinstance(fmt.get("schema"), Mapping):
+            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict (and usually 'strict': True)")
+
+
+def _tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> Any:
+    """'auto'/'none'/'required', a wire dict, or the name of one of the offered tools."""
+    if isinstance(choice, Mapping) or choice in _TOOL_CHOICES:
+        return choice
+    names = [t.get("name") for t in tools]
+    if isinstance(choice, str) and choice in names:
+        return {"type": "function", "name": choice}
+    raise ConfigError(
+        f"tool_choice must be one of {', '.join(_TOOL_CHOICES)}, a tool's name or a dict; got {choice!r}"
+        + (f" (tools offered: {', '.join(map(str, names))})" if names else " (no tools offered)")
+    )
 
 
 def _uses_reasoning(options: Mapping[str, Any]) -> bool:
@@ -198,9 +310,18 @@ def usage_from(usage: Mapping[str, Any] | None) -> Usage:
 
 
 def error_from_body(
-    status: int, content: bytes, headers: Mapping[str, str] | None = None
+    status: int,
+    content: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    hint: str | None = None,
+    redact: Iterable[str | None] = (),
 ) -> APIStatusError:
-    """The typed error for a non-2xx reply. Understands OpenAI's envelope and OCI's flat body."""
+    """The typed error for a non-2xx reply. Understands OpenAI's envelope and OCI's flat body.
+
+    `hint` replaces the class's default hint (the auth knows best why it was refused);
+    `redact` lists the caller's own secrets, masked wherever the server echoes them.
+    """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     try:
         parsed = json.loads(content or b"null")
@@ -214,10 +335,14 @@ def error_from_body(
     else:
         message = (content or b"").decode("utf-8", "replace")[:300]
         code = param = None
-    message = message or f"HTTP {status} with an empty body"
+    message = mask_secrets(message or f"HTTP {status} with an empty body", redact)
     code = str(code) if code is not None else None
-    kw = {"status": status, "code": code, "param": param, "request_id": headers.get("opc-request-id") or headers.get("x-request-id")}
-
+    kw: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "param": param,
+        "request_id": headers.get("opc-request-id") or headers.get("x-request-id"),
+    }
     if ZDR_TEXT.lower() in message.lower():
         return ZDRRejected(message, **kw)
     if code == "previous_response_not_found":
@@ -225,7 +350,7 @@ def error_from_body(
     if status in (400, 409, 422):
         return BadRequest(message, **kw)
     if status in (401, 403):
-        return AuthError(message, **kw)
+        return AuthError(message, hint=hint, **kw)
     if status == 404:
         return NotFound(message, **kw)
     if status == 429:
@@ -235,12 +360,36 @@ def error_from_body(
     return APIStatusError(message, **kw)
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    for key, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(key)
-        if value:
-            try:
-                return max(0.0, float(value) * scale)
-            except ValueError:
-                return None  # an HTTP date: rare enough to fall back to backoff
-    return None
+def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request_id: str | None = None) -> APIStatusError:
+    """A Response whose `status` is `failed`: its `error` as the typed error it means."""
+    err = body.get("error") or {}
+    code = err.get("code")
+    message = err.get("message") or f"response {body.get('id', '')} failed without an error message"
+    kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
+    if code == "rate_limit_exceeded":
+        return RateLimited(message, **kw)
+    if code == "server_error":
+        return ServerError(message, **kw)
+    return APIStatusError(message, **kw)
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """The server's wait hint: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    if value := headers.get("retry-after-ms"):
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

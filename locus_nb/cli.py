@@ -11,7 +11,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 # Variables that point a kernel at a real endpoint; cleared when a run asks for the mock.
-_LIVE_ENV = ("OCI_PROFILE", "LOCUS_NB_ENDPOINT")
+_LIVE_ENV = ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_GENAI_API_KEY")
 
 
 def _cmd_mock(args: argparse.Namespace) -> int:

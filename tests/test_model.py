@@ -1,10 +1,31 @@
-"""OCIResponsesModel.complete() against the in-process mock (no sockets)."""
+"""OCIResponsesModel: complete() against the in-process mock, and its HTTP behaviour on httpx.MockTransport (no sockets)."""
 
 from __future__ import annotations
 
+import json
+import warnings
+
+import httpx
 import pytest
 
-from locus_nb import ConfigError, Message, StateLost
+from locus_nb import (
+    APIStatusError,
+    AuthError,
+    BadRequest,
+    ConfigError,
+    ConnectionFailed,
+    Message,
+    OCIResponsesModel,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    StateLost,
+    ZDRRejected,
+    _model,
+)
+from locus_nb._model import STREAM_HEADERS
+
+from .conftest import COMPARTMENT, load_json
 
 SEED = [
     Message.system("You remember user-shared facts and recall them on demand."),
@@ -62,10 +83,258 @@ async def test_context_manager_closes_client(make_model):
 
 
 def test_constructor_needs_region_or_base_url(monkeypatch):
-    from locus_nb import OCIResponsesModel
+    monkeypatch.delenv("OCI_REGION", raising=False)
+    monkeypatch.delenv("OCI_COMPARTMENT", raising=False)
+    with pytest.raises(ConfigError, match="region"):
+        OCIResponsesModel("openai.gpt-4.1", auth="none", compartment_id=COMPARTMENT)
+    with pytest.raises(ConfigError, match="compartment"):  # OCI answers 400 without opc-compartment-id
+        OCIResponsesModel("openai.gpt-4.1", region="us-chicago-1", auth="none")
+    model = OCIResponsesModel("openai.gpt-4.1", region="us-chicago-1", auth="none", compartment_id=COMPARTMENT)
+    assert model.base_url == "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1"
+
+
+# -- HTTP behaviour on httpx.MockTransport: headers, retries, errors (no sockets, no real waiting) --
+
+OK_BODY = load_json("openai_python_live_text_nonstream.json")
+PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.amaaaaaaprojectlocusnbtest0001"
+
+
+class Scripted:
+    """A MockTransport handler that answers from a script and records every request."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    @property
+    def bodies(self):
+        return [json.loads(r.content) for r in self.requests]
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    waited: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(_model, "_sleep", fake_sleep)
+    return waited
+
+
+def scripted_model(handler, **kw) -> OCIResponsesModel:
+    kw.setdefault("auth", "none")
+    kw.setdefault("compartment_id", COMPARTMENT)
+    return OCIResponsesModel("openai.gpt-4.1", base_url="http://oci.test/openai/v1",
+                             transport=httpx.MockTransport(handler), **kw)
+
+
+def error(status: int, code: str | None = None, message: str = "nope", **headers: str) -> httpx.Response:
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+async def test_sends_compartment_project_and_bearer_headers():
+    handler = Scripted(httpx.Response(200, json=OK_BODY))
+    async with scripted_model(handler, auth="bearer", api_key="sk-test-123456", project_id=PROJECT) as model:
+        reply = await model.complete([Message.user("hi")])
+    sent = handler.requests[0]
+    assert sent.url.path == "/openai/v1/responses" and sent.method == "POST"
+    assert sent.headers["opc-compartment-id"] == COMPARTMENT
+    assert sent.headers["openai-project"] == PROJECT
+    assert sent.headers["authorization"] == "Bearer sk-test-123456"
+    assert reply.status == "completed" and reply.usage.total_tokens == 64
+
+
+async def test_no_project_header_without_project():
+    handler = Scripted(httpx.Response(200, json=OK_BODY))
+    async with scripted_model(handler) as model:
+        await model.complete([Message.user("hi")])
+    assert "openai-project" not in handler.requests[0].headers
+
+
+@pytest.mark.parametrize("first", [
+    error(429, "rate_limit_exceeded"), error(500, "server_error"), error(502), error(503), error(504),
+    httpx.ConnectError("refused"), httpx.RemoteProtocolError("closed"), httpx.ConnectTimeout("slow"),
+])
+async def test_transient_failures_are_retried(first, sleeps):
+    handler = Scripted(first, httpx.Response(200, json=OK_BODY))
+    async with scripted_model(handler, max_retries=2) as model:
+        reply = await model.complete([Message.user("hi")])
+    assert reply.text and len(handler.requests) == 2 and len(sleeps) == 1
+    assert handler.bodies[0] == handler.bodies[1]  # the same request again
+
+
+async def test_backoff_is_exponential_with_jitter_and_bounded_by_max_retries(sleeps):
+    handler = Scripted(error(503))
+    async with scripted_model(handler, max_retries=4) as model:
+        with pytest.raises(ServerError) as info:
+            await model.complete([Message.user("hi")])
+    assert len(handler.requests) == 5 and len(sleeps) == 4
+    for attempt, waited in enumerate(sleeps):
+        base = min(8.0, 0.5 * 2**attempt)
+        assert base * 0.5 <= waited <= base
+    assert info.value.status == 503
+
+
+async def test_retry_after_is_honoured(sleeps):
+    handler = Scripted(error(429, "rate_limit_exceeded", **{"Retry-After": "7"}),
+                       error(503, **{"retry-after-ms": "1500"}), httpx.Response(200, json=OK_BODY))
+    async with scripted_model(handler, max_retries=3) as model:
+        await model.complete([Message.user("hi")])
+    assert sleeps == [7.0, 1.5]
+
+
+async def test_a_long_retry_after_is_not_waited_but_reported(sleeps):
+    handler = Scripted(error(429, "rate_limit_exceeded", **{"Retry-After": "3600"}))
+    async with scripted_model(handler, max_retries=3) as model:
+        with pytest.raises(RateLimited) as info:
+            await model.complete([Message.user("hi")])
+    assert sleeps == [] and len(handler.requests) == 1
+    assert info.value.retry_after == 3600.0 and info.value.status == 429
+
+
+async def test_max_retries_zero_means_one_attempt(sleeps):
+    handler = Scripted(httpx.ConnectError("refused"))
+    async with scripted_model(handler, max_retries=0) as model:
+        with pytest.raises(ConnectionFailed) as info:
+            await model.complete([Message.user("hi")])
+    assert len(handler.requests) == 1 and sleeps == []
+    assert info.value.__cause__ is None and info.value.hint
+
+
+@pytest.mark.parametrize("answer, kind", [
+    (error(400, "invalid_type"), BadRequest),
+    (error(401), AuthError),
+    (error(403), AuthError),
+    (error(404, "model_not_found"), APIStatusError),
+    (httpx.ReadTimeout("slow"), RequestTimeout),  # the request reached the server: not repeated
+])
+async def test_other_failures_are_not_retried(answer, kind, sleeps):
+    handler = Scripted(answer)
+    async with scripted_model(handler, max_retries=3) as model:
+        with pytest.raises(kind):
+            await model.complete([Message.user("hi")])
+    assert len(handler.requests) == 1 and sleeps == []
+
+
+async def test_zdr_rejection_says_use_store_false():
+    zdr = "Previous response cannot be used for this organization due to Zero Data Retention."
+    handler = Scripted(error(400, None, zdr, **{"opc-request-id": "req-zdr"}))
+    async with scripted_model(handler, store=True) as model:
+        with pytest.raises(ZDRRejected) as info:
+            await model.complete([Message.user("hi")], provider_state={"previous_response_id": "resp_1"})
+    assert info.value.request_id == "req-zdr" and info.value.status == 400
+    assert "use store=False" in str(info.value)
+
+
+async def test_a_failed_response_body_is_a_typed_error():
+    failed = dict(OK_BODY, status="failed", error={"code": "server_error", "message": "The model crashed."})
+    async with scripted_model(Scripted(httpx.Response(200, json=failed, headers={"opc-request-id": "r1"}))) as model:
+        with pytest.raises(ServerError, match="The model crashed.") as info:
+            await model.complete([Message.user("hi")])
+    assert info.value.request_id == "r1" and info.value.code == "server_error"
+
+
+async def test_a_non_json_success_body_is_a_typed_error():
+    async with scripted_model(Scripted(httpx.Response(200, text="<html>proxy</html>"))) as model:
+        with pytest.raises(APIStatusError, match="not a JSON Response object .content-type text/plain"):
+            await model.complete([Message.user("hi")])
+
+
+async def test_incomplete_response_is_returned_with_its_status():
+    incomplete = dict(OK_BODY, status="incomplete", incomplete_details={"reason": "max_output_tokens"})
+    async with scripted_model(Scripted(httpx.Response(200, json=incomplete))) as model:
+        reply = await model.complete([Message.user("hi")], max_output_tokens=16)
+    assert (reply.status, reply.incomplete_reason) == ("incomplete", "max_output_tokens")
+
+
+async def test_options_reach_the_wire():
+    handler = Scripted(httpx.Response(200, json=OK_BODY))
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+              "additionalProperties": False}
+    tool = {"type": "function", "name": "get_weather", "description": "Weather.", "parameters": {"type": "object"}}
+    async with scripted_model(handler) as model:
+        await model.complete(
+            [Message.user("hi")], tools=[tool], max_output_tokens=64, temperature=0.3, metadata={"run": "ci"},
+            text={"format": {"type": "json_schema", "name": "city", "schema": schema, "strict": True}},
+            tool_choice="get_weather", parallel_tool_calls=False,
+        )
+    body = handler.bodies[0]
+    assert body["max_output_tokens"] == 64 and body["temperature"] == 0.3
+    assert body["metadata"] == {"run": "ci"} and body["parallel_tool_calls"] is False
+    assert body["text"]["format"]["schema"] == schema
+    assert body["tool_choice"] == {"type": "function", "name": "get_weather"}
+
+
+async def test_temperature_is_dropped_with_a_warning_for_reasoning_models():
+    handler = Scripted(httpx.Response(200, json=OK_BODY))
+    model = OCIResponsesModel("openai.gpt-5", base_url="http://oci.test/openai/v1", auth="none",
+                              compartment_id=COMPARTMENT, transport=httpx.MockTransport(handler))
+    with pytest.warns(UserWarning, match="temperature dropped: openai.gpt-5 is a reasoning model"):
+        await model.complete([Message.user("hi")], temperature=0.2, reasoning={"effort": "low", "summary": "auto"})
+    body = handler.bodies[0]
+    assert "temperature" not in body and body["reasoning"] == {"effort": "low", "summary": "auto"}
+    await model.aclose()
+
+
+async def test_stream_send_asks_for_no_compression_and_reads_error_bodies(sleeps):
+    # issue5's stream() builds on _send(stream=True); a non-2xx streamed reply is read before it is typed
+    handler = Scripted(error(400, "decimal_below_min_value", "Invalid 'temperature'"))
+    async with scripted_model(handler) as model:
+        with pytest.raises(BadRequest, match="Invalid 'temperature'") as info:
+            await model._send(model.request_body([Message.user("hi")], stream=True), stream=True)
+    assert info.value.code == "decimal_below_min_value"
+    sent = handler.requests[0]
+    assert sent.headers["accept-encoding"] == STREAM_HEADERS["Accept-Encoding"] == "identity"
+    assert "zstd" not in sent.headers["accept-encoding"]
+    assert sent.headers["accept"] == "text/event-stream"
+
+
+async def test_stream_send_returns_the_open_response():
+    sse = b'event: response.created\ndata: {"type":"response.created","sequence_number":0}\n\n'
+    handler = Scripted(httpx.Response(200, content=sse, headers={"content-type": "text/event-stream"}))
+    async with scripted_model(handler) as model:
+        response = await model._send({"model": "m", "input": "hi", "stream": True}, stream=True)
+        try:
+            assert response.status_code == 200 and await response.aread() == sse
+        finally:
+            await response.aclose()
+
+
+def test_repr_shows_masked_compartment_and_no_key():
+    model = scripted_model(Scripted(httpx.Response(200)), auth="bearer", api_key="sk-secret-123456")
+    text = repr(model)
+    assert COMPARTMENT not in text and "sk-secret" not in text and "…0001" in text
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ConfigError, match="max_retries"):
+        scripted_model(Scripted(httpx.Response(200)), max_retries=-1)
+    with pytest.raises(ConfigError, match="not a generativeaiproject OCID"):
+        scripted_model(Scripted(httpx.Response(200)), project_id="proj-1")
+    with pytest.raises(ConfigError, match="not a compartment OCID"):
+        scripted_model(Scripted(httpx.Response(200)), compartment_id="ocid1.user.oc1..aaaaaaaaaaaaaaaaaaaaaaaaa")
+
+
+def test_region_and_signing_come_from_the_profile(oci_files, monkeypatch):
+    from locus_nb._auth import APIKeyAuth, SessionTokenAuth
 
     monkeypatch.delenv("OCI_REGION", raising=False)
-    with pytest.raises(ConfigError, match="region"):
-        OCIResponsesModel("openai.gpt-4.1", auth="none")
-    model = OCIResponsesModel("openai.gpt-4.1", region="us-chicago-1", auth="none")
+    model = OCIResponsesModel("openai.gpt-4.1", profile="SESSION", config_file=str(oci_files.config),
+                              compartment_id=COMPARTMENT)
+    assert isinstance(model.auth, SessionTokenAuth) and model.region == "us-chicago-1"
     assert model.base_url == "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1"
+    model = OCIResponsesModel("openai.gpt-4.1", profile="DEFAULT", region="eu-frankfurt-1",
+                              config_file=str(oci_files.config), compartment_id=COMPARTMENT)
+    assert isinstance(model.auth, APIKeyAuth) and model.region == "eu-frankfurt-1"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        repr(model)

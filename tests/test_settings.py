@@ -14,9 +14,9 @@ def test_no_profile_means_embedded_mock():
     assert "embedded mock" in conn.describe()
 
 
-def test_env_is_read_and_parameters_win():
+def test_env_is_read_and_parameters_win(oci_files):
     env = {"OCI_PROFILE": "DEFAULT", "OCI_REGION": "eu-frankfurt-1", "OCI_COMPARTMENT": REAL_LOOKING,
-           "OCI_RESPONSES_STORE": "1"}
+           "OCI_RESPONSES_STORE": "1", "OCI_CONFIG_FILE": str(oci_files.config)}
     conn = connect(env=env)
     assert (conn.target, conn.region, conn.store) == ("oci", "eu-frankfurt-1", True)
     assert connect(region="us-chicago-1", store="false", env=env).region == "us-chicago-1"
@@ -28,8 +28,8 @@ def test_endpoint_wins_over_profile():
     assert conn.target == "endpoint" and conn.endpoint == "http://127.0.0.1:9/openai/v1"
 
 
-def test_describe_masks_the_compartment():
-    text = connect(profile="DEFAULT", compartment=REAL_LOOKING, env={}).describe()
+def test_describe_masks_the_compartment(oci_files):
+    text = connect(profile="DEFAULT", compartment=REAL_LOOKING, config_file=str(oci_files.config), env={}).describe()
     assert REAL_LOOKING not in text and "…7nla" in text and "us-chicago-1" in text
 
 
@@ -66,3 +66,90 @@ def test_oci_without_compartment():
 def test_wrong_parameter_type():
     with pytest.raises(ConfigError, match="region must be a string"):
         connect(region=42, env={})
+
+
+PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.amaaaaaaprojectlocusnbtest0001"
+
+
+@pytest.mark.parametrize("unset", [None, "", "None", "null", "  "])
+def test_papermill_unset_forms_fall_back_to_env(unset):
+    conn = connect(profile=unset, store=unset, region=unset, env={"OCI_RESPONSES_STORE": "yes", "OCI_REGION": "uk-london-1"})
+    assert conn.target == "mock" and conn.store is True and conn.region == "uk-london-1"
+
+
+@pytest.mark.parametrize("region", ["us-gov-ashburn-1", "uk-gov-london-1", "eu-frankfurt-1"])
+def test_region_names_with_realm_parts_are_accepted(region):
+    assert connect(region=region, env={}).region == region
+
+
+def test_oci_target_rejects_a_region_the_sdk_does_not_know(oci_files):
+    with pytest.raises(ConfigError, match="'us-chicgo-1' is not an OCI region the oci SDK knows"):
+        connect(profile="DEFAULT", region="us-chicgo-1", compartment=REAL_LOOKING, config_file=str(oci_files.config),
+                env={})
+
+
+def test_bad_project():
+    with pytest.raises(ConfigError, match=r"project 'ocid1.compartment.'… is not a generativeaiproject OCID; expected ocid1.generativeaiproject.oc1.<region>."):
+        connect(project=REAL_LOOKING, env={})
+
+
+def test_bad_endpoint():
+    with pytest.raises(ConfigError, match="endpoint must be an http"):
+        connect(endpoint="localhost:8000", env={})
+
+
+def test_missing_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="OCI config file .* not found: create it with `oci setup config`"):
+        connect(profile="DEFAULT", compartment=REAL_LOOKING, env={"OCI_CONFIG_FILE": str(tmp_path / "none")})
+
+
+def test_missing_profile_is_named(oci_files):
+    with pytest.raises(ConfigError, match="profile 'PROD' not found"):
+        connect(profile="PROD", compartment=REAL_LOOKING, env={"OCI_CONFIG_FILE": str(oci_files.config)})
+
+
+def test_api_key_targets_oci_with_bearer_and_is_never_displayed(monkeypatch):
+    from locus_nb._auth import BearerAuth
+
+    monkeypatch.delenv("OCI_CONFIG_FILE", raising=False)
+    key = "sk-genai-0123456789abcdef"
+    conn = connect(compartment=REAL_LOOKING, project=PROJECT, env={"OCI_GENAI_API_KEY": key})
+    assert conn.target == "oci" and "GenAI API key" in conn.describe()
+    for text in (str(conn), repr(conn), conn.describe()):
+        assert key not in text and REAL_LOOKING not in text and PROJECT not in text
+    model = conn.model()
+    assert isinstance(model.auth, BearerAuth) and model.project_id == PROJECT
+    assert key not in repr(model)
+
+
+def test_model_for_oci_profiles_signs_with_the_profile(oci_files):
+    from locus_nb._auth import APIKeyAuth, SessionTokenAuth
+
+    env = {"OCI_CONFIG_FILE": str(oci_files.config), "OCI_COMPARTMENT": REAL_LOOKING}
+    api_key_model = connect(profile="DEFAULT", env=env).model()
+    session_model = connect(profile="SESSION", env=env).model()
+    assert isinstance(api_key_model.auth, APIKeyAuth) and isinstance(session_model.auth, SessionTokenAuth)
+    assert session_model.compartment_id == REAL_LOOKING
+    assert session_model.base_url == "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1"
+
+
+def test_repr_masks_the_compartment():
+    assert REAL_LOOKING not in repr(connect(compartment=REAL_LOOKING, env={}))
+
+
+def test_the_mock_target_does_not_load_the_oci_sdk():
+    import subprocess
+    import sys
+
+    code = ("import sys; from locus_nb import connect; connect(env={}); "
+            "print('oci' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+
+
+def test_model_keywords_override_the_connection():
+    conn = connect(endpoint="http://127.0.0.1:9/openai/v1", env={})
+    other = "ocid1.compartment.oc1..aaaaaaaaothercompartmentforthistest"
+    model = conn.model(compartment_id=other, max_retries=0, store=True)
+    assert model.compartment_id == other and model.max_retries == 0 and model.server_stateful is True
+    assert model.base_url == "http://127.0.0.1:9/openai/v1"

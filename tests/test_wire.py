@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
+import warnings
 
 import pytest
 
 from locus_nb import ConfigError, Message, ToolCall
 from locus_nb._errors import AuthError, BadRequest, NotFound, RateLimited, ServerError, StateLost, ZDRRejected
-from locus_nb._wire import build_request, error_from_body, parse_response
+from locus_nb._wire import (
+    build_request,
+    error_from_body,
+    failed_response_error,
+    is_reasoning_model,
+    parse_response,
+    retry_after_seconds,
+)
 
 from .conftest import RESPONSES, load_json
 
@@ -147,3 +156,134 @@ def test_status_classes_and_zdr():
     assert isinstance(limited, RateLimited) and limited.retry_after == 3.0
     assert isinstance(error_from_body(503, b"<html>busy</html>"), ServerError)
     assert error_from_body(503, b"<html>busy</html>", {"opc-request-id": "abc"}).request_id == "abc"
+
+
+# -- rebuilding real recorded requests ---------------------------------------------------------------
+
+
+def _request(name: str):
+    return load_json(name.replace(".json", ".request.json"))
+
+
+def test_replay_of_a_recorded_tool_round_trip_matches_the_wire():
+    recorded = _request("nonstream_after_function_call_output_gpt4o.json")
+    call_item, output_item = recorded["input"][1], recorded["input"][2]
+    call = ToolCall(id=call_item["call_id"], name=call_item["name"], arguments={"country": "PotatoLand"},
+                    raw_arguments=call_item["arguments"])
+    body = build_request(
+        [Message.user(recorded["input"][0]["content"]), Message.assistant("", [call]),
+         Message.tool(output_item["call_id"], output_item["output"])],
+        model=recorded["model"], store=False, tools=recorded["tools"], tool_choice="auto",
+    )
+    assert body["input"][1] == {k: v for k, v in call_item.items() if k != "status"}
+    assert body["input"][2] == output_item
+    assert body["tools"] == recorded["tools"] and body["tool_choice"] == "auto"
+
+
+def test_recorded_structured_output_request_passes_through():
+    recorded = _request("nonstream_structured_output_json_schema_gpt4o.json")
+    body = build_request([Message.user("q")], model=recorded["model"], store=False, text=recorded["text"])
+    assert body["text"] == recorded["text"]
+
+
+def test_recorded_reasoning_request_is_rebuilt():
+    recorded = _request("nonstream_reasoning_summary_gpt52.json")
+    body = build_request([Message.system(recorded["instructions"]), Message.user(recorded["input"][0]["content"])],
+                         model=recorded["model"], store=False, reasoning=recorded["reasoning"])
+    assert (body["include"], body["reasoning"], body["instructions"]) == (
+        recorded["include"], recorded["reasoning"], recorded["instructions"])
+
+
+# -- options --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("model", "reasoning"), [
+    ("openai.gpt-5", True), ("gpt-5", True), ("openai.gpt-5.2", True), ("openai.gpt-5-mini", True),
+    ("openai.gpt-5.5-pro", True), ("openai.o1", True), ("o3-mini", True), ("openai.o4-mini", True),
+    ("openai.gpt-4.1", False), ("openai.gpt-4o", False), ("openai.gpt-oss-120b", False),
+    ("xai.grok-4-1-fast-reasoning", False), ("meta.llama-3.3-70b", False), ("openai.o10", False),
+])
+def test_reasoning_model_rule(model, reasoning):
+    assert is_reasoning_model(model) is reasoning
+
+
+def test_sampling_options_dropped_for_reasoning_models_unless_reasoning_is_off():
+    with pytest.warns(UserWarning, match="temperature and top_p dropped"):
+        body = build_request([Message.user("hi")], model="openai.o3", store=True, temperature=0.5, top_p=0.9)
+    assert "temperature" not in body and "top_p" not in body
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        body = build_request([Message.user("hi")], model="openai.gpt-5.2", store=True, temperature=0.5,
+                             reasoning={"effort": "none"})
+        assert body["temperature"] == 0.5
+        assert build_request([Message.user("hi")], model="openai.gpt-4.1", store=True, temperature=0.5)["temperature"] == 0.5
+
+
+def test_stateless_reasoning_models_ask_for_encrypted_reasoning():
+    assert build_request([Message.user("hi")], model="openai.gpt-5", store=False)["include"] == ["reasoning.encrypted_content"]
+    assert "include" not in build_request([Message.user("hi")], model="openai.gpt-5", store=True)
+    assert "include" not in build_request([Message.user("hi")], model="openai.gpt-4.1", store=False)
+    body = build_request([Message.user("hi")], model="openai.gpt-5", store=False, include=["message.output_text.logprobs"])
+    assert body["include"] == ["message.output_text.logprobs", "reasoning.encrypted_content"]
+
+
+def test_none_options_are_left_out():
+    body = build_request([Message.user("hi")], model="m", store=False, temperature=None, metadata=None)
+    assert "temperature" not in body and "metadata" not in body
+
+
+def test_tool_choice_by_tool_name():
+    tools = [{"type": "function", "name": "get_weather", "parameters": {}}]
+    body = build_request([Message.user("hi")], model="m", store=False, tools=tools, tool_choice="get_weather")
+    assert body["tool_choice"] == {"type": "function", "name": "get_weather"}
+    assert build_request([Message.user("hi")], model="m", store=False, tool_choice="required")["tool_choice"] == "required"
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"response_format": {"type": "json_object"}}, "response_format is the Chat Completions option; .* text="),
+    ({"previous_response_id": "resp_1"}, "unknown request option"),
+    ({"max_output_tokens": "64"}, "max_output_tokens must be a positive integer"),
+    ({"max_output_tokens": 0}, "max_output_tokens must be a positive integer"),
+    ({"max_output_tokens": True}, "max_output_tokens must be a positive integer"),
+    ({"temperature": 3}, "temperature must be a number from 0 to 2"),
+    ({"temperature": "hot"}, "temperature must be a number from 0 to 2"),
+    ({"top_p": 1.5}, "top_p must be a number from 0 to 1"),
+    ({"reasoning": "high"}, "reasoning must be a dict"),
+    ({"metadata": {f"k{i}": "v" for i in range(17)}}, "at most 16"),
+    ({"metadata": {"k": 1}}, r"metadata\['k'\]"),
+    ({"metadata": {"k": "v" * 513}}, r"metadata\['k'\]"),
+    ({"text": {"format": {"type": "json_schema", "schema": {}}}}, "needs a 'name' and a 'schema'"),
+    ({"text": "json"}, "text must be a dict"),
+    ({"tool_choice": "get_weather"}, "tool_choice must be one of auto, none, required.*no tools offered"),
+    ({"parallel_tool_calls": "yes"}, "parallel_tool_calls must be True or False"),
+])
+def test_bad_options_are_config_errors(options, message):
+    with pytest.raises(ConfigError, match=message):
+        build_request([Message.user("hi")], model="m", store=False, **options)
+
+
+# -- error helpers --------------------------------------------------------------------------------
+
+
+def test_retry_after_forms():
+    now = 1_700_000_000.0
+    http_date = email.utils.formatdate(now + 30, usegmt=True)
+    assert retry_after_seconds({"Retry-After": "2"}) == 2.0
+    assert retry_after_seconds({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert retry_after_seconds({"retry-after": http_date}, now=now) == 30.0
+    assert retry_after_seconds({"retry-after": "soon"}) is None
+    assert retry_after_seconds({}) is None
+
+
+def test_failed_response_bodies_become_typed_errors():
+    failed = {"id": "resp_1", "status": "failed", "error": {"code": "rate_limit_exceeded", "message": "Slow down."}}
+    err = failed_response_error(failed, request_id="r")
+    assert isinstance(err, RateLimited) and err.message == "Slow down." and err.request_id == "r"
+    assert isinstance(failed_response_error({"status": "failed", "error": {"code": "server_error", "message": "x"}}),
+                      ServerError)
+
+
+def test_auth_error_takes_the_callers_hint_and_redacts_its_secrets():
+    err = error_from_body(401, b'{"code":"NotAuthenticated","message":"bad key sk-abcdef123"}',
+                          hint="check the key", redact=["sk-abcdef123"])
+    assert err.hint == "check the key" and "sk-abcdef123" not in repr(err) + str(err)
