@@ -58,3 +58,9 @@ __all__ = [
     "connect",
     "mask_ocid",
 ]
+
+# Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.
+from ._charts import BarChart  # noqa: E402
+from ._widgets import StreamView, TranscriptView, show_stream, show_transcript  # noqa: E402
+
+__all__ += ["BarChart", "StreamView", "TranscriptView", "show_stream", "show_transcript"]
