@@ -319,7 +319,7 @@ class TranscriptView(_LiveView):
     def consume(self, event: AgentEvent) -> None:
         if self.closed:
             raise LocusError("this TranscriptView is closed; make a new one for another run")
-        kind = event.kind
+        kind = getattr(event, "kind", None)
         if kind == "model_chunk":
             if event.content:
                 if self._open_model:
@@ -379,8 +379,9 @@ class TranscriptView(_LiveView):
         for kind, text in self.entries:
             color = self._COLORS[kind]
             weight = "font-weight:bold;" if kind == "final" else ""
-            rows.append(f'<div style="margin:3px 0"><span style="color:{color};font-weight:bold">'
-                        f'{self._LABELS[kind]}</span><pre style="{_PRE};{weight}">{html.escape(text)}</pre></div>')
+            rows.append(f'<div style="display:flex;gap:10px;margin:3px 0"><span style="color:{color};'
+                        f'font-weight:bold;min-width:7.5em">{self._LABELS[kind]}</span>'
+                        f'<pre style="{_PRE};margin:0;flex:1;{weight}">{html.escape(text)}</pre></div>')
         state = "✓ done" if self.closed and self.error is None else "✗" if self.error else "● running"
         footer = self._footer()
         status = f"{state} · {now - self._started:.1f} s" + (f" · {html.escape(footer)}" if footer else "")
