@@ -27,10 +27,13 @@ from typing import Any
 from ._errors import LocusError, mask_secrets
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent
 
-__all__ = ["UPDATES_PER_SECOND", "StreamView", "TranscriptView", "show_stream", "show_transcript",
+__all__ = ["HTML_BYTES_PER_SECOND", "UPDATES_PER_SECOND", "StreamView", "TranscriptView", "show_stream", "show_transcript",
            "widgets_available"]
 
 UPDATES_PER_SECOND = 25  # a browser re-renders innerHTML per update; 25/s looks live and stays cheap
+# Each update resends the whole value, so long texts update less often: at most ~1 MB of HTML a second
+# (a 170 KB answer then updates ~6 times a second; a typical 10 KB one still 25 times).
+HTML_BYTES_PER_SECOND = 1_000_000
 
 _BOX = ("font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,13px);"
         "border-left:3px solid var(--jp-brand-color1,#1976d2);padding:4px 10px;margin:2px 0")
@@ -87,7 +90,7 @@ class _LiveView:
         self._interval = 1.0 / max_rate
         self._clock = clock
         self._started = clock()
-        self._last_render = float("-inf")
+        self._next_render = float("-inf")  # when the next render is due
         self._dirty = False
         self._timer: asyncio.TimerHandle | None = None
         self._shown = False
@@ -121,7 +124,7 @@ class _LiveView:
         if not self._shown:
             self.show()
         now = self._clock()
-        if now - self._last_render >= self._interval:
+        if now >= self._next_render:
             self._render(now)
             return
         self._dirty = True
@@ -130,7 +133,7 @@ class _LiveView:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 return
-            self._timer = loop.call_later(self._last_render + self._interval - now, self._render_if_dirty)
+            self._timer = loop.call_later(self._next_render - now, self._render_if_dirty)
 
     def _render_if_dirty(self) -> None:
         self._timer = None
@@ -138,16 +141,18 @@ class _LiveView:
             self._render(self._clock())
 
     def _render(self, now: float) -> None:
-        self._last_render = now
         self._dirty = False
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self.widget is not None:
-            self.widget.value = self._html(now)
+            value = self._html(now)
+            self.widget.value = value
+            self._next_render = now + max(self._interval, len(value) / HTML_BYTES_PER_SECOND)
         else:
             sys.stdout.write(self._take_plain(final=False))
             sys.stdout.flush()
+            self._next_render = now + self._interval
         self.updates += 1
 
     def _finish(self) -> None:

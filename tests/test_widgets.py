@@ -73,6 +73,19 @@ def test_widget_updates_are_coalesced_by_time_plus_one_final(shown, capsys):
     assert capsys.readouterr().out == text + "\n"  # printed once, at the end
 
 
+def test_long_texts_update_less_often(shown):
+    """Each update resends the whole value: beyond ~40 KB the interval grows with the size (≤ ~1 MB/s)."""
+    clock = Clock()
+    view = StreamView(live=True, clock=clock)
+    updates = value_updates(view)
+    view.feed("x" * 200_000)  # rendered at once: ~200 KB of HTML
+    for _ in range(100):  # then 1 s of small tokens
+        clock.now += 0.01
+        view.feed("y")
+    assert 5 <= len(updates) <= 6  # every ~0.2 s, not 25 times a second
+    assert sum(len(v) for v in updates) <= 1_000_000 * 1.0 + 2 * 200_500
+
+
 def test_slow_tokens_each_render_immediately(shown):
     clock = Clock()
     view = StreamView(live=True, max_rate=25, clock=clock)
