@@ -155,6 +155,28 @@ class _LiveView:
             self._next_render = now + self._interval
         self.updates += 1
 
+    def consume(self, event: Any) -> None:
+        raise NotImplementedError
+
+    def _result(self) -> Any:
+        raise NotImplementedError
+
+    async def run(self, events: AsyncIterable[Any]) -> Any:
+        self.show()
+        try:
+            async for event in events:
+                self.consume(event)
+        except BaseException as exc:  # KeyboardInterrupt too: the view says so and keeps what came
+            self.close(error=exc)
+            raise
+        return self.close()
+
+    def close(self, error: BaseException | None = None) -> Any:
+        if error is not None and not self.closed:
+            self.error = error
+        self._finish()
+        return self._result()
+
     def _finish(self) -> None:
         """Final render and the one printed copy. Idempotent."""
         if self.closed:
@@ -229,21 +251,15 @@ class StreamView(_LiveView):
             self.response = event.response
 
     async def run(self, events: AsyncIterable[ModelChunkEvent]) -> str:
-        """Show the view, consume the stream, close. On an error the partial text stays shown and printed."""
-        self.show()
-        try:
-            async for event in events:
-                self.consume(event)
-        except BaseException as exc:
-            self.close(error=exc)
-            raise
-        return self.close()
+        """Show the view, consume the stream, close; return the whole text. On an error the partial
+        text stays shown and printed, and the error is raised again."""
+        return await super().run(events)
 
     def close(self, error: BaseException | None = None) -> str:
         """Final render; print the text once. Returns the whole text."""
-        if error is not None and not self.closed:
-            self.error = error
-        self._finish()
+        return super().close(error)
+
+    def _result(self) -> str:
         return self.text
 
     def _flush_pending(self) -> None:
@@ -354,21 +370,14 @@ class TranscriptView(_LiveView):
         self._changed()
 
     async def run(self, events: AsyncIterable[AgentEvent]) -> TerminateEvent | None:
-        self.show()
-        try:
-            async for event in events:
-                self.consume(event)
-        except BaseException as exc:
-            self.close(error=exc)
-            raise
-        self.close()
-        return self.terminate
+        """Show the view, consume the run's events, close; return its `TerminateEvent`."""
+        return await super().run(events)
 
     def close(self, error: BaseException | None = None) -> TerminateEvent | None:
-        if error is not None and not self.closed:
-            self.error = error
         self._open_model = False
-        self._finish()
+        return super().close(error)
+
+    def _result(self) -> TerminateEvent | None:
         return self.terminate
 
     def _footer(self) -> str | None:
