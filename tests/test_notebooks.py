@@ -16,7 +16,7 @@ STORE_VALUES = [False, True, "true"]  # "true": what `papermill -p store true` p
 
 
 def _table(text: str) -> list[list[int]]:
-    """The numeric rows of 02's side-by-side table: turn, then (bytes, tokens) per mode."""
+    """The numeric rows of 02's side-by-side table: turn, then (items, bytes, tokens) per mode."""
     return [[int(n) for n in line.split()] for line in text.splitlines() if re.fullmatch(r"\d+(\s+\d+)+", line.strip())]
 
 
@@ -31,7 +31,8 @@ def claims_01(text: str, stored: bool) -> None:
 def claims_02(text: str, stored: bool) -> None:
     rows = _table(text)
     assert [r[0] for r in rows] == [1, 2, 3, 4]
-    stateless_bytes, stateless_tokens = [r[1] for r in rows], [r[2] for r in rows]
+    stateless_items, stateless_bytes, stateless_tokens = ([r[i] for r in rows] for i in (1, 2, 3))
+    assert stateless_items == [1, 3, 5, 7]  # the whole history, the model's replies included
     assert stateless_bytes == sorted(stateless_bytes) and stateless_bytes[-1] > 2 * stateless_bytes[0]
     assert stateless_tokens == sorted(stateless_tokens) and stateless_tokens[-1] > stateless_tokens[0]
     assert "stateless, last reply: Your favorite city is Lisbon." in text
@@ -40,7 +41,8 @@ def claims_02(text: str, stored: bool) -> None:
         assert re.search(r"^continued from previous_response_id: resp_[0-9a-f]{24,}$", text, re.M)
         assert "recalled 'purple' from the stored chain: True" in text
         assert "StateLost: [400 previous_response_not_found" in text
-        stored_bytes, stored_tokens = [r[3] for r in rows], [r[4] for r in rows]
+        stored_items, stored_bytes, stored_tokens = ([r[i] for r in rows] for i in (4, 5, 6))
+        assert stored_items == [1, 1, 1, 1]  # only the new message
         assert max(stored_bytes) - min(stored_bytes) < 100  # flat…
         assert stateless_bytes[-1] - stateless_bytes[0] > 500  # …while stateless grows
         assert stored_tokens == sorted(stored_tokens) and stored_tokens[-1] > stored_tokens[0]  # billed still grows
@@ -50,7 +52,7 @@ def claims_02(text: str, stored: bool) -> None:
         assert "previous_response_id:" not in text and "StateLost" not in text
         assert text.count("skipped: store=False") == 4
         assert "stored: skipped (store=False)" in text
-        assert all(len(r) == 3 for r in rows)
+        assert all(len(r) == 4 for r in rows)
 
 
 CLAIMS: dict[str, Callable[[str, bool], None]] = {"01_stateless": claims_01, "02_stored": claims_02}
