@@ -55,6 +55,18 @@ def test_not_a_kernel_means_plain_text():
     assert StreamView().widget is None
 
 
+def test_a_kernel_without_ipywidgets_means_plain_text(monkeypatch):
+    import sys
+    import types
+
+    import ipykernel  # noqa: F401  (what the check looks for first)
+
+    monkeypatch.setattr("IPython.get_ipython", lambda: types.SimpleNamespace(kernel=object()))
+    assert widgets_available() is True
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # makes `import ipywidgets` fail
+    assert widgets_available() is False
+
+
 def test_widget_updates_are_coalesced_by_time_plus_one_final(shown, capsys):
     clock = Clock()
     view = StreamView(live=True, max_rate=25, clock=clock)
