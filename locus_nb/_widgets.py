@@ -84,7 +84,7 @@ class _LiveView:
         if max_rate <= 0:
             raise LocusError(f"max_rate must be a positive number of updates per second; got {max_rate!r}")
         self.live = widgets_available() if live is None else live
-        self.echo = echo
+        self.echo = echo  # widget mode: print the result once at the end (plain mode prints as it goes)
         self.updates = 0  # renders sent: widget value updates, or plain-text writes
         self.closed = False
         self._interval = 1.0 / max_rate
@@ -97,6 +97,13 @@ class _LiveView:
         self.widget = _html_widget_class()(self.label, value=self._html(self._started)) if self.live else None
 
     # -- what subclasses provide -----------------------------------------------------------------
+
+    def consume(self, event: Any) -> None:
+        raise NotImplementedError
+
+    def _result(self) -> Any:
+        """What `run` and `close` return."""
+        raise NotImplementedError
 
     def _html(self, now: float) -> str:
         raise NotImplementedError
@@ -154,12 +161,6 @@ class _LiveView:
             sys.stdout.flush()
             self._next_render = now + self._interval
         self.updates += 1
-
-    def consume(self, event: Any) -> None:
-        raise NotImplementedError
-
-    def _result(self) -> Any:
-        raise NotImplementedError
 
     async def run(self, events: AsyncIterable[Any]) -> Any:
         self.show()
