@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: demo test lab notebooks clean
+.PHONY: demo test lab notebooks handouts clean
 
 # (Re)install only when the venv is missing or the package metadata changed.
 $(STAMP): pyproject.toml
@@ -25,6 +25,9 @@ lab: $(STAMP)  ## open JupyterLab on notebooks/
 
 notebooks: $(STAMP)  ## re-record the committed notebook outputs from a mock run
 	$(BIN)/locus-nb run --mock --in-place
+
+handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open out/handouts/index.html
+	$(BIN)/locus-nb handouts --from out --out out/handouts
 
 clean:
 	rm -rf out .pytest_cache

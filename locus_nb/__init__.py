@@ -75,3 +75,9 @@ __all__ = [
     "ResourcePrincipalAuth",
     "SessionTokenAuth",
 ]
+
+# Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.
+from ._charts import BarChart  # noqa: E402
+from ._widgets import StreamView, TranscriptView, show_stream, show_transcript  # noqa: E402
+
+__all__ += ["BarChart", "StreamView", "TranscriptView", "show_stream", "show_transcript"]

@@ -1,4 +1,4 @@
-"""`locus-nb`: the command line (mock server, notebook runs)."""
+"""`locus-nb`: the command line (mock server, notebook runs, HTML handouts)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from ._errors import ConfigError
 
 __all__ = ["main"]
 
@@ -26,69 +28,46 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_params(pairs: list[str]) -> dict[str, str]:
-    params = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"locus-nb run: -p takes name=value, got {pair!r}")
-        params[key.strip()] = value
-    return params
-
-
-def clean_notebook(path: Path) -> None:
-    """Drop what changes on every run (papermill timings, widget model ids) so committed diffs mean something.
-
-    Execution counts stay: nbval treats a cell without one as never run.
-    """
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    for key in ("papermill", "widgets"):
-        nb.metadata.pop(key, None)
-    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-    nbformat.write(nb, path)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    import papermill
+    from ._runs import parameter_sets, run_notebooks, summary_markdown, worker_count
 
     notebooks = [Path(p) for p in args.notebooks] or sorted(Path(args.dir).glob("[0-9]*.ipynb"))
     if not notebooks:
         print(f"locus-nb run: no notebooks found in {args.dir}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    params = _parse_params(args.param)
-    if args.in_place and params:
-        raise SystemExit("locus-nb run: --in-place records reference outputs and takes no -p parameters")
     if args.mock:
         for key in _LIVE_ENV:
             os.environ.pop(key, None)
-    os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")
+    os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")  # stable names in recorded warnings
 
-    failed = 0
-    for nb in notebooks:
-        start = time.perf_counter()
-        status = "ok"
-        target = nb if args.in_place else out / nb.name
-        try:
-            papermill.execute_notebook(
-                str(nb), str(target), parameters=params, cwd=str(nb.parent),
-                kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=args.timeout,
-            )
-            if args.in_place:
-                clean_notebook(target)
-        except Exception as exc:  # papermill raises for a failing cell; keep going, report, exit non-zero
-            status = f"FAILED ({type(exc).__name__}: {str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else ''})"
-            failed += 1
-        print(f"{nb.name:28s} {status:6s} {time.perf_counter() - start:6.1f}s", flush=True)
+    out = Path(args.out)
+    start = time.perf_counter()
+    try:
+        sets = parameter_sets(args.param, args.store)
+        workers = worker_count(len(notebooks) * len(sets), args.jobs)
+        results = run_notebooks(notebooks, sets, out, in_place=args.in_place, jobs=workers, timeout=args.timeout,
+                                progress=not args.no_progress)
+    except ConfigError as exc:
+        raise SystemExit(f"locus-nb run: {exc}") from None
+    summary = summary_markdown(results, seconds=time.perf_counter() - start, workers=workers, relative_to=out)
+    (out / "SUMMARY.md").write_text(summary, encoding="utf-8")
+    print(summary, end="")
     where = "updated in place" if args.in_place else f"executed notebooks in {out}/"
-    print(f"{len(notebooks) - failed} ok, {failed} failed; {where}")
-    return 1 if failed else 0
+    print(f"\n{where}; summary in {out / 'SUMMARY.md'}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _cmd_handouts(args: argparse.Namespace) -> int:
+    from ._handouts import build_handouts
+
+    sources = [Path(p) for p in args.notebooks] or sorted(Path(args.from_dir).glob("*.ipynb"))
+    if not sources:
+        print(f"locus-nb handouts: no executed notebooks in {args.from_dir}/ — run `locus-nb run --mock` first, "
+              "or name the notebooks to convert", file=sys.stderr)
+        return 2
+    index = build_handouts(sources, Path(args.out))
+    print(f"{len(sources)} handout(s); open {index}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,11 +86,22 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all in --dir)")
     run.add_argument("--dir", default="notebooks")
     run.add_argument("--out", default="out")
-    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="notebook parameter; repeat a name to run each value")
+    run.add_argument("--store", choices=["false", "true", "both"], type=str.lower, default=None,
+                     help="the store parameter; both = one run with store=False and one with store=True")
+    run.add_argument("-j", "--jobs", type=int, default=None, help="runs at a time (default: number of cores)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--mock", action="store_true", help="ignore OCI_PROFILE/LOCUS_NB_ENDPOINT: use the embedded mock")
     run.add_argument("--in-place", action="store_true", help="write outputs back into the notebooks (make notebooks)")
     run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     run.set_defaults(func=_cmd_run)
+
+    handouts = sub.add_parser("handouts", help="executed notebooks → standalone HTML handouts with an index")
+    handouts.add_argument("notebooks", nargs="*", help="executed notebooks (default: all in --from)")
+    handouts.add_argument("--from", dest="from_dir", default="out", help="where `locus-nb run` wrote them")
+    handouts.add_argument("--out", default="out/handouts")
+    handouts.set_defaults(func=_cmd_handouts)
 
     args = parser.parse_args(argv)
     return args.func(args)

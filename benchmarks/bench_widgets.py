@@ -1,0 +1,152 @@
+"""Widget cost: tokens through `StreamView` in a real Jupyter kernel, counting the comm messages it sends.
+
+Targets (issue 6): 20,000 tokens at full speed send at most ~30 value updates per second of stream
+plus one final, and cost at most 10 µs per token in the kernel.
+
+The kernel times its own work: wall time of the stream (for the update rate) and CPU time of the
+cell's thread from the first token to the end of `close()`, final render and print included
+(µs per token; the paced scenario's sleeps are not CPU). This process reads
+the kernel's iopub channel and counts `comm_msg` updates that carry the widget's `value` — what a
+browser would receive and re-render. Run: `.venv/bin/python benchmarks/bench_widgets.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import textwrap
+import time
+
+from jupyter_client import KernelManager
+
+TOKENS = 20_000
+LIMIT_PER_SECOND = 30
+LIMIT_US_PER_TOKEN = 10.0
+
+SETUP = """
+import asyncio, json, time
+from locus_nb import ModelChunkEvent, StreamView, show_stream
+TOKENS = [f"tok{i} " for i in range(%d)]
+def report(**kw):
+    print("BENCH " + json.dumps(kw))
+report(ready=True)
+""" % TOKENS
+
+SCENARIOS = {
+    # Tokens fed as fast as Python can: the sink API.
+    "feed(), full speed": """
+view = StreamView(echo=False)
+view.show()
+t0, c0 = time.perf_counter(), time.thread_time()
+for tok in TOKENS:
+    view.feed(tok)
+t_stream = time.perf_counter() - t0
+view.close()
+report(tokens=len(TOKENS), stream_s=t_stream, cpu_s=time.thread_time() - c0, updates=view.updates)
+""",
+    # The notebook path: an async iterator of ModelChunkEvents into show_stream, final text printed.
+    "show_stream(), full speed, final print": """
+async def events():
+    for tok in TOKENS:
+        yield ModelChunkEvent(content=tok)
+    yield ModelChunkEvent(done=True)
+view = StreamView()
+t0, c0 = time.perf_counter(), time.thread_time()
+await view.run(events())
+t = time.perf_counter() - t0
+report(tokens=len(TOKENS), stream_s=t, cpu_s=time.thread_time() - c0, updates=view.updates)
+""",
+    # A stream that lasts ~4 s (5,000 tokens/s, arriving in bursts of 50): coalescing over time.
+    "show_stream(), 5,000 tokens/s": """
+async def events():
+    for i, tok in enumerate(TOKENS):
+        if i % 50 == 0:
+            await asyncio.sleep(0.01)
+        yield ModelChunkEvent(content=tok)
+    yield ModelChunkEvent(done=True)
+view = StreamView(echo=False)
+t0, c0 = time.perf_counter(), time.thread_time()
+await view.run(events())
+t = time.perf_counter() - t0
+report(tokens=len(TOKENS), stream_s=t, cpu_s=time.thread_time() - c0, updates=view.updates)
+""",
+    # For contrast: the naive widget loop, one value update per token (2,000 tokens only: it is O(n²)).
+    "naive: HTML.value per token (2,000 tokens)": """
+import html, ipywidgets
+from IPython.display import display
+w = ipywidgets.HTML(); display(w)
+t0, c0 = time.perf_counter(), time.thread_time()
+text = ""
+for tok in TOKENS[:2000]:
+    text += tok
+    w.value = "<pre>" + html.escape(text) + "</pre>"
+t = time.perf_counter() - t0
+report(tokens=2000, stream_s=t, cpu_s=time.thread_time() - c0, updates=2000)
+""",
+}
+
+
+def run_cell(kc, code: str, timeout: float = 300.0) -> tuple[dict, int, int]:
+    """Execute `code`; return the BENCH report, value-update comm messages seen, and their bytes."""
+    msg_id = kc.execute(code)
+    report, updates, update_bytes = None, 0, 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # bounded: a stuck kernel ends the benchmark, not the machine
+        try:
+            msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        except Exception:
+            break
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "comm_msg" and content["data"].get("method") == "update" and "value" in content["data"].get("state", {}):
+            updates += 1
+            update_bytes += len(content["data"]["state"]["value"].encode())
+        elif kind == "stream" and content["text"].startswith("BENCH "):
+            report = json.loads(content["text"].split("\n", 1)[0][6:])
+        elif kind == "error":
+            raise RuntimeError("\n".join(content["traceback"]))
+        elif kind == "status" and content["execution_state"] == "idle":
+            break
+    if report is None:
+        raise RuntimeError("the kernel did not report")
+    return report, updates, update_bytes
+
+
+def main() -> int:
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        run_cell(kc, SETUP)
+        print(f"{'scenario':44s} {'tokens':>7s} {'stream s':>9s} {'updates':>8s} {'allowed':>8s} "
+              f"{'upd/s':>6s} {'µs/token':>9s} {'MB sent':>8s}")
+        ok = True
+        for name, code in SCENARIOS.items():
+            report, updates, sent = run_cell(kc, textwrap.dedent(code))
+            duration = report["stream_s"]
+            allowed = math.ceil(duration * LIMIT_PER_SECOND) + 1
+            per_token = report["cpu_s"] / report["tokens"] * 1e6
+            # A rate over a few milliseconds means nothing; `allowed` is the check.
+            rate = f"{(updates - 1) / duration:6.1f}" if duration >= 1 else "     –"
+            print(f"{name:44s} {report['tokens']:>7,} {duration:>9.3f} {updates:>8} {allowed:>8} "
+                  f"{rate} {per_token:>9.2f} {sent / 1e6:>8.2f}")
+            if not name.startswith("naive"):
+                if updates != report["updates"]:
+                    print(f"  ! the view counted {report['updates']} updates, the wire carried {updates}")
+                    ok = False
+                if updates > allowed or per_token > LIMIT_US_PER_TOKEN:
+                    ok = False
+        print(f"\ntargets: ≤ {LIMIT_PER_SECOND} updates per second of stream + 1 final; "
+              f"≤ {LIMIT_US_PER_TOKEN:g} µs per token in the kernel → {'met' if ok else 'NOT met'}")
+        return 0 if ok else 1
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Running the notebooks with papermill: parameter sets, parallel runs, a one-page summary.
+
+Each run is one papermill execution with its own kernel, in its own worker process
+(papermill/nbclient drive an event loop per call; processes keep runs from sharing one).
+papermill is imported only inside the workers and `clean_notebook`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigError, mask_secrets
+
+__all__ = ["RunResult", "clean_notebook", "output_name", "parameter_sets", "run_notebooks", "summary_markdown",
+           "worker_count"]
+
+STORE_CHOICES = {"false": [False], "true": [True], "both": [False, True]}
+
+
+def parameter_sets(pairs: Sequence[str], store: str | None = None) -> list[dict[str, Any]]:
+    """`-p name=value` pairs (a repeated name gives alternatives) and `--store` → every combination.
+
+    Values from `-p` stay strings, as papermill's own `-p` gives them for most values; `connect()`
+    parses them. `--store both` gives the booleans False and True.
+    """
+    choices: dict[str, list[Any]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ConfigError(f"-p takes name=value with a Python identifier as name; got {pair!r}")
+        choices.setdefault(name, [])
+        if value not in choices[name]:
+            choices[name].append(value)
+    if store is not None:
+        if store.lower() not in STORE_CHOICES:
+            raise ConfigError(f"--store takes one of {', '.join(STORE_CHOICES)}; got {store!r}")
+        if "store" in choices:
+            raise ConfigError("give store either as --store or as -p store=…, not both")
+        choices["store"] = STORE_CHOICES[store.lower()]
+    names = list(choices)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*choices.values())]
+
+
+def describe(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items()) or "(defaults)"
+
+
+def output_name(notebook: Path, params: dict[str, Any], several: bool) -> str:
+    """`01_stateless.ipynb`, or with several parameter sets `01_stateless.store-False.ipynb`."""
+    if not several or not params:
+        return notebook.name
+    slug = ".".join(f"{k}-{re.sub(r'[^A-Za-z0-9_-]+', '_', str(v))}" for k, v in params.items())
+    return f"{notebook.stem}.{slug}{notebook.suffix}"
+
+
+def worker_count(runs: int, jobs: int | None = None) -> int:
+    """Runs at a time: as asked, else one per core; never more than there are runs."""
+    return max(1, min(runs, jobs or os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    notebook: str
+    parameters: dict[str, Any]
+    output: str
+    ok: bool
+    seconds: float
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class _Job:
+    notebook: str
+    output: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    in_place: bool = False
+    timeout: int = 300
+
+
+def _failure(exc: BaseException) -> str:
+    """One line that says what failed, without a traceback (papermill's carries ANSI codes)."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:
+        cell = getattr(exc, "exec_count", None)
+        where = f"cell [{cell}]: " if cell else ""
+        text = f"{where}{ename}: {str(evalue).splitlines()[0] if evalue else ''}"
+    else:
+        lines = str(exc).strip().splitlines()
+        text = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
+    return mask_secrets(text)[:300]
+
+
+def _execute(job: _Job) -> RunResult:
+    import papermill
+
+    start = time.perf_counter()
+    error = ""
+    try:
+        papermill.execute_notebook(
+            job.notebook, job.output, parameters=job.parameters, cwd=str(Path(job.notebook).parent),
+            kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=job.timeout,
+        )
+        if job.in_place:
+            clean_notebook(Path(job.output))
+    except Exception as exc:  # papermill raises for a failing cell; the output notebook is still written
+        error = _failure(exc)
+    return RunResult(job.notebook, job.parameters, job.output, not error, time.perf_counter() - start, error)
+
+
+def run_notebooks(
+    notebooks: Sequence[Path],
+    param_sets: Sequence[dict[str, Any]],
+    out: Path,
+    *,
+    in_place: bool = False,
+    jobs: int | None = None,
+    timeout: int = 300,
+    progress: bool = True,
+) -> list[RunResult]:
+    """Run every notebook with every parameter set, `jobs` at a time; results in notebook order."""
+    param_sets = list(param_sets) or [{}]
+    if in_place and param_sets != [{}]:
+        raise ConfigError("--in-place records the reference outputs and takes no -p/--store parameters")
+    several = len(param_sets) > 1
+    work = [
+        _Job(str(nb), str(nb if in_place else out / output_name(nb, params, several)), params, in_place, timeout)
+        for nb in notebooks for params in param_sets
+    ]
+    workers = worker_count(len(work), jobs)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[int, RunResult] = {}
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(work), unit="run", desc="notebooks", disable=not progress, leave=False)
+    # spawn: a fresh interpreter per worker, whatever threads this process has.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_execute, job): i for i, job in enumerate(work)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker itself died
+                job = work[i]
+                result = RunResult(job.notebook, job.parameters, job.output, False, 0.0, _failure(exc))
+            results[i] = result
+            bar.update()
+            bar.write(f"{Path(result.notebook).stem:20s} {describe(result.parameters):28s} "
+                      f"{'ok' if result.ok else 'FAILED'} {result.seconds:.1f} s")
+    bar.close()
+    return [results[i] for i in range(len(work))]
+
+
+def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: int, relative_to: Path) -> str:
+    """A one-page markdown summary: per notebook and parameter set, ok/failed and seconds."""
+    results = list(results)
+    failed = [r for r in results if not r.ok]
+    notebooks = len({r.notebook for r in results})
+    sets = len({describe(r.parameters) for r in results})
+    lines = [
+        "# Notebook runs",
+        "",
+        f"{notebooks} notebook(s) × {sets} parameter set(s) = {len(results)} run(s) on {workers} worker(s): "
+        f"**{len(results) - len(failed)} ok, {len(failed)} failed** in {seconds:.1f} s.",
+        "",
+        "| notebook | parameters | result | seconds | executed notebook |",
+        "|---|---|---|---:|---|",
+    ]
+    for r in results:
+        link = os.path.relpath(r.output, relative_to)
+        status = "ok" if r.ok else f"**FAILED** — {r.error.replace('|', '/')}"
+        lines.append(f"| {Path(r.notebook).stem} | {describe(r.parameters)} | {status} | {r.seconds:.1f} | "
+                     f"[{Path(r.output).name}]({link}) |")
+    return "\n".join(lines) + "\n"
+
+
+def clean_notebook(path: Path) -> None:
+    """Drop what changes on every run (papermill timings, widget model ids) so committed diffs mean something.
+
+    Execution counts stay: nbval treats a cell without one as never run.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for key in ("papermill", "widgets"):
+        nb.metadata.pop(key, None)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)

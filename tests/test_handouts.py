@@ -1,0 +1,194 @@
+"""`locus-nb handouts`: static widget rendering, offline pages, and a real headless browser reading them."""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from locus_nb._handouts import (
+    WIDGET_STATE,
+    WIDGET_VIEW,
+    _relink,
+    _static_widgets,
+    build_handouts,
+    external_resources,
+    render_widget,
+)
+from locus_nb.cli import main
+
+FIXTURE_NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # no network but loopback
+]
+
+
+def _state(**models):
+    return {mid: {"model_name": name, "state": state} for mid, (name, state) in models.items()}
+
+
+def test_render_widget_final_state_as_static_html():
+    state = _state(
+        a=("HTMLModel", {"value": "<pre>done</pre>"}),
+        b=("LabelModel", {"value": "1 < 2"}),
+        box=("VBoxModel", {"children": ["IPY_MODEL_a", "IPY_MODEL_b", "IPY_MODEL_gone"]}),
+        s=("IntSliderModel", {"value": 3}),
+    )
+    assert render_widget("a", state) == "<pre>done</pre>"
+    assert render_widget("b", state) == '<pre style="white-space:pre-wrap">1 &lt; 2</pre>'
+    assert render_widget("box", state) == f"<div><pre>done</pre>{render_widget('b', state)}</div>"
+    assert render_widget("s", state) is None  # no static form: the text fallback stays
+    assert render_widget("missing", state) is None
+
+
+def test_static_widgets_replaces_views_and_drops_the_state():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.widgets = {WIDGET_STATE: {"state": _state(a=("HTMLModel", {"value": "<b>final</b>"}),
+                                                          s=("IntSliderModel", {"value": 3}))}}
+    view = lambda mid: nbformat.v4.new_output("display_data", data={  # noqa: E731
+        WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": mid}, "text/plain": f"<{mid}>"})
+    nb.cells = [nbformat.v4.new_code_cell(outputs=[view("a"), view("s")])]
+    _static_widgets(nb)
+    first, second = nb.cells[0].outputs
+    assert first.data == {"text/plain": "<a>", "text/html": "<b>final</b>"}
+    assert second.data == {"text/plain": "<s>"}
+    assert "widgets" not in nb.metadata
+
+
+def test_links_between_notebooks_point_at_handouts():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "[02](02_stored.ipynb), [03](03_tool_roundtrip.ipynb#Setup), [x](https://example.com/a.ipynb)")])
+    _relink(nb, {"02_stored": "02_stored.store-True.html", "03_tool_roundtrip": "03_tool_roundtrip.html"})
+    assert nb.cells[0].source == ("[02](02_stored.store-True.html), [03](03_tool_roundtrip.html#Setup), "
+                                  "[x](https://example.com/a.ipynb)")
+
+
+def test_external_resources_finds_what_a_browser_would_fetch():
+    page = """<script src="https://cdn.example/require.js"></script><link rel="stylesheet" href="//fonts.x/css">
+    <img src="data:image/png;base64,AAA"><script src="http://127.0.0.1:8000/local.js"></script>
+    <a href="https://docs.oracle.com">docs</a><style>@import url("https://x.y/z.css");</style>"""
+    assert external_resources(page) == ["https://cdn.example/require.js", "//fonts.x/css", "https://x.y/z.css"]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The widget fixture notebook run by papermill in a real kernel (widget state in its metadata)."""
+    import papermill
+
+    out = tmp_path_factory.mktemp("executed")
+    papermill.execute_notebook(str(FIXTURE_NOTEBOOKS / "widgets.ipynb"), str(out / "widgets.ipynb"),
+                               kernel_name="python3", progress_bar=False, cwd=str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def handouts(executed, tmp_path_factory):
+    out = tmp_path_factory.mktemp("handouts")
+    assert main(["handouts", "--from", str(executed), "--out", str(out)]) == 0
+    return out
+
+
+def test_handouts_are_self_contained(handouts):
+    page = (handouts / "widgets.html").read_text()
+    assert external_resources(page) == []
+    assert "require.js" not in page and "embed-amd" not in page and WIDGET_STATE not in page
+    assert "Streamed &lt;tokens&gt; &amp; escaped text" in page  # the widget's final HTML, inline
+    index = (handouts / "index.html").read_text()
+    assert '<a href="widgets.html">Widget handout fixture</a>' in index
+    assert external_resources(index) == []
+
+
+def test_stock_nbconvert_would_fetch_widget_code_from_a_cdn(executed):
+    """The reason for the above: the default export depends on the network for widgets."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(template_name="lab").from_filename(str(executed / "widgets.ipynb"))
+    assert any("require" in url for url in external_resources(body))
+
+
+def test_handouts_without_executed_notebooks_say_what_to_do(tmp_path, capsys):
+    assert main(["handouts", "--from", str(tmp_path), "--out", str(tmp_path / "h")]) == 2
+    assert "locus-nb run --mock" in capsys.readouterr().err
+
+
+# -- a real browser, offline ------------------------------------------------------------------------
+
+def chromium() -> str:
+    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and (path := shutil.which(name)):
+            return path
+    pytest.fail("the handout test needs headless Chromium, which was not found. Install it with "
+                "`sudo apt-get update && sudo apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this in CI), "
+                "or point CHROMIUM at a Chrome/Chromium binary.")
+
+
+@pytest.fixture
+def served(handouts, executed, tmp_path):
+    """The handouts (and, as a control, a stock nbconvert export) over HTTP on loopback."""
+    from nbconvert import HTMLExporter
+
+    site = tmp_path / "site"
+    shutil.copytree(handouts, site)
+    stock, _ = HTMLExporter(template_name="lab").from_filename(str(executed / "widgets.ipynb"))
+    (site / "stock.html").write_text(stock)
+    # innerText is layout-aware: it holds only text that is rendered (not display:none, not unloaded widgets).
+    for page in ("widgets", "stock", "index"):
+        (site / f"visible-{page}.html").write_text(
+            f'<!DOCTYPE html><html><body><iframe id="f" src="{page}.html" style="width:1200px;height:4000px">'
+            '</iframe><pre id="visible"></pre><script>'
+            'document.getElementById("f").addEventListener("load", () => {'
+            ' document.getElementById("visible").textContent = '
+            ' document.getElementById("f").contentDocument.body.innerText; });'
+            '</script></body></html>')
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def visible_text(base_url: str, page: str, profile: Path) -> str:
+    browser = chromium()
+    run = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom",
+         f"{base_url}/visible-{page}.html"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    m = re.search(r'<pre id="visible">(.*?)</pre>', run.stdout, re.S)
+    assert m, run.stdout[-2000:]
+    return html.unescape(m.group(1))
+
+
+def test_handout_shows_widget_text_in_an_offline_browser(served, tmp_path):
+    text = visible_text(served, "widgets", tmp_path / "profile")
+    # Only the widget renders these: the stream's status line and the transcript's labelled rows.
+    assert "✓ done" in text and "7 tokens" in text
+    assert re.search(r"tool call\s+get_temperature\(city=\"Paris\"\)", text)
+    assert "Streamed <tokens> & escaped text, shown offline" in text
+    index = visible_text(served, "index", tmp_path / "profile2")
+    assert "Widget handout fixture" in index
+
+
+def test_stock_export_shows_no_widget_text_offline(served, tmp_path):
+    """Control: the same check fails for nbconvert's default page, whose widgets need the CDN."""
+    text = visible_text(served, "stock", tmp_path / "profile")
+    assert "Streamed <tokens> & escaped text, shown offline" in text  # printed output: still there
+    assert "7 tokens" not in text  # the widget: nothing

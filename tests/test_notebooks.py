@@ -1,0 +1,84 @@
+"""Every lesson, run by papermill with store False and True (and papermill's string 'true'), says what it claims."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from locus_nb._runs import run_notebooks
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9]*.ipynb"))
+STORE_VALUES = [False, True, "true"]  # "true": what `papermill -p store true` passes
+
+
+def _table(text: str) -> list[list[int]]:
+    """The numeric rows of 02's side-by-side table: turn, then (items, bytes, tokens) per mode."""
+    return [[int(n) for n in line.split()] for line in text.splitlines() if re.fullmatch(r"\d+(\s+\d+)+", line.strip())]
+
+
+def claims_01(text: str, stored: bool) -> None:
+    assert "server_stateful: False" in text  # always stateless, whatever the store parameter
+    assert "recalled 'purple' from history: True" in text
+    assert "reply: I don't know your favorite color" in text  # without the history it cannot recall
+    turn1, turn2 = (int(n) for n in re.findall(r"turn \d: \d+ input items, (\d+) bytes", text))
+    assert turn2 > turn1  # the request body grows
+
+
+def claims_02(text: str, stored: bool) -> None:
+    rows = _table(text)
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
+    stateless_items, stateless_bytes, stateless_tokens = ([r[i] for r in rows] for i in (1, 2, 3))
+    assert stateless_items == [1, 3, 5, 7]  # the whole history, the model's replies included
+    assert stateless_bytes == sorted(stateless_bytes) and stateless_bytes[-1] > 2 * stateless_bytes[0]
+    assert stateless_tokens == sorted(stateless_tokens) and stateless_tokens[-1] > stateless_tokens[0]
+    assert "stateless, last reply: Your favorite city is Lisbon." in text
+    assert "request bytes per turn, as sent" in text  # the chart's text rendering
+    if stored:
+        assert re.search(r"^continued from previous_response_id: resp_[0-9a-f]{24,}$", text, re.M)
+        assert "recalled 'purple' from the stored chain: True" in text
+        assert "StateLost: [400 previous_response_not_found" in text
+        stored_items, stored_bytes, stored_tokens = ([r[i] for r in rows] for i in (4, 5, 6))
+        assert stored_items == [1, 1, 1, 1]  # only the new message
+        assert max(stored_bytes) - min(stored_bytes) < 100  # flat…
+        assert stateless_bytes[-1] - stateless_bytes[0] > 500  # …while stateless grows
+        assert stored_tokens == sorted(stored_tokens) and stored_tokens[-1] > stored_tokens[0]  # billed still grows
+        assert "stored, last reply: Your favorite city is Lisbon." in text
+    else:
+        assert "store=False (Zero Data Retention safe): the server keeps nothing" in text
+        assert "previous_response_id:" not in text and "StateLost" not in text
+        assert text.count("skipped: store=False") == 4
+        assert "stored: skipped (store=False)" in text
+        assert all(len(r) == 4 for r in rows)
+
+
+CLAIMS: dict[str, Callable[[str, bool], None]] = {"01_stateless": claims_01, "02_stored": claims_02}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    results = run_notebooks(NOTEBOOKS, [{"store": s} for s in STORE_VALUES], out, progress=False)
+    return {(Path(r.notebook).stem, str(r.parameters["store"])): r for r in results}
+
+
+def _outputs(path: str) -> tuple[str, list[str]]:
+    nb = nbformat.read(path, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    text = "".join(o.get("text", "") if o.output_type == "stream" else o.get("data", {}).get("text/plain", "")
+                   + "\n" for o in outputs if o.output_type != "error")
+    return text, [o.ename for o in outputs if o.output_type == "error"]
+
+
+@pytest.mark.parametrize("store", STORE_VALUES, ids=lambda s: f"store={s!r}")
+@pytest.mark.parametrize("notebook", [nb.stem for nb in NOTEBOOKS])
+def test_lesson_says_what_it_claims(runs, notebook, store):
+    assert notebook in CLAIMS, f"add what {notebook} claims to CLAIMS in {__file__}"
+    result = runs[(notebook, str(store))]
+    assert result.ok, result.error
+    text, errors = _outputs(result.output)
+    assert errors == []
+    CLAIMS[notebook](text, store in (True, "true"))

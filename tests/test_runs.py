@@ -1,0 +1,108 @@
+"""`locus-nb run`: parameter sets, file names, parallel papermill runs, the summary, the exit code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from locus_nb import ConfigError
+from locus_nb._runs import RunResult, output_name, parameter_sets, summary_markdown, worker_count
+from locus_nb.cli import main
+
+ROOT = Path(__file__).parent.parent
+PARAMS_NB = Path(__file__).parent / "fixtures" / "notebooks" / "params.ipynb"
+
+
+def test_parameter_sets_are_every_combination():
+    assert parameter_sets([]) == [{}]
+    assert parameter_sets([], "both") == [{"store": False}, {"store": True}]
+    assert parameter_sets(["region=us-chicago-1", "region=eu-frankfurt-1", "model_id=m"], "BOTH") == [
+        {"region": "us-chicago-1", "model_id": "m", "store": False},
+        {"region": "us-chicago-1", "model_id": "m", "store": True},
+        {"region": "eu-frankfurt-1", "model_id": "m", "store": False},
+        {"region": "eu-frankfurt-1", "model_id": "m", "store": True},
+    ]
+    assert parameter_sets(["store=true", "store=true"]) == [{"store": "true"}]  # strings, as papermill's -p
+
+
+@pytest.mark.parametrize("pairs, store, message", [
+    (["store"], None, "name=value"),
+    (["=x"], None, "name=value"),
+    (["not a name=1"], None, "name=value"),
+    ([], "sometimes", "--store takes one of"),
+    (["store=true"], "both", "not both"),
+])
+def test_bad_parameters_are_config_errors(pairs, store, message):
+    with pytest.raises(ConfigError, match=message):
+        parameter_sets(pairs, store)
+
+
+def test_output_names_carry_the_parameter_set_only_when_there_are_several():
+    nb = Path("notebooks/01_stateless.ipynb")
+    assert output_name(nb, {"store": False}, several=False) == "01_stateless.ipynb"
+    assert output_name(nb, {"store": False, "region": "eu-frankfurt-1"}, several=True) == \
+        "01_stateless.store-False.region-eu-frankfurt-1.ipynb"
+    assert output_name(nb, {"endpoint": "http://127.0.0.1:8000/openai/v1"}, several=True) == \
+        "01_stateless.endpoint-http_127_0_0_1_8000_openai_v1.ipynb"
+
+
+def test_worker_count_is_bounded_by_runs_and_request():
+    assert worker_count(1, 8) == 1
+    assert worker_count(10, 3) == 3
+    assert worker_count(0) == 1
+
+
+def test_summary_is_one_markdown_table_row_per_run(tmp_path):
+    results = [
+        RunResult("notebooks/01_stateless.ipynb", {"store": False}, str(tmp_path / "a.ipynb"), True, 1.234),
+        RunResult("notebooks/02_stored.ipynb", {}, str(tmp_path / "b.ipynb"), False, 2.0, "cell [3]: ConfigError: a|b"),
+    ]
+    text = summary_markdown(results, seconds=3.3, workers=2, relative_to=tmp_path)
+    assert "2 notebook(s) × 2 parameter set(s) = 2 run(s) on 2 worker(s): **1 ok, 1 failed** in 3.3 s." in text
+    assert "| 01_stateless | store=False | ok | 1.2 | [a.ipynb](a.ipynb) |" in text
+    assert "| 02_stored | (defaults) | **FAILED** — cell [3]: ConfigError: a/b | 2.0 | [b.ipynb](b.ipynb) |" in text
+
+
+def _printed(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", "--mock", "--no-progress", "--store", "both", "-j", "2", "-p", "region=eu-frankfurt-1",
+                 "--out", str(out), str(PARAMS_NB)])
+    assert code == 0
+    assert _printed(out / "params.region-eu-frankfurt-1.store-False.ipynb") == \
+        "store parameter False -> store=False, region=eu-frankfurt-1\n"
+    assert _printed(out / "params.region-eu-frankfurt-1.store-True.ipynb") == \
+        "store parameter True -> store=True, region=eu-frankfurt-1\n"
+    summary = (out / "SUMMARY.md").read_text()
+    assert "1 notebook(s) × 2 parameter set(s) = 2 run(s) on 2 worker(s): **2 ok, 0 failed**" in summary
+    assert re.search(r"\| params \| region=eu-frankfurt-1, store=True \| ok \| \d+\.\d \|", summary)
+    assert summary in capsys.readouterr().out
+
+
+def test_string_parameters_reach_the_notebook_as_strings(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "--no-progress", "-p", "store=true", "--out", str(out), str(PARAMS_NB)]) == 0
+    assert _printed(out / "params.ipynb") == "store parameter 'true' -> store=True, region=us-chicago-1\n"
+
+
+def test_a_wrong_parameter_fails_the_run_at_the_setup_cell_and_exits_nonzero(tmp_path):
+    out = tmp_path / "out"
+    code = main(["run", "--mock", "--no-progress", "-p", "store=maybe", "--out", str(out),
+                 str(ROOT / "notebooks" / "01_stateless.ipynb")])
+    assert code == 1
+    summary = (out / "SUMMARY.md").read_text()
+    assert "**0 ok, 1 failed**" in summary
+    assert re.search(r"\*\*FAILED\*\* — cell \[3\]: ConfigError: store must be a boolean .*got 'maybe'", summary)
+    assert (out / "01_stateless.ipynb").exists()  # the failed notebook is kept for reading
+
+
+def test_in_place_takes_no_parameters(tmp_path):
+    with pytest.raises(SystemExit, match="--in-place"):
+        main(["run", "--in-place", "--store", "both", "--out", str(tmp_path), str(PARAMS_NB)])
