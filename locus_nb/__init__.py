@@ -26,6 +26,11 @@ from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
 from ._settings import Connection, connect
 
+# issue 5: streaming endings, tools, the agent loop
+from ._agent import Agent, AgentHooks, Veto
+from ._errors import StreamFailed, StreamTruncated
+from ._tools import Tool, tool
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -57,4 +62,12 @@ __all__ = [
     "ZDRRejected",
     "connect",
     "mask_ocid",
+    # issue 5
+    "Agent",
+    "AgentHooks",
+    "StreamFailed",
+    "StreamTruncated",
+    "Tool",
+    "Veto",
+    "tool",
 ]

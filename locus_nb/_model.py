@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 
 from ._auth import resolve_auth
 from ._errors import (
@@ -17,10 +20,13 @@ from ._errors import (
     RateLimited,
     RequestTimeout,
     ServerError,
+    StreamError,
     TransportError,
     mask_ocid,
 )
+from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
+from ._stream import StreamState, chunks_from_response, fold, truncated
 from ._wire import build_request, error_from_body, parse_response
 
 __all__ = ["DEFAULT_TIMEOUT", "OCIResponsesModel", "oci_base_url"]
@@ -176,6 +182,94 @@ class OCIResponsesModel:
             raise RequestTimeout(f"no answer from {self.base_url} in time ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise ConnectionFailed(f"could not reach {self.base_url}: {type(exc).__name__}") from None
+
+    # -- streaming --------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        provider_state: Mapping[str, Any] | None = None,
+        *,
+        tools: Sequence[Any] = (),
+        **options: Any,
+    ) -> AsyncIterator[ModelChunkEvent]:
+        """One turn, streamed: a `ModelChunkEvent` per text delta (`content`), one per completed tool
+        call (`tool_calls`), and last exactly one with `done=True` carrying the whole `response`.
+
+        Failures before the first event (connect, 429, 5xx) are retried like `complete()`; once events
+        flow nothing is retried. A failed or broken stream raises `StreamFailed` / `StreamTruncated`
+        with the text received so far. Leaving the loop early (break, an error, a kernel interrupt)
+        closes the HTTP stream; `async with contextlib.aclosing(model.stream(...))` makes that immediate.
+        """
+        body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
+        response = await self._open_stream(body)
+        try:
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                # A server that ignores `"stream": true` and answers with one JSON Response
+                # (some compatible gateways): the same chunks, all at once.
+                await response.aread()
+                try:
+                    whole = parse_response(response.json(), store=self.store)
+                except (ValueError, AttributeError):
+                    raise StreamError(
+                        f"expected an event stream, got {response.headers.get('content-type')!r}: "
+                        f"{response.text[:200]}"
+                    ) from None
+                for chunk in chunks_from_response(whole):
+                    yield chunk
+                return
+            state = StreamState(store=self.store)
+            try:
+                async with aclosing(EventSource(response).aiter_sse()) as events:
+                    async for sse in events:
+                        data = sse.data
+                        if not data or state.response is not None:
+                            continue  # keep-alives; anything after the end
+                        if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
+                            break
+                        state = fold(state, json.loads(data))
+                        if state.emit is not None:
+                            yield state.emit
+                        if state.error is not None:
+                            raise state.error
+            except httpx.RequestError as exc:
+                if state.response is None:  # after `done` the answer is whole: a broken drain is harmless
+                    raise truncated(state, f"the stream broke off ({type(exc).__name__})") from None
+            except json.JSONDecodeError as exc:
+                raise truncated(state, f"the stream sent an event that is not JSON ({exc.msg})") from None
+            if state.response is None:
+                raise truncated(state, "the stream closed before response.completed")
+        finally:
+            await response.aclose()
+
+    async def _open_stream(self, body: dict[str, Any]) -> httpx.Response:
+        """POST a streaming request; retry connect failures, 429 and 5xx until a 2xx reply starts."""
+        attempt = 0
+        while True:
+            try:
+                request = self.client.build_request("POST", "/responses", json=body, headers=_STREAM_HEADERS)
+                try:
+                    response = await self.client.send(request, stream=True)
+                    if response.is_success:
+                        return response
+                    try:  # a streamed reply must be read before its body can be inspected
+                        await response.aread()
+                    finally:
+                        await response.aclose()
+                except httpx.TimeoutException as exc:
+                    raise RequestTimeout(f"no answer from {self.base_url} in time ({type(exc).__name__})") from None
+                except httpx.TransportError as exc:
+                    raise ConnectionFailed(f"could not reach {self.base_url}: {type(exc).__name__}") from None
+                raise error_from_body(response.status_code, response.content, response.headers)
+            except (RateLimited, ServerError, TransportError) as err:
+                if attempt >= self.max_retries:
+                    raise
+                await asyncio.sleep(_backoff(attempt, getattr(err, "retry_after", None)))
+                attempt += 1
+
+
+# No zstd: OCI zstd-frames each streamed event and httpx's zstd decoder then fails mid-stream.
+_STREAM_HEADERS = {"Accept": "text/event-stream", "Accept-Encoding": "gzip, deflate", "Cache-Control": "no-store"}
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float:
