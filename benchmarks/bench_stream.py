@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -89,7 +90,9 @@ def serve() -> None:
     async def create(request):
         body = await request.json()
         n = int((body.get("metadata") or {}).get("mock_text_tokens") or 20)
-        data = cache.setdefault(n, sse_body(n))
+        if n not in cache:
+            cache[n] = sse_body(n)
+        data = cache[n]
 
         async def chunks():  # the pace of a fast server: 16 KiB writes, a few events each
             for i in range(0, len(data), 16384):
@@ -189,6 +192,7 @@ async def measure(url: str, n: int, rounds: int) -> dict[str, list[float]]:
             await run()
         for _ in range(rounds):  # interleaved, so drift on a shared machine hits all alike
             for name, run in runs.items():
+                gc.collect()  # nobody pays for the garbage of the run before
                 start = time.perf_counter()
                 result = await run()
                 times[name].append(time.perf_counter() - start)

@@ -227,7 +227,7 @@ class OCIResponsesModel:
                             continue  # keep-alives; anything after the end
                         if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
                             break
-                        state = fold(state, json.loads(data))
+                        state = fold(state, _decode_json(data))
                         if state.emit is not None:
                             yield state.emit
                         if state.error is not None:
@@ -268,6 +268,7 @@ class OCIResponsesModel:
                 attempt += 1
 
 
+_decode_json = json.JSONDecoder().decode  # json.loads without its per-call checks (one per event)
 # No zstd: OCI zstd-frames each streamed event and httpx's zstd decoder then fails mid-stream.
 _STREAM_HEADERS = {"Accept": "text/event-stream", "Accept-Encoding": "gzip, deflate", "Cache-Control": "no-store"}
 

@@ -21,15 +21,17 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ._errors import StreamError, StreamFailed, StreamTruncated
-from ._events import ModelChunkEvent
+from ._events import ModelChunkEvent, text_chunk
 from ._messages import ModelResponse
 from ._wire import parse_response, tool_call_from_item
 
 __all__ = ["StreamState", "chunks_from_response", "fold", "fold_all", "received_text", "truncated"]
 
-# Appending to a string kept in an immutable state would copy it on every delta (quadratic);
-# a chain of (delta, older) pairs appends in O(1) and is joined once at the end.
-Chain = tuple[str, "Chain"] | None
+# Appending to a string kept in an immutable state would copy it on every delta (quadratic).
+# Text is instead a chain of (piece, count, older) nodes merged like a binary counter: O(1)
+# amortized appends, O(n log n) copying in all, and never deeper than log2(deltas) (so such a
+# state still prints, compares and copies).
+Chain = tuple[str, int, "Chain"] | None
 
 _new = tuple.__new__
 _NO_ITEMS: Mapping[int, dict[str, Any]] = MappingProxyType({})
@@ -52,11 +54,20 @@ class StreamState(NamedTuple):
         return self.response is not None or self.error is not None
 
 
+def appended(chain: Chain, piece: str) -> Chain:
+    count = 1
+    while chain is not None and chain[1] == count:
+        piece = chain[0] + piece
+        count += count
+        chain = chain[2]
+    return (piece, count, chain)
+
+
 def joined(chain: Chain) -> str:
     parts: list[str] = []
     while chain is not None:
-        part, chain = chain
-        parts.append(part)
+        parts.append(chain[0])
+        chain = chain[2]
     return "".join(reversed(parts))
 
 
@@ -77,8 +88,8 @@ def _text_delta(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     # One call per token, so built positionally: `_replace` would cost three times as much.
     delta = event.get("delta") or ""
     store, rid, text, reasoning, items, arguments, _, response, error = state
-    chunk = ModelChunkEvent(delta)
-    return _new(StreamState, (store, rid, (delta, text), reasoning, items, arguments, chunk, response, error))
+    chunk = text_chunk(delta)
+    return _new(StreamState, (store, rid, appended(text, delta), reasoning, items, arguments, chunk, response, error))
 
 
 def _item_added(state: StreamState, event: Mapping[str, Any]) -> StreamState:
@@ -88,14 +99,14 @@ def _item_added(state: StreamState, event: Mapping[str, Any]) -> StreamState:
 
 def _arguments_delta(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     key = event.get("item_id") or ""
-    chain = (event.get("delta") or "", state.arguments.get(key))
+    chain = appended(state.arguments.get(key), event.get("delta") or "")
     return state._replace(arguments={**state.arguments, key: chain}, emit=None)
 
 
 def _arguments_done(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     # The full arguments replace the deltas; `name` is absent here on the real wire.
     key = event.get("item_id") or ""
-    chain = (event.get("arguments") or "", None)
+    chain = appended(None, event.get("arguments") or "")
     return state._replace(arguments={**state.arguments, key: chain}, emit=None)
 
 
@@ -119,12 +130,12 @@ def _item_done(state: StreamState, event: Mapping[str, Any]) -> StreamState:
 
 
 def _summary_part_added(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    reasoning = ("\n\n", state.reasoning) if state.reasoning is not None else None
+    reasoning = appended(state.reasoning, "\n\n") if state.reasoning is not None else None
     return state._replace(reasoning=reasoning, emit=None)
 
 
 def _summary_delta(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    return state._replace(reasoning=(event.get("delta") or "", state.reasoning), emit=None)
+    return state._replace(reasoning=appended(state.reasoning, event.get("delta") or ""), emit=None)
 
 
 def _finished(state: StreamState, event: Mapping[str, Any]) -> StreamState:
@@ -216,14 +227,8 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
 
 def _received_note(state: StreamState) -> str:
     where = f" (response {state.response_id})" if state.response_id else ""
-    n = sum(len(part) for part in _parts(state.text))
+    n = len(received_text(state))
     return f"{where}; {n} characters of text had arrived (see .partial_text)" if n else where
-
-
-def _parts(chain: Chain) -> Iterable[str]:
-    while chain is not None:
-        part, chain = chain
-        yield part
 
 
 def _gathered_output(state: StreamState) -> list[dict[str, Any]]:
