@@ -86,16 +86,33 @@ def tool(
     if function is None:
         return lambda f: tool(f, name=name, description=description, strict=strict)
     if isinstance(function, Tool):
-        return function
-    # pydantic and the docstring parser load on first use: `import locus_nb` stays fast.
-    import docstring_parser
-    from pydantic import ConfigDict, Field, create_model
-
+        if name is description is strict is None:
+            return function
+        function = function.function
     if not callable(function):
         raise ConfigError(f"@tool needs a function, got {function!r}")
+    import docstring_parser  # loaded on first use, like pydantic: `import locus_nb` stays fast
+
     tool_name = name or function.__name__
     doc = docstring_parser.parse(inspect.getdoc(function) or "")
-    param_docs = {p.arg_name: (p.description or "").strip() for p in doc.params}
+    model = _arguments_model(function, tool_name, {p.arg_name: (p.description or "").strip() for p in doc.params})
+    schema = _schema(model, tool_name)
+    strict_schema = _strict_version(schema)
+    use_strict = strict_schema is not None if strict is None else strict
+    if use_strict and strict_schema is None:
+        raise ConfigError(
+            f"tool {tool_name}: strict=True needs every parameter required and fully typed; "
+            "drop the defaults or pass strict=False"
+        )
+    if description is None:
+        description = "\n\n".join(part for part in (doc.short_description, doc.long_description) if part)
+    return Tool(tool_name, description, strict_schema if use_strict else schema, use_strict, function, model)
+
+
+def _arguments_model(function: Callable[..., Any], tool_name: str, param_docs: Mapping[str, str]) -> Any:
+    """A pydantic model of the parameters: the validator of the arguments and source of the schema."""
+    from pydantic import ConfigDict, Field, create_model
+
     try:
         hints = typing.get_type_hints(function, include_extras=True)
     except Exception as exc:  # a type hint that names something undefined
@@ -105,29 +122,25 @@ def tool(
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise ConfigError(f"tool {tool_name}: *args/**kwargs cannot be described to a model; name each parameter")
         default = ... if param.default is param.empty else param.default
-        fields[param.name] = (hints.get(param.name, Any), Field(default, description=param_docs.get(param.name) or None))
+        described = {"description": param_docs[param.name]} if param_docs.get(param.name) else {}  # else Annotated's
+        fields[param.name] = (hints.get(param.name, Any), Field(default, **described))
     try:
-        model = create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
-        schema = _inlined(_without_titles(model.model_json_schema()))
-    except Exception as exc:  # pydantic says which type it cannot handle
+        return create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    except Exception as exc:  # e.g. a parameter name pydantic reserves
+        raise ConfigError(f"tool {tool_name}: cannot take these parameters: {exc}") from None
+
+
+def _schema(model: Any, tool_name: str) -> dict[str, Any]:
+    try:
+        return _inlined(_without_titles(model.model_json_schema()))
+    except Exception as exc:  # pydantic says which type has no JSON schema
         raise ConfigError(f"tool {tool_name}: cannot build a JSON schema: {exc}") from None
-    strict_schema = _strict_version(schema)
-    use_strict = strict_schema is not None if strict is None else strict
-    if use_strict and strict_schema is None:
-        raise ConfigError(
-            f"tool {tool_name}: strict=True needs every parameter required and fully typed; "
-            "drop the defaults or pass strict=False"
-        )
-    text = description if description is not None else "\n\n".join(
-        part for part in (doc.short_description, doc.long_description) if part
-    )
-    return Tool(tool_name, text, strict_schema if use_strict else schema, use_strict, function, model)
 
 
 def tool_output(result: Any) -> str:
     """What the model reads back: text as is, anything else as JSON (pydantic models, dataclasses…)."""
     if isinstance(result, str):
-        return result
+        return str.__str__(result)  # the text itself, also for str subclasses such as str enums
     import pydantic_core
 
     try:
