@@ -336,14 +336,20 @@ def endless_body() -> Body:
     return Body(deltas())
 
 
-async def test_break_closes_the_response():
+def endless_model() -> tuple[OCIResponsesModel, list[Body]]:
+    """A model whose every request streams deltas until the client stops reading, and those bodies."""
     bodies: list[Body] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         bodies.append(endless_body())
         return httpx.Response(200, headers=SSE_HEADERS, stream=bodies[-1])
 
-    async with sse_model(handler) as model:
+    return sse_model(handler), bodies
+
+
+async def test_break_closes_the_response():
+    model, bodies = endless_model()
+    async with model:
         async with contextlib.aclosing(model.stream(ASK)) as chunks:  # closes on the spot
             async for chunk in chunks:
                 if chunk.content == " w2":
@@ -358,31 +364,31 @@ async def test_break_closes_the_response():
         assert bodies[1].closed and bodies[1].delivered < 10
 
 
-async def test_cancel_and_keyboard_interrupt_close_the_response():
-    bodies: list[Body] = []
+async def cancel_while_streaming(model: OCIResponsesModel) -> None:
+    """Cancel a task that is reading a stream (what stopping a notebook cell does)."""
     reading = asyncio.Event()
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(endless_body())
-        return httpx.Response(200, headers=SSE_HEADERS, stream=bodies[-1])
+    async def consume() -> None:
+        async for _ in model.stream(ASK):
+            reading.set()
 
-    async with sse_model(handler) as model:
-        async def consume() -> None:
-            async for _ in model.stream(ASK):
-                reading.set()
+    task = asyncio.create_task(consume())
+    await reading.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
-        task = asyncio.create_task(consume())
-        await reading.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+
+async def test_cancel_and_keyboard_interrupt_close_the_response():
+    model, bodies = endless_model()
+    async with model:
+        await cancel_while_streaming(model)
         assert bodies[0].closed
 
         async def interrupted():  # a kernel interrupt lands while the generator is reading
             yield frames([{"type": "response.created", "response": {"id": "r", "output": []}}])
             raise KeyboardInterrupt
 
-        bodies.clear()
         interrupt_body = Body(interrupted())
         async with sse_model(lambda r: httpx.Response(200, headers=SSE_HEADERS, stream=interrupt_body)) as m2:
             with pytest.raises(KeyboardInterrupt):
@@ -447,17 +453,7 @@ async def test_leaving_early_closes_the_connection_on_a_real_server(how):
                         if chunk.content == " w3":
                             break
             else:
-                started = asyncio.Event()
-
-                async def consume() -> None:
-                    async for _ in model.stream(ASK):
-                        started.set()
-
-                task = asyncio.create_task(consume())
-                await started.wait()
-                task.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await task
+                await cancel_while_streaming(model)
             # the server sees the client go within moments, far before its 100,000 deltas
             assert await asyncio.to_thread(server.disconnected.wait, 5)
             assert server.sent < 1000
