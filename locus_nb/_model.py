@@ -20,13 +20,12 @@ from ._errors import (
     RateLimited,
     RequestTimeout,
     ServerError,
-    StreamError,
     TransportError,
     mask_ocid,
 )
 from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
-from ._stream import StreamState, chunks_from_response, fold, truncated
+from ._stream import StreamState, chunks_from_response, fold, truncated, whole_response
 from ._wire import build_request, error_from_body, parse_response
 
 __all__ = ["DEFAULT_TIMEOUT", "OCIResponsesModel", "oci_base_url"]
@@ -203,42 +202,35 @@ class OCIResponsesModel:
         """
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
         response = await self._open_stream(body)
+        state = StreamState(store=self.store)
         try:
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 # A server that ignores `"stream": true` and answers with one JSON Response
                 # (some compatible gateways): the same chunks, all at once.
                 await response.aread()
-                try:
-                    whole = parse_response(response.json(), store=self.store)
-                except (ValueError, AttributeError):
-                    raise StreamError(
-                        f"expected an event stream, got {response.headers.get('content-type')!r}: "
-                        f"{response.text[:200]}"
-                    ) from None
+                whole = whole_response(response.content, response.headers.get("content-type"), store=self.store)
                 for chunk in chunks_from_response(whole):
                     yield chunk
                 return
-            state = StreamState(store=self.store)
-            try:
-                async with aclosing(EventSource(response).aiter_sse()) as events:
-                    async for sse in events:
-                        data = sse.data
-                        if not data or state.response is not None:
-                            continue  # keep-alives; anything after the end
-                        if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
-                            break
-                        state = fold(state, _decode_json(data))
-                        if state.emit is not None:
-                            yield state.emit
-                        if state.error is not None:
-                            raise state.error
-            except httpx.RequestError as exc:
-                if state.response is None:  # after `done` the answer is whole: a broken drain is harmless
-                    raise truncated(state, f"the stream broke off ({type(exc).__name__})") from None
-            except json.JSONDecodeError as exc:
-                raise truncated(state, f"the stream sent an event that is not JSON ({exc.msg})") from None
+            async with aclosing(EventSource(response).aiter_sse()) as events:
+                async for sse in events:
+                    data = sse.data
+                    if not data or state.response is not None:
+                        continue  # keep-alives; anything after the end
+                    if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
+                        break
+                    state = fold(state, _decode_json(data))
+                    if state.emit is not None:
+                        yield state.emit
+                    if state.error is not None:
+                        raise state.error
             if state.response is None:
                 raise truncated(state, "the stream closed before response.completed")
+        except httpx.RequestError as exc:
+            if state.response is None:  # after `done` the answer is whole: a broken drain is harmless
+                raise truncated(state, f"the stream broke off ({type(exc).__name__})") from None
+        except json.JSONDecodeError as exc:
+            raise truncated(state, f"the stream sent an event that is not JSON ({exc.msg})") from None
         finally:
             await response.aclose()
 

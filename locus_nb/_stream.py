@@ -15,6 +15,7 @@ gathered from `response.output_item.done` stand in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
@@ -25,7 +26,15 @@ from ._events import ModelChunkEvent, text_chunk
 from ._messages import ModelResponse
 from ._wire import parse_response, tool_call_from_item
 
-__all__ = ["StreamState", "chunks_from_response", "fold", "fold_all", "received_text", "truncated"]
+__all__ = [
+    "StreamState",
+    "chunks_from_response",
+    "fold",
+    "fold_all",
+    "received_text",
+    "truncated",
+    "whole_response",
+]
 
 # Appending to a string kept in an immutable state would copy it on every delta (quadratic).
 # Text is instead a chain of (piece, count, older) nodes merged like a binary counter: O(1)
@@ -212,6 +221,15 @@ def truncated(state: StreamState, why: str) -> StreamTruncated:
         partial_text=received_text(state),
         response_id=state.response_id,
     )
+
+
+def whole_response(content: bytes, content_type: str | None, *, store: bool) -> ModelResponse:
+    """The reply of a server that answered a stream request with one JSON Response."""
+    try:
+        return parse_response(json.loads(content), store=store)
+    except (ValueError, AttributeError):  # not JSON, or not a Response object
+        text = content[:200].decode("utf-8", "replace")
+        raise StreamError(f"expected an event stream, got {content_type!r}: {text}") from None
 
 
 def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:

@@ -24,6 +24,7 @@ from locus_nb import (
     OCIResponsesModel,
     RateLimited,
     ServerError,
+    StreamError,
     StreamFailed,
     StreamTruncated,
 )
@@ -319,6 +320,13 @@ async def test_a_plain_json_reply_is_accepted_as_one_chunk():
     call = next(i for i in body["output"] if i["type"] == "function_call")
     assert [c.tool_calls[0].id for c in chunks if c.tool_calls] == [call["call_id"]]
     assert chunks[-1].done and chunks[-1].response.message.tool_calls[0].name == call["name"]
+
+
+async def test_a_reply_that_is_neither_a_stream_nor_a_response_is_a_typed_error():
+    page = httpx.Response(200, headers={"content-type": "text/html"}, content=b"<html>proxy login</html>")
+    async with sse_model(lambda request: page) as model:
+        with pytest.raises(StreamError, match="expected an event stream, got 'text/html': <html>proxy login"):
+            await collect(model)
 
 
 # -- leaving early closes the HTTP stream -----------------------------------------------------------
