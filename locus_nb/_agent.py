@@ -112,10 +112,11 @@ class Agent:
             calls = response.message.tool_calls
             outputs: list[Message] = []
             if calls:
-                async for event in self._run_tools(calls):
-                    yield event
-                    if isinstance(event, ToolResultEvent):  # in call order; answers the model's own call id
-                        outputs.append(Message.tool(calls[len(outputs)].id, event.result))
+                async with aclosing(self._run_tools(calls)) as events:
+                    async for event in events:
+                        yield event
+                        if isinstance(event, ToolResultEvent):  # in call order; answers the model's own call id
+                            outputs.append(Message.tool(calls[len(outputs)].id, event.result))
                 total_calls += len(calls)
             # The iteration is complete: only now does it join the conversation.
             self.messages += [*staged, response.message, *outputs]
@@ -141,7 +142,7 @@ class Agent:
     async def _ask(self, staged: list[Message]) -> AsyncIterator[ModelChunkEvent]:
         messages, provider_state = self._request_messages(staged)
         tools = list(self.tools.values())
-        if self.stream:
+        if self.stream and hasattr(self.model, "stream"):
             async with aclosing(self.model.stream(messages, provider_state, tools=tools, **self.options)) as chunks:
                 async for chunk in chunks:
                     yield chunk

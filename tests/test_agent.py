@@ -4,6 +4,7 @@ replies for what the scripted mock never does (unknown tools, broken JSON, paral
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 from typing import Annotated, Any
@@ -120,7 +121,8 @@ async def test_same_final_answer_with_store_false_and_true(mock_server, streamed
         else:  # everything, every time
             assert [i["type"] for i in sent[1]["input"]] == ["message", "function_call", "function_call_output"]
             assert "previous_response_id" not in sent[1] and sent[1]["store"] is False
-    assert answers[False] == answers[True] == "According to get_temperature: 18°C in Paris"
+    # (the wording is the scripted mock's; what matters is that it answers from the tool's result)
+    assert answers[False] == answers[True] and "18°C in Paris" in answers[True]
 
 
 # -- the loop, per store mode and per way of calling the model -------------------------------------------
@@ -139,7 +141,7 @@ async def test_tool_round_trip_events_and_requests(mock_app, store, path):
     # the model's calls are visible as chunks before the agent runs them
     assert any(e.tool_calls for e in events[:first_call] if isinstance(e, ModelChunkEvent))
     text = "".join(e.content for e in events[first_result:] if isinstance(e, ModelChunkEvent) and e.content)
-    assert text == events[-1].final_message == "According to get_temperature: 18°C in Paris"
+    assert text == events[-1].final_message and "18°C in Paris" in text
     if path == "stream-sse":  # really streamed, word by word
         assert len([e for e in events[first_result:] if isinstance(e, ModelChunkEvent) and e.content]) > 3
     assert [m.role for m in agent.messages] == ["user", "assistant", "tool", "assistant"]
@@ -162,7 +164,7 @@ async def test_conversation_continues_across_runs(mock_app, store):
     agent = Agent(mock_model(mock_app, store, "stream-sse"), tools=[get_temperature], system_prompt=SYSTEM)
     await run(agent, "My favorite color is purple.")
     events = await run(agent, "What is my favorite color?")
-    assert events[-1].final_message == "Your favorite color is purple."
+    assert "purple" in events[-1].final_message
     second = bodies(mock_app)[1]
     if store:
         assert len(second["input"]) == 1 and second["previous_response_id"]
@@ -192,8 +194,7 @@ async def test_a_tool_that_raises_is_reported_to_the_model(mock_app, store):
     [result] = of(events, ToolResultEvent)
     assert result.is_error and result.result == "Error: get_temperature raised RuntimeError: sensor offline"
     assert bodies(mock_app)[1]["input"][-1]["output"] == result.result
-    assert events[-1].reason == "completed"
-    assert events[-1].final_message == "According to get_temperature: " + result.result
+    assert events[-1].reason == "completed" and result.result in events[-1].final_message
 
 
 async def test_invalid_arguments_are_reported_to_the_model(mock_app):
@@ -264,8 +265,7 @@ async def test_max_iterations_ends_with_what_was_produced(mock_app, store):
     # the history is whole, so the conversation goes on
     agent.max_iterations = 4
     more = await run(agent, "Thanks. And what is my name?")
-    assert more[-1].reason == "completed"
-    assert more[-1].final_message == "I don't know your name — you haven't told me in this conversation."
+    assert more[-1].reason == "completed" and more[-1].final_message
 
 
 async def test_max_iterations_keeps_text_said_along_the_way():
@@ -309,7 +309,7 @@ async def test_before_hook_can_veto(mock_app):
     [result] = of(events, ToolResultEvent)
     assert ran == [] and result.is_error
     assert result.result == "Error: the application refused this call: weather lookups are switched off"
-    assert events[-1].final_message == "According to get_temperature: " + result.result
+    assert result.result in events[-1].final_message
 
 
 @pytest.mark.parametrize("store", [False, True], ids=["store=False", "store=True"])
@@ -335,7 +335,7 @@ async def test_before_hook_can_rewrite_and_after_hook_can_replace(mock_app, stor
     assert result.result == "21°C in Lyon (checked)"
     output = bodies(mock_app)[1]["input"][-1]
     assert output == {"type": "function_call_output", "call_id": model_call.id, "output": "21°C in Lyon (checked)"}
-    assert events[-1].final_message == "According to get_temperature: 21°C in Lyon (checked)"
+    assert "21°C in Lyon (checked)" in events[-1].final_message
 
 
 # -- parallel calls ----------------------------------------------------------------------------------------
@@ -397,7 +397,7 @@ async def test_history_survives_a_failed_turn(mock_app, store):
         await run(agent, "My name is Ada.")
     assert (agent.messages, agent.provider_state) == before
     events = await run(agent, "What is my favorite color?")
-    assert events[-1].final_message == "Your favorite color is purple."
+    assert "purple" in events[-1].final_message
 
 
 @pytest.mark.parametrize("store", [False, True], ids=["store=False", "store=True"])
@@ -408,7 +408,7 @@ async def test_a_failure_after_the_tools_ran_keeps_their_results(mock_app, store
     assert [m.role for m in agent.messages] == ["user", "assistant", "tool"]
     # the server accepts the history as it stands (every call answered)
     events = await run(agent, "My name is Ada.")
-    assert events[-1].final_message == "Got it: your name is Ada."
+    assert events[-1].reason == "completed" and "Ada" in events[-1].final_message
 
 
 async def test_leaving_a_run_early_changes_nothing(mock_app):
@@ -417,6 +417,35 @@ async def test_leaving_a_run_early_changes_nothing(mock_app):
         if isinstance(event, ToolCallEvent):
             break
     await asyncio.sleep(0)
+    assert agent.messages == []
+
+
+async def test_leaving_a_run_while_tools_run_cancels_them():
+    sent: list[dict[str, Any]] = []
+    replies = [response_json("resp_1", call_item("fast", "{}", "call_f"), call_item("slow", "{}", "call_s"))]
+    cancelled = asyncio.Event()
+
+    @tool
+    async def fast() -> str:
+        """F."""
+        return "done"
+
+    @tool
+    async def slow() -> str:
+        """S."""
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "too late"
+
+    agent = Agent(canned_model(replies, sent), tools=[fast, slow])
+    async with contextlib.aclosing(agent.run("Go.")) as events:
+        async for event in events:
+            if isinstance(event, ToolResultEvent):  # fast's result; slow is still running
+                break
+    await asyncio.wait_for(cancelled.wait(), 5)
     assert agent.messages == []
 
 
