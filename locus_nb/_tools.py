@@ -34,9 +34,9 @@ class Tool:
     name: str
     description: str
     parameters: dict[str, Any] = field(repr=False)  # the JSON schema of the arguments object
-    strict: bool = True  # True when the schema fits OpenAI's strict mode (every parameter required)
-    function: Callable[..., Any] = field(repr=False, default=None)  # type: ignore[assignment]
-    arguments_model: Any = field(repr=False, default=None)  # the pydantic model that validates arguments
+    strict: bool  # True when the schema fits OpenAI's strict mode (every parameter required)
+    function: Callable[..., Any] = field(repr=False)
+    arguments_model: Any = field(repr=False)  # the pydantic model that validates arguments
 
     def spec(self) -> dict[str, Any]:
         """The tool as the request's `tools` entry."""
