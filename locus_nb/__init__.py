@@ -35,6 +35,11 @@ from ._auth import (
     SessionTokenAuth,
 )
 
+# issue 5: streaming endings, tools, the agent loop
+from ._agent import Agent, AgentHooks, Veto
+from ._errors import StreamFailed, StreamTruncated
+from ._tools import Tool, tool
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -74,6 +79,14 @@ __all__ = [
     "OCISigningAuth",
     "ResourcePrincipalAuth",
     "SessionTokenAuth",
+    # issue 5
+    "Agent",
+    "AgentHooks",
+    "StreamFailed",
+    "StreamTruncated",
+    "Tool",
+    "Veto",
+    "tool",
 ]
 
 # Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.

@@ -195,3 +195,19 @@ class StreamError(LocusError):
         self.code = code
         self.server_message = server_message
         super().__init__(message)
+
+
+# Stream endings (issue 5). Appended rather than merged into the list above to keep merges simple.
+class StreamFailed(StreamError):
+    """The server ended the stream with `response.failed` or an `error` event (`code`, `server_message`)."""
+
+    hint = "the server gave up on this response; the text so far is in .partial_text — retry later or change the request"
+
+
+class StreamTruncated(StreamError):
+    """The stream stopped (closed or broke off) before a terminal event: the answer is incomplete."""
+
+    hint = "the connection ended before the response was complete; the text so far is in .partial_text — retry the request"
+
+
+__all__ += ["StreamFailed", "StreamTruncated"]

@@ -10,12 +10,15 @@ the request reached the server, and running a generation twice costs twice.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource
 
 from ._auth import auth_hint, resolve_auth
 from ._errors import (
@@ -28,8 +31,10 @@ from ._errors import (
     ServerError,
     mask_ocid,
 )
+from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
 from ._settings import check_ocid
+from ._stream import StreamState, chunks_from_response, fold, truncated, whole_response
 from ._wire import build_request, error_from_body, failed_response_error, parse_response, retry_after_seconds
 
 __all__ = ["DEFAULT_TIMEOUT", "STREAM_HEADERS", "OCIResponsesModel", "oci_base_url"]
@@ -261,6 +266,58 @@ class OCIResponsesModel:
         return error_from_body(status, response.content, response.headers, hint=hint,
                                redact=getattr(self._auth, "secrets", ()))
 
+    # -- streaming --------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        messages: Sequence[Message],
+        provider_state: Mapping[str, Any] | None = None,
+        *,
+        tools: Sequence[Any] = (),
+        **options: Any,
+    ) -> AsyncIterator[ModelChunkEvent]:
+        """One turn, streamed: a `ModelChunkEvent` per text delta (`content`), one per completed tool
+        call (`tool_calls`), and last exactly one with `done=True` carrying the whole `response`.
+
+        Failures before the first event (connect, 429, 5xx) are retried like `complete()`; once events
+        flow nothing is retried. A failed or broken stream raises `StreamFailed` / `StreamTruncated`
+        with the text received so far. Leaving the loop early (break, an error, a kernel interrupt)
+        closes the HTTP stream; `async with contextlib.aclosing(model.stream(...))` makes that immediate.
+        """
+        body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
+        response = await self._send(body, stream=True)
+        state = StreamState(store=self.store)
+        try:
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                # A server that ignores `"stream": true` and answers with one JSON Response
+                # (some compatible gateways): the same chunks, all at once.
+                await response.aread()
+                whole = whole_response(response.content, response.headers.get("content-type"), store=self.store)
+                for chunk in chunks_from_response(whole):
+                    yield chunk
+                return
+            async with aclosing(EventSource(response).aiter_sse()) as events:
+                async for sse in events:
+                    data = sse.data
+                    if not data or state.response is not None:
+                        continue  # keep-alives; anything after the end
+                    if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
+                        break
+                    state = fold(state, _decode_json(data))
+                    if state.emit is not None:
+                        yield state.emit
+                    if state.error is not None:
+                        raise state.error
+            if state.response is None:
+                raise truncated(state, "the stream closed before response.completed")
+        except httpx.RequestError as exc:
+            if state.response is None:  # after `done` the answer is whole: a broken drain is harmless
+                raise truncated(state, f"the stream broke off ({type(exc).__name__})") from None
+        except json.JSONDecodeError as exc:
+            raise truncated(state, f"the stream sent an event that is not JSON ({exc.msg})") from None
+        finally:
+            await response.aclose()
+
 
 def tool_spec(tool: Any) -> dict[str, Any]:
     """A tool as its wire spec: `@tool` objects know theirs; dicts pass through."""
@@ -270,3 +327,5 @@ def tool_spec(tool: Any) -> dict[str, Any]:
         return dict(tool)
     raise ConfigError(f"not a tool: {tool!r} (use @tool or a Responses function-tool dict)")
 
+
+_decode_json = json.JSONDecoder().decode  # json.loads without its per-call checks (one per event)
