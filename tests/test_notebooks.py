@@ -55,7 +55,26 @@ def claims_02(text: str, stored: bool) -> None:
         assert all(len(r) == 4 for r in rows)
 
 
-CLAIMS: dict[str, Callable[[str, bool], None]] = {"01_stateless": claims_01, "02_stored": claims_02}
+def claims_03(text: str, stored: bool) -> None:
+    assert '"name": "get_temperature"' in text and '"required": [' in text  # the schema from the signature
+    assert text.count('tool call: get_temperature(city="Paris")') == 1  # the tool was called once
+    assert "final answer: According to get_temperature: The temperature in Paris is 18 C." in text
+    assert "iterations: 2 · tool calls: 1 · stop reason: completed" in text
+    if stored:  # only the tool's output goes back, chained to the stored response
+        assert "request 2: store=True + previous_response_id\n  input: function_call_output\n" in text
+    else:  # the whole exchange goes back: the call before its output
+        assert "request 2: store=False\n  input: message (user), function_call, function_call_output\n" in text
+    assert '"type": "function_call_output", "call_id": "call_' in text
+    # a tool that raises becomes a result the model answers from; the run completes
+    assert "tool error: get_temperature → Error: get_temperature raised ValueError: no weather station in Atlantis" in text
+    assert text.count("stop reason: completed") == 2
+
+
+CLAIMS: dict[str, Callable[[str, bool], None]] = {
+    "01_stateless": claims_01,
+    "02_stored": claims_02,
+    "03_tool_roundtrip": claims_03,
+}
 
 
 @pytest.fixture(scope="module")
