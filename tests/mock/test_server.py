@@ -34,9 +34,9 @@ def test_retrieve_and_delete_stored_response(mock_server):
     headers = {"opc-compartment-id": COMPARTMENT}
     created = httpx.post(mock_server.base_url + "/responses", json={"model": "m", "input": "hi"}, headers=headers).json()
     url = f"{mock_server.base_url}/responses/{created['id']}"
-    assert httpx.get(url).json()["id"] == created["id"]
-    assert httpx.delete(url).json() == {"id": created["id"], "object": "response.deleted", "deleted": True}
-    assert httpx.get(url).status_code == 404
+    assert httpx.get(url, headers=headers).json()["id"] == created["id"]
+    assert httpx.delete(url, headers=headers).json() == {"id": created["id"], "object": "response.deleted", "deleted": True}
+    assert httpx.get(url, headers=headers).status_code == 404
 
 
 def test_cli_prints_base_url_first_and_serves():
