@@ -160,6 +160,8 @@ def _echo_text(text: Mapping[str, Any] | None) -> dict[str, Any]:
 def _echo_reasoning(reasoning: Mapping[str, Any] | None) -> dict[str, Any]:
     reasoning = dict(reasoning or {})
     summary = reasoning.pop("summary", None) or reasoning.pop("generate_summary", None)
+    if summary == "auto":  # the service reports what "auto" picked (recorded: "detailed")
+        summary = "detailed"
     echoed = {**reasoning, "effort": reasoning.get("effort"), "summary": summary}
     return dict(sorted(echoed.items()))
 
