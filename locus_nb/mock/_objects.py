@@ -1,8 +1,9 @@
 """The Response object and its output items, in the wire's key order.
 
-Key order and field set follow the 2026 recordings (`stream_text_gpt52.sse`,
-`stream_reasoning_commentary_function_call_gpt55.sse`); the non-stream body is the same object
-that a stream's terminal event carries.
+Field set and key order follow the newest recordings (2026-07 `stream_reasoning_commentary_function_call_gpt55.sse`,
+2026-09 `thirdparty_live_response_incomplete_frame.sse`): `moderation`, `tool_usage`,
+`reasoning.context` and `usage.input_tokens_details.cache_write_tokens` included. The non-stream
+body is the same object that a stream's terminal event carries.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def reply_tokens(reply: _scripted.Reply) -> int:
 def usage(input_tokens: int, output: Output) -> dict[str, Any]:
     return {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
+        "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
         "output_tokens": output.output_tokens,
         "output_tokens_details": {"reasoning_tokens": output.reasoning_tokens},
         "total_tokens": input_tokens + output.output_tokens,
@@ -162,8 +163,18 @@ def _echo_reasoning(reasoning: Mapping[str, Any] | None) -> dict[str, Any]:
     summary = reasoning.pop("summary", None) or reasoning.pop("generate_summary", None)
     if summary == "auto":  # the service reports what "auto" picked (recorded: "detailed")
         summary = "detailed"
-    echoed = {**reasoning, "effort": reasoning.get("effort"), "summary": summary}
+    echoed = {**reasoning, "context": reasoning.get("context"), "effort": reasoning.get("effort"), "summary": summary}
     return dict(sorted(echoed.items()))
+
+
+def _tool_usage() -> dict[str, Any]:
+    """Hosted-tool usage: always zero here (the scripted model never calls hosted tools)."""
+    zero = {"image_tokens": 0, "text_tokens": 0}
+    return {
+        "image_gen": {"input_tokens": 0, "input_tokens_details": dict(zero), "output_tokens": 0,
+                      "output_tokens_details": dict(zero), "total_tokens": 0},
+        "web_search": {"num_requests": 0},
+    }
 
 
 def response_object(
@@ -195,12 +206,13 @@ def response_object(
         "max_output_tokens": get("max_output_tokens"),
         "max_tool_calls": get("max_tool_calls"),
         "model": body["model"],
+        "moderation": None,
         "output": output,
         "parallel_tool_calls": get("parallel_tool_calls", True),
         "presence_penalty": get("presence_penalty", 0.0),
         "previous_response_id": get("previous_response_id"),
         "prompt_cache_key": get("prompt_cache_key"),
-        "prompt_cache_retention": get("prompt_cache_retention"),
+        "prompt_cache_retention": get("prompt_cache_retention", "in_memory"),
         "reasoning": _echo_reasoning(get("reasoning")),
         "safety_identifier": get("safety_identifier"),
         "service_tier": get("service_tier") if get("service_tier") in ("flex", "scale", "priority") else "default",
@@ -208,6 +220,7 @@ def response_object(
         "temperature": get("temperature", 1.0),
         "text": _echo_text(get("text")),
         "tool_choice": get("tool_choice", "auto"),
+        "tool_usage": _tool_usage(),
         "tools": _echo_tools(get("tools")),
         "top_logprobs": get("top_logprobs", 0),
         "top_p": get("top_p", 1.0),

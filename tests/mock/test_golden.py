@@ -1,8 +1,9 @@
 """Golden tests: the mock's output has the shape of the real recordings in tests/fixtures/responses/.
 
 Shape = event types in order (runs of deltas collapsed), the keys of every event, object and item,
-and their order where the recording is from the current (2026) wire. Values (ids, text, usage
-numbers) are the mock's own.
+and their order where the recording is from the 2026 wire. Values (ids, text, usage numbers) are
+the mock's own. The Response object follows the newest recordings (2026-07/09), which added
+`moderation`, `tool_usage` and `cache_write_tokens` to what the 2026-01 text recording shows.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ MODEL = "openai.gpt-5"
 CAPITAL_TOOL = {"type": "function", "name": "get_capital", "description": None, "strict": True,
                 "parameters": {"type": "object", "properties": {"country": {"type": "string"}},
                                "required": ["country"], "additionalProperties": False}}
+NEWEST = recorded("stream_reasoning_commentary_function_call_gpt55.sse")[-1]["response"]  # 2026-07
+ADDED_SINCE_2026_01 = {"moderation", "tool_usage"}
 SUMMARY_BLOCK = ("response.reasoning_summary_part.added", "response.reasoning_summary_text.delta",
                  "response.reasoning_summary_text.done", "response.reasoning_summary_part.done")
 
@@ -47,9 +50,13 @@ async def test_text_stream_matches_the_2026_recording_exactly_in_shape(client):
     assert key_orders(mine) == key_orders(real)
     assert item_keys(mine, "message") == item_keys(real, "message")
     for position in (0, 1, -1):  # created, in_progress, completed: the Response object, key for key
-        assert list(mine[position]["response"]) == list(real[position]["response"])
-        assert list(mine[position]["response"]["usage"] or {}) == list(real[position]["response"]["usage"] or {})
-    assert mine[-1]["response"]["usage"]["input_tokens_details"].keys() == real[-1]["response"]["usage"]["input_tokens_details"].keys()
+        response = mine[position]["response"]
+        assert list(response) == list(NEWEST)
+        assert [k for k in response if k not in ADDED_SINCE_2026_01] == list(real[position]["response"])
+    assert mine[-1]["response"]["usage"] == {**NEWEST["usage"], **{k: mine[-1]["response"]["usage"][k] for k in
+                                             ("input_tokens", "output_tokens", "total_tokens")},
+                                             "output_tokens_details": {"reasoning_tokens": 0}}
+    assert mine[-1]["response"]["tool_usage"] == NEWEST["tool_usage"]
     assert [p.keys() for e in mine if "part" in e for p in [e["part"]]] == [p.keys() for e in real if "part" in e for p in [e["part"]]]
 
 
@@ -92,9 +99,9 @@ async def test_incomplete_stream_ends_like_the_recorded_terminal_frame(client):
     mine = await client.stream({"model": MODEL, "input": "Count to twelve", "max_output_tokens": 16})
     final = mine[-1]
     assert (final["type"], list(final)) == (real["type"], list(real))
-    newer = {"moderation", "tool_usage"}  # fields added to the wire after the 2026-01 text recording the mock follows
-    assert list(final["response"]) == [k for k in real["response"] if k not in newer]
-    for key in ("status", "incomplete_details", "completed_at"):
+    assert list(final["response"]) == list(real["response"])
+    for key in ("status", "incomplete_details", "completed_at", "moderation", "tool_usage", "reasoning",
+                "prompt_cache_retention"):
         assert final["response"][key] == real["response"][key]
     assert final["response"]["output"][0]["status"] == "incomplete"
     assert list(final["response"]["output"][0]) == list(real["response"]["output"][0])
@@ -113,8 +120,8 @@ async def test_non_stream_bodies_match_the_recordings(client):
     live = load_json("openai_python_live_text_nonstream.json")  # the one body with its wire key order
     real_2026 = recorded("stream_text_gpt52.sse")[-1]["response"]
     text = await client.create({"model": MODEL, "input": "What's new?"})
-    assert list(text) == list(real_2026)
-    assert set(live) <= set(text)
+    assert list(text) == list(NEWEST)
+    assert set(live) | set(real_2026) <= set(text)
     assert list(text["output"][0]) == list(live["output"][0])
     assert list(text["output"][0]["content"][0]) == list(live["output"][0]["content"][0])
 
@@ -123,13 +130,14 @@ async def test_non_stream_bodies_match_the_recordings(client):
     real_call = load_json("nonstream_function_call_gpt4o.json")  # keys sorted by the recorder
     assert sorted(call["output"][0]) == sorted(real_call["output"][0])
     assert sorted(call["tools"][0]) == sorted(real_call["tools"][0]) and call["tools"] == real_call["tools"]
-    assert call["usage"].keys() == real_call["usage"].keys()
+    assert call["usage"].keys() == real_call["usage"].keys() == NEWEST["usage"].keys()
 
     reasoning = await client.create(load_json("nonstream_reasoning_summary_gpt52.request.json"))
     real_reasoning = load_json("nonstream_reasoning_summary_gpt52.json")
     assert [i["type"] for i in reasoning["output"]] == [i["type"] for i in real_reasoning["output"]]
     assert sorted(reasoning["output"][0]) == sorted(real_reasoning["output"][0])
-    assert reasoning["reasoning"] == real_reasoning["reasoning"]  # summary "auto" is echoed as what it chose
+    # summary "auto" is echoed as what it chose; `context` joined the echo in 2026
+    assert reasoning["reasoning"] == {"context": None, **real_reasoning["reasoning"]}
     assert reasoning["usage"]["output_tokens_details"]["reasoning_tokens"] > 0
 
     structured_request = load_json("nonstream_structured_output_json_schema_gpt4o.request.json")

@@ -145,7 +145,7 @@ async def test_reasoning_item_with_summary_and_encrypted_content(client):
     assert reasoning["id"].startswith("rs_") and reasoning["encrypted_content"].startswith("gAAAAA")
     assert [s["type"] for s in reasoning["summary"]] == ["summary_text", "summary_text"]
     assert 0 < r["usage"]["output_tokens_details"]["reasoning_tokens"] < r["usage"]["output_tokens"]
-    assert r["reasoning"] == {"effort": "medium", "summary": "detailed"}  # what "auto" chose
+    assert r["reasoning"] == {"context": None, "effort": "medium", "summary": "detailed"}  # what "auto" chose
     assert text_of(r) == "1, 2, 3"
 
 
