@@ -30,7 +30,7 @@ from . import _scripted
 from ._access import check_access, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request
 from ._faults import MIDSTREAM_ERROR, FaultSchedule, TruncatedBody, http_fault, requested_faults, server_error
-from ._objects import build_output, input_tokens, response_object, usage, wire_json
+from ._objects import build_output, failed, input_tokens, response_object, usage, wire_json
 from ._signature import load_public_keys
 from ._sse import EventStream, SSEResponse
 from ._store import Store
@@ -196,14 +196,14 @@ def create_app(config: MockConfig | None = None) -> Starlette:
         except APIError as refusal:
             return refusal.response(request_id)
 
-        failed = streaming and "error_event" in faults
+        fails = streaming and "error_event" in faults
         if store:
-            state.store.keep(response, seen, output, failed=failed)
+            state.store.keep(failed(response, MIDSTREAM_ERROR) if fails else response, seen, output, failed=fails)
         if not streaming:
             if "drop_mid_stream" in faults:
                 return TruncatedBody(wire_json(response).encode(), headers)
             return _json(response, headers=headers)
-        cut = "drop" if "drop_mid_stream" in faults else "error" if failed else None
+        cut = "drop" if "drop_mid_stream" in faults else "error" if fails else None
         stream = EventStream(response, requested_tier=body.get("service_tier"), cut=cut, error=MIDSTREAM_ERROR,
                              obfuscate=(body.get("stream_options") or {}).get("include_obfuscation") is not False)
         return SSEResponse(stream, token_delay=cfg.token_delay, headers=headers)

@@ -18,7 +18,7 @@ from typing import Any
 from . import _scripted
 from ._sealed import Thought, seal_thought
 
-__all__ = ["Output", "build_output", "in_progress", "input_tokens", "response_object", "usage", "wire_json"]
+__all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage", "wire_json"]
 
 NewId = Callable[[str], str]
 
@@ -243,3 +243,9 @@ def in_progress(response: Mapping[str, Any], requested_tier: str | None) -> dict
         "service_tier": requested_tier or "auto",
         "usage": None,
     }
+
+
+def failed(response: Mapping[str, Any], error: Mapping[str, Any]) -> dict[str, Any]:
+    """The Response after generation failed: status `failed`, the error, nothing produced."""
+    return {**in_progress(response, None), "status": "failed", "error": dict(error),
+            "service_tier": response["service_tier"]}

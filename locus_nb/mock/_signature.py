@@ -44,7 +44,7 @@ def _parameters(authorization: str) -> dict[str, str]:
         raise SignatureRejected("Authorization is not an OCI Signature")
     from oci._vendor.httpsig_cffi.utils import parse_authorization_header
 
-    return dict(parse_authorization_header(authorization)[1])
+    return {key.lower(): value for key, value in parse_authorization_header(authorization)[1].items()}
 
 
 def verify_request(
@@ -62,7 +62,7 @@ def verify_request(
     `target` is the raw path with its query string, exactly as sent; `headers` lower-cased.
     """
     params = _parameters(headers.get("authorization", ""))
-    key_id = params.get("keyId", "")
+    key_id = params.get("keyid", "")
     pem = keys.get(key_id) or keys.get("*")
     if pem is None:
         raise SignatureRejected("unknown keyId")

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import _scripted
-from ._objects import in_progress, wire_json
+from ._objects import failed, in_progress, wire_json
 
 __all__ = ["EventStream", "SSEResponse"]
 
@@ -109,15 +109,13 @@ class EventStream:
         # The real frame keeps this key order (vercel/ai#6534): type, sequence_number, error.
         yield f"event: error\ndata: {wire_json({'type': 'error', 'sequence_number': self.seq, 'error': nested})}\n\n".encode(), False
         self.seq += 1
-        failed = {**in_progress(self.response, None), "status": "failed", "error": error,
-                  "service_tier": self.response["service_tier"]}
-        yield self._next("response.failed", response=failed), False
+        yield self._next("response.failed", response=failed(self.response, error)), False
 
     def _deltas(self, event_type: str, fields: Mapping[str, Any], pieces: list[str]) -> Iterator[tuple[bytes, bool]]:
         template = _DeltaTemplate(event_type, fields, self.obfuscate)
         for piece in pieces:
-            yield template.render(piece, self.seq), True
-            self.seq += 1
+            seq, self.seq = self.seq, self.seq + 1  # before yielding: a cut may not resume this generator
+            yield template.render(piece, seq), True
 
     def _item_frames(self, index: int, item: Mapping[str, Any], pieces: list[list[str]]) -> Iterator[tuple[bytes, bool]]:
         where = {"item_id": item["id"], "output_index": index}
