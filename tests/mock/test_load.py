@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 
 import httpx
 from httpx_sse import aconnect_sse
@@ -13,6 +14,7 @@ from .conftest import HEADERS
 
 CONVERSATIONS = 200
 TIMEOUT_S = 120  # the bound on the whole test; it takes a few seconds
+TLS = ssl.create_default_context()
 
 
 async def stream_turn(http: httpx.AsyncClient, body: dict) -> tuple[str, dict]:
@@ -29,7 +31,14 @@ async def stream_turn(http: httpx.AsyncClient, body: dict) -> tuple[str, dict]:
     return text, events[-1]["response"]
 
 
-async def conversation(http: httpx.AsyncClient, n: int) -> tuple[int, str, str]:
+async def conversation(base_url: str, n: int) -> tuple[int, str, str]:
+    # A client per conversation (one TLS context shared): httpx's single shared pool would spend
+    # O(connections) per request at this concurrency and the test would measure the pool.
+    async with httpx.AsyncClient(base_url=base_url, headers=HEADERS, verify=TLS, timeout=httpx.Timeout(60)) as http:
+        return await two_turns(http, n)
+
+
+async def two_turns(http: httpx.AsyncClient, n: int) -> tuple[int, str, str]:
     number = 1000 + n * 7919
     said, first = await stream_turn(http, {"model": "openai.gpt-4.1", "input": f"My favorite number is {number}."})
     asked, second = await stream_turn(http, {"model": "openai.gpt-4.1", "input": "What is my favorite number?",
@@ -39,12 +48,9 @@ async def conversation(http: httpx.AsyncClient, n: int) -> tuple[int, str, str]:
 
 
 async def test_200_concurrent_streaming_conversations():
-    with MockServer(token_delay=0.002) as mock:
-        limits = httpx.Limits(max_connections=CONVERSATIONS, max_keepalive_connections=CONVERSATIONS)
-        async with httpx.AsyncClient(base_url=mock.base_url, headers=HEADERS, limits=limits,
-                                     timeout=httpx.Timeout(60)) as http:
-            results = await asyncio.wait_for(
-                asyncio.gather(*(conversation(http, n) for n in range(CONVERSATIONS))), TIMEOUT_S)
+    with MockServer(token_delay=0.002) as mock:  # paced, so the 200 streams interleave on the wire
+        results = await asyncio.wait_for(
+            asyncio.gather(*(conversation(mock.base_url, n) for n in range(CONVERSATIONS))), TIMEOUT_S)
         stored = len(mock.state.store.responses)
     assert [asked for _, asked, _ in results] == [f"Your favorite number is {number}." for number, _, _ in results]
     assert len({rid for _, _, rid in results}) == CONVERSATIONS
