@@ -30,7 +30,7 @@ from . import _scripted
 from ._access import check_access, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request
 from ._faults import MIDSTREAM_ERROR, FaultSchedule, TruncatedBody, http_fault, requested_faults, server_error
-from ._objects import build_output, failed, input_tokens, response_object, usage, wire_json
+from ._objects import Output, build_output, failed, input_tokens, response_object, usage, wire_json
 from ._signature import load_public_keys
 from ._sse import EventStream, SSEResponse
 from ._store import Store
@@ -126,6 +126,35 @@ def _thinks(reasoning: Mapping[str, Any] | None) -> tuple[bool, bool]:
     return thinks, thinks and (reasoning.get("summary") or reasoning.get("generate_summary")) is not None
 
 
+def _take_turn(state: MockState, body: Mapping[str, Any], faults: set[str]) -> tuple[list[dict[str, Any]], Output, dict[str, Any]]:
+    """The scripted model's turn: what it sees, what it produces, and the Response that says so."""
+    seen = state.store.conversation(body)
+    thinks, summarize = _thinks(body.get("reasoning"))
+    reply = _scripted.reply(
+        seen,
+        instructions=body.get("instructions"),
+        tools=body.get("tools") or (),
+        tool_choice=body.get("tool_choice") or "auto",
+        parallel_tool_calls=body.get("parallel_tool_calls") is not False,
+        text_format=(body.get("text") or {}).get("format"),
+        reasoning=thinks,
+        text_tokens=_text_tokens(body.get("metadata")),
+    )
+    output = build_output(
+        reply, state.new_id,
+        max_output_tokens=body.get("max_output_tokens"),
+        include_encrypted="reasoning.encrypted_content" in (body.get("include") or ()),
+        summarize=summarize,
+        force_incomplete="incomplete" in faults,
+    )
+    response = response_object(
+        response_id=state.new_id("resp_"), body=body, created_at=int(time.time()),
+        status=output.status, output=output.items,
+        usage=usage(input_tokens(seen, body.get("instructions"), body.get("tools")), output),
+    )
+    return seen, output, response
+
+
 def create_app(config: MockConfig | None = None) -> Starlette:
     state = MockState(config or MockConfig())
     cfg = state.config
@@ -168,31 +197,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
             if "error_event" in faults and not streaming:
                 raise server_error()  # a generation that fails before a non-streamed answer exists
 
-            seen = state.store.conversation(body)
-            thinks, summarize = _thinks(body.get("reasoning"))
-            text = body.get("text") or {}
-            reply = _scripted.reply(
-                seen,
-                instructions=body.get("instructions"),
-                tools=body.get("tools") or (),
-                tool_choice=body.get("tool_choice") or "auto",
-                parallel_tool_calls=body.get("parallel_tool_calls") is not False,
-                text_format=text.get("format"),
-                reasoning=thinks,
-                text_tokens=_text_tokens(body.get("metadata")),
-            )
-            output = build_output(
-                reply, state.new_id,
-                max_output_tokens=body.get("max_output_tokens"),
-                include_encrypted="reasoning.encrypted_content" in (body.get("include") or ()),
-                summarize=summarize,
-                force_incomplete="incomplete" in faults,
-            )
-            response = response_object(
-                response_id=state.new_id("resp_"), body=body, created_at=int(time.time()),
-                status=output.status, output=output.items,
-                usage=usage(input_tokens(seen, body.get("instructions"), body.get("tools")), output),
-            )
+            seen, output, response = _take_turn(state, body, faults)
         except APIError as refusal:
             return refusal.response(request_id)
 

@@ -349,10 +349,17 @@ def _number(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def _values(tags: str) -> str:
-    names = [f"'{n}'" for n in re.findall(r"'<([^>]+)>'", tags)] or re.findall(r"'[^']*'", tags)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f", and {names[-1]}" if len(names) > 2 \
-        else " and ".join(names)
+def _listing(names: list[str]) -> str:
+    """'a' and 'b' / 'a', 'b', and 'c' — as the endpoint lists supported values."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def _values(expected: str) -> str:
+    """pydantic's "'<a>', '<b>'" (union tags) or "'a' or 'b'" (literals) as the endpoint's listing."""
+    return _listing(re.findall(r"'<([^>]+)>'", expected) or re.findall(r"'([^']*)'", expected))
 
 
 def _translate(error: Mapping[str, Any]) -> APIError:
@@ -426,9 +433,7 @@ def _check_parts(items: Any) -> None:
         allowed = _ASSISTANT_PARTS if item["role"] == "assistant" else _USER_PARTS
         for j, part in enumerate(item["content"]):
             if part["type"] not in allowed:
-                supported = " and ".join(f"'{a}'" for a in allowed) if len(allowed) == 2 else \
-                    ", ".join(f"'{a}'" for a in allowed[:-1]) + f", and '{allowed[-1]}'"
-                raise bad_request(f"Invalid value: '{part['type']}'. Supported values are: {supported}.",
+                raise bad_request(f"Invalid value: '{part['type']}'. Supported values are: {_listing(list(allowed))}.",
                                   param=f"input[{i}].content[{j}]", code="invalid_value")
 
 
