@@ -130,16 +130,19 @@ def _take_turn(state: MockState, body: Mapping[str, Any], faults: set[str]) -> t
     """The scripted model's turn: what it sees, what it produces, and the Response that says so."""
     seen = state.store.conversation(body)
     thinks, summarize = _thinks(body.get("reasoning"))
-    reply = _scripted.reply(
-        seen,
-        instructions=body.get("instructions"),
-        tools=body.get("tools") or (),
-        tool_choice=body.get("tool_choice") or "auto",
-        parallel_tool_calls=body.get("parallel_tool_calls") is not False,
-        text_format=(body.get("text") or {}).get("format"),
-        reasoning=thinks,
-        text_tokens=_text_tokens(body.get("metadata")),
-    )
+    try:
+        reply = _scripted.reply(
+            seen,
+            instructions=body.get("instructions"),
+            tools=body.get("tools") or (),
+            tool_choice=body.get("tool_choice") or "auto",
+            parallel_tool_calls=body.get("parallel_tool_calls") is not False,
+            text_format=(body.get("text") or {}).get("format"),
+            reasoning=thinks,
+            text_tokens=_text_tokens(body.get("metadata")),
+        )
+    except ValueError as exc:  # a schema no finite value satisfies
+        raise bad_request(f"Invalid schema: {exc}.", code="invalid_value") from None
     output = build_output(
         reply, state.new_id,
         max_output_tokens=body.get("max_output_tokens"),

@@ -3,6 +3,9 @@
 Per server: `MockConfig(faults=["rate_limit"])` (every request) or `"rate_limit:2"` (the next two
 requests only); `locus-nb mock --fault NAME[:N]`. Per request: `metadata: {"mock_fault": "NAME"}`
 (several names comma-separated).
+
+`drop_mid_stream` needs a real socket (`MockServer`): an in-process transport has no connection
+to cut, and httpx's `ASGITransport` reports the unfinished reply as an AssertionError.
 """
 
 from __future__ import annotations

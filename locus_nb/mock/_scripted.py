@@ -28,6 +28,7 @@ _TOOL_STOPWORDS = {"get", "set", "fetch", "lookup", "find", "current", "the", "f
 _PLACE_WORDS = {"city", "cities", "location", "locations", "place", "places", "country", "countries", "region",
                 "town", "destination", "capital", "where"}
 _ANSWER_WORDS = {"answer", "response", "reply", "text", "result", "message", "content", "summary"}
+_MAX_DEPTH = 8
 _FILLER = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore "
            "et dolore magna aliqua").split()
 
@@ -189,7 +190,15 @@ def _string_for(name: str, spec: Mapping[str, Any], ev: _Evidence) -> str:
     return ev.places[0] if ev.places else ev.text
 
 
-def _value_for(name: str, schema: Mapping[str, Any], ev: _Evidence, root: Mapping[str, Any]) -> Any:
+def _nullable(schema: Mapping[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind == "null" or (isinstance(kind, list) and "null" in kind) or any(
+        o.get("type") == "null" for key in ("anyOf", "oneOf") for o in schema.get(key) or ())
+
+
+def _value_for(name: str, schema: Mapping[str, Any], ev: _Evidence, root: Mapping[str, Any], depth: int = 0) -> Any:
+    if depth > _MAX_DEPTH and _nullable(schema):  # a self-referencing schema ends where it may
+        return None
     spec = _resolve(schema, root)
     if "const" in spec:
         return spec["const"]
@@ -201,12 +210,14 @@ def _value_for(name: str, schema: Mapping[str, Any], ev: _Evidence, root: Mappin
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or (kind is None and "properties" in spec):
         props: Mapping[str, Any] = spec.get("properties") or {}
-        return {key: _value_for(key, sub, ev, root) for key, sub in props.items()}
+        if depth > 2 * _MAX_DEPTH:
+            raise ValueError("schema nests too deeply for the scripted model")
+        return {key: _value_for(key, sub, ev, root, depth + 1) for key, sub in props.items()}
     if kind == "array":
         item_schema = spec.get("items") or {}
         if set(re.split(r"[_\W]+", name.lower())) & _PLACE_WORDS and ev.places:
             return ev.places[: spec.get("maxItems") or len(ev.places)]
-        return [_value_for(name, item_schema, ev, root) for _ in range(spec.get("minItems") or 0)]
+        return [_value_for(name, item_schema, ev, root, depth + 1) for _ in range(spec.get("minItems") or 0)]
     if kind in ("integer", "number"):
         value = float(ev.numbers.pop(0)) if ev.numbers else spec.get("minimum", 1)
         value = min(max(value, spec.get("minimum", value)), spec.get("maximum", value))

@@ -188,3 +188,20 @@ def test_token_helpers_are_lossless():
     assert word_pieces("Got it: yes.") == ["Got", " it:", " yes."]
     assert truncate_tokens("one two, three", 3) == "one two,"
     assert count_tokens(filler(50)) == 50 and len(word_pieces(filler(50))) == 50
+
+
+async def test_self_referencing_schema_ends_where_it_may(client):
+    schema = {"$defs": {"Node": {"type": "object", "properties": {
+        "name": {"type": "string"}, "child": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}},
+        "required": ["name", "child"], "additionalProperties": False}}, "$ref": "#/$defs/Node"}
+    r = await client.create({"model": MODEL, "input": "A tree please",
+                             "text": {"format": {"type": "json_schema", "name": "Tree", "schema": schema}}})
+    jsonschema.validate(json.loads(text_of(r)), schema)
+
+
+async def test_a_schema_with_no_finite_instance_is_a_400_not_a_crash(client):
+    schema = {"$defs": {"Node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/Node"}},
+                                 "required": ["child"]}}, "$ref": "#/$defs/Node"}
+    r = await client.post({"model": MODEL, "input": "A tree please",
+                           "text": {"format": {"type": "json_schema", "name": "Tree", "schema": schema}}})
+    assert r.status_code == 400 and r.json()["error"]["message"].startswith("Invalid schema")
