@@ -26,6 +26,9 @@ class _QuietDeliberateDrops(logging.Filter):
         return record.getMessage() != "ASGI callable returned without completing response."
 
 
+_QUIET_DROPS = _QuietDeliberateDrops()
+
+
 def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -66,7 +69,7 @@ class MockServer:
         import uvicorn
 
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        logging.getLogger("uvicorn.error").addFilter(_QuietDeliberateDrops())
+        logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)  # once: same instance
         return uvicorn.Server(config)
 
     def start(self) -> MockServer:
