@@ -24,7 +24,7 @@ lab: $(STAMP)  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/
 
 notebooks: $(STAMP)  ## re-record the committed notebook outputs from a mock run
-	$(BIN)/locus-nb run --mock --in-place
+	LOCUS_NB_MOCK_TOKEN_DELAY=0 $(BIN)/locus-nb run --mock --in-place
 
 handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open out/handouts/index.html
 	$(BIN)/locus-nb handouts --from out --out out/handouts

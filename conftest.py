@@ -16,5 +16,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for key in ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_RESPONSES_STORE", "LOCUS_NB_MODEL", "OCI_COMPARTMENT", "OCI_REGION",
                 "OCI_GENAI_API_KEY", "OCI_GENAI_PROJECT"):
         os.environ.pop(key, None)
+    # The embedded mock streams at full speed in tests (learners get a visible pace by default).
+    os.environ["LOCUS_NB_MOCK_TOKEN_DELAY"] = "0"
     # Stable file names in warnings/tracebacks that a kernel prints.
     os.environ["IPYKERNEL_CELL_NAME"] = "<IPY-INPUT>"

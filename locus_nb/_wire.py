@@ -82,11 +82,12 @@ def _user_item(text: str) -> dict[str, Any]:
 
 
 def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[str, Any]]:
+    if replay_provider_items and _replay_matches(msg):
+        # Stateless reasoning: each reasoning item (with its encrypted_content) must be followed by
+        # the very item it produced, named by its id, or the server answers 400 "… provided
+        # without its required following item". So the model's output goes back as it came.
+        return [dict(item) for item in msg.provider_items]
     items: list[dict[str, Any]] = []
-    if replay_provider_items:
-        # Reasoning items are replayable only with their encrypted_content (store=False);
-        # without it the server answers 404 "Item with id … not found".
-        items += [dict(it) for it in msg.provider_items if it.get("encrypted_content")]
     if msg.content:
         items.append(
             {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": msg.content}]}
@@ -96,6 +97,36 @@ def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[
         arguments = call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
         items.append({"type": "function_call", "call_id": call.id, "name": call.name, "arguments": arguments})
     return items
+
+
+def _replay_matches(msg: Message) -> bool:
+    """True when `provider_items` still say what the message says (it was not edited since)."""
+    if not msg.provider_items:
+        return False
+    text = "".join(_text_of(i.get("content")) for i in msg.provider_items if i.get("type") == "message")
+    calls = [i.get("call_id") for i in msg.provider_items if i.get("type") == "function_call"]
+    return text == msg.content and calls == [c.id for c in msg.tool_calls]
+
+
+def _replay_items(output: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """The output items to send back in a stateless next turn, in input shape: only needed (and
+    only possible) when the output holds reasoning with its encrypted_content."""
+    output = list(output)
+    if not any(i.get("type") == "reasoning" and i.get("encrypted_content") for i in output):
+        return ()
+    replay: list[dict[str, Any]] = []
+    for item in output:
+        kind = item.get("type")
+        if kind == "reasoning" and item.get("encrypted_content"):
+            replay.append({k: item[k] for k in ("type", "id", "summary", "encrypted_content") if k in item})
+        elif kind == "message":
+            parts = [{"type": "output_text", "text": _text_of([p]), "annotations": []}
+                     for p in item.get("content") or () if p.get("type") in ("output_text", "text")]
+            replay.append({"type": "message", "id": item.get("id"), "role": "assistant", "status": "completed",
+                           "content": parts})
+        elif kind == "function_call":
+            replay.append({k: item[k] for k in ("type", "id", "call_id", "name", "arguments") if k in item})
+    return tuple(replay)
 
 
 def to_input_items(messages: Iterable[Message], *, replay_provider_items: bool = True) -> list[dict[str, Any]]:
@@ -259,7 +290,6 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
     """A Response object (non-stream body, or the `response` of a terminal stream event)."""
     texts: list[str] = []
     calls: list[ToolCall] = []
-    extra: list[dict[str, Any]] = []
     summary: list[str] = []
     for item in body.get("output") or ():
         kind = item.get("type")
@@ -269,12 +299,10 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
             calls.append(tool_call_from_item(item))
         elif kind == "reasoning":
             summary += [s.get("text", "") for s in item.get("summary") or ()]
-            if item.get("encrypted_content"):
-                extra.append({k: item[k] for k in ("type", "id", "summary", "encrypted_content") if k in item})
     response_id = body.get("id")
     status = body.get("status") or "completed"
     return ModelResponse(
-        message=Message("assistant", "".join(texts), tuple(calls), provider_items=tuple(extra)),
+        message=Message("assistant", "".join(texts), tuple(calls), provider_items=_replay_items(body.get("output") or ())),
         provider_state={"previous_response_id": response_id} if store and response_id else {},
         usage=usage_from(body.get("usage")),
         response_id=response_id,

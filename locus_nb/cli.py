@@ -16,10 +16,29 @@ __all__ = ["main"]
 _LIVE_ENV = ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_GENAI_API_KEY")
 
 
+def _public_keys(specs: list[str]) -> dict[str, str]:
+    """`--public-key PEM_FILE` (any keyId) or `--public-key KEY_ID=PEM_FILE`."""
+    keys = {}
+    for spec in specs:
+        key_id, path = "*", spec
+        if "=" in spec and not Path(spec).exists():
+            key_id, _, path = spec.rpartition("=")
+        try:
+            keys[key_id] = Path(path).expanduser().read_text()
+        except OSError as exc:
+            raise SystemExit(f"locus-nb mock: cannot read public key {path!r}: {exc.strerror}") from None
+    return keys
+
+
 def _cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockServer
 
-    server = MockServer(host=args.host, port=args.port, zdr=args.zdr, api_key=args.api_key, token_delay=args.token_delay)
+    try:
+        server = MockServer(host=args.host, port=args.port, zdr=args.zdr, api_key=args.api_key,
+                            token_delay=args.token_delay, public_keys=_public_keys(args.public_key) or None,
+                            faults=args.fault)
+    except ValueError as exc:  # a bad key or fault name: say which, without a traceback
+        raise SystemExit(f"locus-nb mock: {exc}") from None
     print(server.base_url, flush=True)  # first line of stdout: scripts read the URL from here
     try:
         server.serve_forever()
@@ -79,7 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     mock.add_argument("--port", type=int, default=0, help="0 = a free port")
     mock.add_argument("--zdr", action="store_true", help="act as a Zero Data Retention tenancy")
     mock.add_argument("--api-key", default=None, help="require this Bearer key")
-    mock.add_argument("--token-delay", type=float, default=0.0, help="seconds between streamed deltas")
+    mock.add_argument("--public-key", action="append", default=[], metavar="[KEY_ID=]PEM_FILE",
+                      help="verify OCI request signatures with this public key (repeatable)")
+    mock.add_argument("--token-delay", type=float, default=0.02,
+                      help="seconds between streamed deltas (default 0.02, so streaming is visible)")
+    mock.add_argument("--fault", action="append", default=[], metavar="NAME[:N]",
+                      help="inject a fault into every request, or into the next N (repeatable): "
+                           "rate_limit, server_error, unavailable, drop_mid_stream, error_event, incomplete, "
+                           "slow_first_byte")
     mock.set_defaults(func=_cmd_mock)
 
     run = sub.add_parser("run", help="run the notebooks with papermill")

@@ -197,7 +197,11 @@ async def test_a_tool_that_raises_is_reported_to_the_model(mock_app, store):
     assert events[-1].reason == "completed" and result.result in events[-1].final_message
 
 
-async def test_invalid_arguments_are_reported_to_the_model(mock_app):
+async def test_invalid_arguments_are_reported_to_the_model():
+    # The mock only sends schema-valid arguments, so a canned reply plays a model that does not.
+    sent: list[dict[str, Any]] = []
+    replies = [response_json("resp_1", call_item("get_temperature", '{"city": "Paris"}', "call_a")),
+               response_json("resp_2", message_item("That name is too short."))]
     ran = []
 
     @tool
@@ -210,12 +214,14 @@ async def test_invalid_arguments_are_reported_to_the_model(mock_app):
         ran.append(city)
         return "never"
 
-    events = await run(Agent(mock_model(mock_app, False), tools=[get_temperature]), QUESTION)
+    events = await run(Agent(canned_model(replies, sent), tools=[get_temperature]), QUESTION)
     [result] = of(events, ToolResultEvent)
     assert ran == [] and result.is_error
     assert result.result == ("Error: invalid arguments for get_temperature: city: "
                              "String should have at least 10 characters")
-    assert events[-1].reason == "completed" and result.result in events[-1].final_message
+    [output] = [i for i in sent[1]["input"] if i["type"] == "function_call_output"]
+    assert output == {"type": "function_call_output", "call_id": "call_a", "output": result.result}
+    assert events[-1].reason == "completed" and events[-1].final_message == "That name is too short."
 
 
 @pytest.mark.parametrize("streamed", [True, False], ids=["stream", "complete"])

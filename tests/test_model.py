@@ -338,3 +338,24 @@ def test_region_and_signing_come_from_the_profile(oci_files, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         repr(model)
+
+
+@pytest.mark.parametrize("store", [False, True])
+async def test_reasoning_conversation_replays_what_the_server_requires(make_model, mock_app, store):
+    # Stateless: the encrypted reasoning goes back followed by the item it produced (by id); the
+    # mock answers the real 400 otherwise. Stored: the server has it all already.
+    model = make_model(store=store)
+    options = {"reasoning": {"effort": "low", "summary": "auto"}}
+    first = await model.complete([Message.user("My favorite color is purple.")], **options)
+    assert first.reasoning_summary
+    history = [Message.user("My favorite color is purple."), first.message, Message.user("What is my favorite color?")]
+    second = await model.complete(history, first.provider_state, **options)
+    assert "purple" in second.text.lower()
+    sent = mock_app.state.mock.log[-1]["body"]["input"]
+    if store:
+        assert [i["type"] for i in sent] == ["message"]
+    else:  # the reasoning goes back with its encrypted_content, then the message it produced, by id
+        reasoning, message = (i for i in first.message.provider_items)
+        assert sent[1]["type"] == "reasoning" and sent[1]["encrypted_content"] == reasoning["encrypted_content"]
+        assert sent[2]["type"] == "message" and sent[2]["id"] == message["id"]
+        assert "include" in mock_app.state.mock.log[-1]["body"]

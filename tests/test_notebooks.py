@@ -70,7 +70,20 @@ def claims_03(text: str, stored: bool) -> None:
     assert text.count("stop reason: completed") == 2
 
 
+def claims_04(text: str, stored: bool) -> None:
+    chunks = re.search(r"^text chunks: (\[.*\])$", text, re.M).group(1)
+    assert len(eval(chunks)) == 5  # one ModelChunkEvent per output_text.delta  # noqa: S307 (our own output)
+    assert "last event: done = True · status = completed" in text
+    assert "\n1\n2\n3\n4\n5\n" in text  # the widget's final text, printed once
+    assert "5 lines streamed: ['1', '2', '3', '4', '5']" in text
+    # a cut connection keeps what had arrived
+    assert re.search(r"^StreamTruncated: the stream broke off", text, re.M)
+    assert "partial_text kept: '1\\n2'" in text
+    assert "stopped after the chunk '2'; the stream is closed" in text
+
+
 CLAIMS: dict[str, Callable[[str, bool], None]] = {
+    "04_streaming": claims_04,
     "01_stateless": claims_01,
     "02_stored": claims_02,
     "03_tool_roundtrip": claims_03,

@@ -103,10 +103,28 @@ def test_parse_reasoning_summary_keeps_encrypted_item_for_replay():
     body = load_json("nonstream_reasoning_summary_gpt52.json")
     r = parse_response(body, store=False)
     assert r.reasoning_summary
-    (kept,) = r.message.provider_items
-    assert kept["type"] == "reasoning" and kept["encrypted_content"]
+    reasoning, message = r.message.provider_items
+    assert reasoning["type"] == "reasoning" and reasoning["encrypted_content"]
     replay = build_request([Message.user("q"), r.message, Message.user("next")], model="m", store=False)
-    assert replay["input"][1]["type"] == "reasoning"
+    # the reasoning item goes back followed by the very item it produced, named by its id
+    output = {i["type"]: i for i in body["output"]}
+    assert replay["input"][1] == reasoning
+    assert replay["input"][2]["id"] == output["message"]["id"] and replay["input"][2]["type"] == "message"
+    assert replay["input"][2]["content"][0]["text"] == r.text
+    assert [i["type"] for i in replay["input"]] == ["message", "reasoning", "message", "message"]
+
+
+def test_edited_reasoning_reply_is_sent_as_plain_items():
+    r = parse_response(load_json("nonstream_reasoning_summary_gpt52.json"), store=False)
+    edited = Message.assistant("something else")
+    replay = build_request([Message.user("q"), edited, Message.user("next")], model="m", store=False)
+    assert all(i.get("type") != "reasoning" and "id" not in i for i in replay["input"])
+    import dataclasses
+
+    changed = dataclasses.replace(r.message, content="an edited answer")
+    replay = build_request([Message.user("q"), changed, Message.user("next")], model="m", store=False)
+    assert [i.get("type") for i in replay["input"]] == ["message", "message", "message"]
+    assert replay["input"][1]["content"][0]["text"] == "an edited answer"
 
 
 def test_parse_structured_output_is_the_json_text():

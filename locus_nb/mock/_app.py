@@ -2,29 +2,46 @@
 
 Serve it with uvicorn (`MockServer`, `locus-nb mock`) or mount it in-process with
 `httpx.ASGITransport(app=create_app())` for socket-free tests.
+
+One request, in the order the real service checks: credentials (401), `opc-compartment-id`
+(400), the body (400), injected faults, ZDR, the stored chain and input items (400/404); then the
+scripted model answers, as JSON or — when the body says `"stream": true` — as SSE.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import json
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from . import _scripted
+from ._access import check_access, masked_headers, require_compartment
+from ._errors import ZDR_MESSAGE, APIError, bad_request
+from ._faults import MIDSTREAM_ERROR, FaultSchedule, TruncatedBody, http_fault, requested_faults, server_error
+from ._objects import Output, build_output, failed, input_tokens, response_object, usage, wire_json
+from ._signature import load_public_keys
+from ._sse import EventStream, SSEResponse
+from ._store import Store
+from ._validate import validate_request
 
-__all__ = ["MockConfig", "MockState", "create_app"]
+__all__ = ["PREFIX", "ZDR_MESSAGE", "MockConfig", "MockState", "create_app"]
 
 PREFIX = "/openai/v1"
-_SECRET_HEADERS = {"authorization", "x-api-key"}
-ZDR_MESSAGE = "Previous response cannot be used for this organization due to Zero Data Retention."
+TEXT_TOKENS_KEY = "mock_text_tokens"  # metadata: answer with exactly this many text deltas
+_MAX_TEXT_TOKENS = 1_000_000
+_BAD_JSON = object()
 
 
 @dataclass
@@ -32,186 +49,202 @@ class MockConfig:
     zdr: bool = False  # reject store=true / previous_response_id like a ZDR tenancy
     api_key: str | None = None  # when set, require `Authorization: Bearer <api_key>`
     token_delay: float = 0.0  # seconds between streamed deltas
+    public_keys: Mapping[str, str] | None = None  # keyId (or "*") -> PEM: verify OCI signatures
+    faults: Sequence[str] = ()  # server-wide faults: "name" (always) or "name:N" (next N requests)
+    retry_after: float = 1.0  # seconds, announced with the `rate_limit` fault
+    first_byte_delay: float = 2.0  # seconds, for the `slow_first_byte` fault
+    max_clock_skew: float = 300.0  # seconds a signed request's Date may be off
+    log_limit: int = 10_000  # requests kept in the log (oldest dropped first)
 
 
 @dataclass
 class MockState:
     config: MockConfig
-    responses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    store: Store = field(default_factory=Store)
     log: list[dict[str, Any]] = field(default_factory=list)
     counter: int = 0
+
+    def __post_init__(self) -> None:
+        self.faults = FaultSchedule(self.config.faults)
+        self.public_keys = load_public_keys(self.config.public_keys) if self.config.public_keys else None
+        self._request_ids = itertools.count(1)
+        self._log_lock = threading.Lock()
+
+    @property
+    def responses(self) -> dict[str, Any]:
+        """Stored responses by id."""
+        return self.store.responses
 
     def new_id(self, prefix: str) -> str:
         # Deterministic per server: no randomness in anything a notebook prints.
         self.counter += 1
         return prefix + hashlib.sha256(f"locus-nb-mock:{self.counter}".encode()).hexdigest()[:48]
 
+    def request_id(self) -> str:
+        return f"mock-{next(self._request_ids):012x}"
 
-def _error(status: int, message: str, *, param: str | None = None, code: str | None = None,
-           type_: str = "invalid_request_error") -> JSONResponse:
-    return JSONResponse(
-        {"error": {"message": message, "type": type_, "param": param, "code": code}},
-        status_code=status,
-        headers={"opc-request-id": "mock-" + hashlib.sha1(message.encode()).hexdigest()[:16]},
+    def record(self, request: Request, raw: bytes, body: Any) -> dict[str, Any]:
+        entry = {
+            "method": request.method,
+            "path": request.url.path,
+            "headers": masked_headers(request.headers),
+            "body_size": len(raw),
+            "body": None if body is _BAD_JSON else body,
+        }
+        with self._log_lock:
+            self.log.append(entry)
+            if len(self.log) > self.config.log_limit:
+                del self.log[: len(self.log) - self.config.log_limit]
+        return entry
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _BAD_JSON
+
+
+def _json(value: Any, headers: Mapping[str, str]) -> Response:
+    return Response(wire_json(value).encode(), headers=dict(headers), media_type="application/json")
+
+
+def _text_tokens(metadata: Mapping[str, Any] | None) -> int | None:
+    value = (metadata or {}).get(TEXT_TOKENS_KEY)
+    if value is None:
+        return None
+    if not value.isdigit() or not 0 < int(value) <= _MAX_TEXT_TOKENS:
+        raise bad_request(f"metadata.{TEXT_TOKENS_KEY} must be a whole number from 1 to {_MAX_TEXT_TOKENS}, "
+                          f"got '{value}'.", param=f"metadata.{TEXT_TOKENS_KEY}", code="invalid_value")
+    return int(value)
+
+
+def _thinks(reasoning: Mapping[str, Any] | None) -> tuple[bool, bool]:
+    """(emit a reasoning item, with a summary) for the request's `reasoning` setting."""
+    reasoning = reasoning or {}
+    thinks = reasoning.get("effort") != "none" and any(v is not None for v in reasoning.values())
+    return thinks, thinks and (reasoning.get("summary") or reasoning.get("generate_summary")) is not None
+
+
+def _take_turn(state: MockState, body: Mapping[str, Any], faults: set[str]) -> tuple[list[dict[str, Any]], Output, dict[str, Any]]:
+    """The scripted model's turn: what it sees, what it produces, and the Response that says so."""
+    seen = state.store.conversation(body)
+    thinks, summarize = _thinks(body.get("reasoning"))
+    try:
+        reply = _scripted.reply(
+            seen,
+            instructions=body.get("instructions"),
+            tools=body.get("tools") or (),
+            tool_choice=body.get("tool_choice") or "auto",
+            parallel_tool_calls=body.get("parallel_tool_calls") is not False,
+            text_format=(body.get("text") or {}).get("format"),
+            reasoning=thinks,
+            text_tokens=_text_tokens(body.get("metadata")),
+        )
+    except ValueError as exc:  # a schema no finite value satisfies
+        raise bad_request(f"Invalid schema: {exc}.", code="invalid_value") from None
+    output = build_output(
+        reply, state.new_id,
+        max_output_tokens=body.get("max_output_tokens"),
+        include_encrypted="reasoning.encrypted_content" in (body.get("include") or ()),
+        summarize=summarize,
+        force_incomplete="incomplete" in faults,
     )
-
-
-def _normalize_input(value: Any) -> list[dict[str, Any]]:
-    if isinstance(value, str):
-        return [{"type": "message", "role": "user", "content": value}]
-    return [dict(i, type=i.get("type", "message")) for i in value]
-
-
-def _response_object(
-    *, rid: str, body: Mapping[str, Any], output: list[dict[str, Any]], usage: dict[str, Any], status: str
-) -> dict[str, Any]:
-    """A Response in the wire's key order (openai-python's live recording), 2026 fields included."""
-    now = int(time.time())
-    tools = [dict(t, description=t.get("description"), strict=t.get("strict", True)) for t in body.get("tools") or ()]
-    return {
-        "id": rid,
-        "object": "response",
-        "created_at": now,
-        "status": status,
-        "background": False,
-        "completed_at": now if status == "completed" else None,
-        "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
-        "instructions": body.get("instructions"),
-        "max_output_tokens": body.get("max_output_tokens"),
-        "max_tool_calls": body.get("max_tool_calls"),
-        "model": body["model"],
-        "output": output,
-        "parallel_tool_calls": body.get("parallel_tool_calls", True),
-        "previous_response_id": body.get("previous_response_id"),
-        "prompt_cache_key": None,
-        "reasoning": body.get("reasoning") or {"effort": None, "summary": None},
-        "safety_identifier": None,
-        "service_tier": "default",
-        "store": body.get("store", True),
-        "temperature": body.get("temperature", 1.0),
-        "text": body.get("text") or {"format": {"type": "text"}, "verbosity": "medium"},
-        "tool_choice": body.get("tool_choice", "auto"),
-        "tools": tools,
-        "top_logprobs": 0,
-        "top_p": body.get("top_p", 1.0),
-        "truncation": body.get("truncation", "disabled"),
-        "usage": usage,
-        "user": None,
-        "metadata": body.get("metadata") or {},
-    }
-
-
-def _output_items(state: MockState, reply: _scripted.Reply) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    if reply.text:
-        items.append({
-            "id": state.new_id("msg_"),
-            "type": "message",
-            "status": "completed",
-            "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": reply.text}],
-            "role": "assistant",
-        })
-    for name, arguments in reply.calls:
-        items.append({
-            "id": state.new_id("fc_"),
-            "type": "function_call",
-            "status": "completed",
-            "arguments": json.dumps(arguments),
-            "call_id": "call_" + state.new_id("")[:24],
-            "name": name,
-        })
-    return items
-
-
-def _usage(seen: Sequence[Mapping[str, Any]], instructions: str | None, tools: Any, output: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    inp = sum(_scripted.count_tokens(_scripted.item_text(i)) + 4 for i in seen)
-    inp += _scripted.count_tokens(instructions or "") + _scripted.count_tokens(json.dumps(tools or []))
-    out = sum(_scripted.count_tokens(_scripted.item_text(i)) for i in output)
-    return {
-        "input_tokens": inp,
-        "input_tokens_details": {"cached_tokens": 0},
-        "output_tokens": out,
-        "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": inp + out,
-    }
+    response = response_object(
+        response_id=state.new_id("resp_"), body=body, created_at=int(time.time()),
+        status=output.status, output=output.items,
+        usage=usage(input_tokens(seen, body.get("instructions"), body.get("tools")), output),
+    )
+    return seen, output, response
 
 
 def create_app(config: MockConfig | None = None) -> Starlette:
     state = MockState(config or MockConfig())
+    cfg = state.config
 
-    def log(request: Request, raw: bytes, parsed: Any) -> None:
-        headers = {k: ("****" if k in _SECRET_HEADERS else v) for k, v in request.headers.items()}
-        state.log.append({"method": request.method, "path": request.url.path, "headers": headers,
-                          "body_size": len(raw), "body": parsed})
-
-    def check_auth(request: Request) -> Response | None:
-        key = state.config.api_key
-        if key and request.headers.get("authorization") != f"Bearer {key}":
-            return JSONResponse(
-                {"code": "NotAuthenticated",
-                 "message": "The required information to complete authentication was not provided or was incorrect."},
-                status_code=401,
-            )
-        return None
+    def admit(request: Request, raw: bytes, entry: dict[str, Any]) -> None:
+        headers = request.headers
+        target = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        if request.url.query:
+            target += "?" + request.url.query
+        try:
+            check_access(api_key=cfg.api_key, public_keys=state.public_keys, max_skew=cfg.max_clock_skew,
+                         method=request.method, target=target, headers=headers, body=raw)
+        except APIError as refused:
+            if refused.__cause__ is not None:
+                entry["auth_error"] = str(refused.__cause__)  # for tests; the client only sees the 401
+            raise
+        require_compartment(headers)
 
     async def create(request: Request) -> Response:
         raw = await request.body()
+        body = _parse(raw)
+        entry = state.record(request, raw, body)
+        request_id = state.request_id()
+        headers = {"opc-request-id": request_id, "x-request-id": request_id}
         try:
-            body = json.loads(raw or b"null")
-        except json.JSONDecodeError:
-            log(request, raw, None)
-            return _error(400, "We could not parse the JSON body of your request.")
-        log(request, raw, body)
-        if denied := check_auth(request):
-            return denied
-        if not request.headers.get("opc-compartment-id"):
-            return _error(400, "Compartment ID must be provided")
-        if not isinstance(body, dict):
-            return _error(400, "Invalid type for request body: expected an object.")
-        if not isinstance(body.get("model"), str) or not body["model"]:
-            return _error(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
-        if "input" not in body:
-            return _error(400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
+            admit(request, raw, entry)
+            if body is _BAD_JSON:
+                raise bad_request("We could not parse the JSON body of your request. The endpoint expects a JSON "
+                                  "payload, but what was sent was not valid JSON.")
+            body = validate_request(body)
+            faults = state.faults.take() | requested_faults(body.get("metadata"))
+            if "slow_first_byte" in faults:
+                await asyncio.sleep(cfg.first_byte_delay)
+            if refusal := http_fault(faults, cfg.retry_after):
+                raise refusal
+            store = body.get("store") is not False
+            if cfg.zdr and (store or body.get("previous_response_id")):
+                raise bad_request(ZDR_MESSAGE, param="previous_response_id" if body.get("previous_response_id") else "store")
+            streaming = body.get("stream") is True
+            if "error_event" in faults and not streaming:
+                raise server_error()  # a generation that fails before a non-streamed answer exists
 
-        previous = body.get("previous_response_id")
-        if state.config.zdr and (previous or body.get("store", True)):
-            return _error(400, ZDR_MESSAGE, param="previous_response_id" if previous else "store")
-        context: list[dict[str, Any]] = []
-        if previous:
-            stored = state.responses.get(previous)
-            if stored is None:
-                return _error(400, f"Previous response with id '{previous}' not found.",
-                              param="previous_response_id", code="previous_response_not_found")
-            context = list(stored["context"])
-        seen = context + _normalize_input(body["input"])
+            seen, output, response = _take_turn(state, body, faults)
+        except APIError as refusal:
+            return refusal.response(request_id)
 
-        reply = _scripted.reply(seen, instructions=body.get("instructions"), tools=body.get("tools") or ())
-        output = _output_items(state, reply)
-        rid = state.new_id("resp_")
-        response = _response_object(
-            rid=rid, body=body, output=output,
-            usage=_usage(seen, body.get("instructions"), body.get("tools"), output), status="completed",
-        )
-        if body.get("store", True):
-            state.responses[rid] = {"response": response, "context": seen + output}
-        return JSONResponse(response)
+        fails = streaming and "error_event" in faults
+        if store:
+            state.store.keep(failed(response, MIDSTREAM_ERROR) if fails else response, seen, output, failed=fails)
+        if not streaming:
+            if "drop_mid_stream" in faults:
+                return TruncatedBody(wire_json(response).encode(), headers)
+            return _json(response, headers=headers)
+        cut = "drop" if "drop_mid_stream" in faults else "error" if fails else None
+        stream = EventStream(response, requested_tier=body.get("service_tier"), cut=cut, error=MIDSTREAM_ERROR,
+                             obfuscate=(body.get("stream_options") or {}).get("include_obfuscation") is not False)
+        return SSEResponse(stream, token_delay=cfg.token_delay, headers=headers)
 
-    async def retrieve(request: Request) -> Response:
-        if denied := check_auth(request):
-            return denied
-        rid = request.path_params["rid"]
-        stored = state.responses.get(rid)
-        if stored is None:
-            return _error(404, f"Response with id '{rid}' not found.", param="response_id")
+    async def stored(request: Request) -> Response:
+        raw = await request.body()
+        entry = state.record(request, raw, _parse(raw))
+        request_id = state.request_id()
+        try:
+            admit(request, raw, entry)
+            response_id = request.path_params["response_id"]
+            found = state.store.get(response_id)
+            if found is None:
+                raise APIError.envelope(404, f"Response with id '{response_id}' not found.", param="response_id")
+        except APIError as refusal:
+            return refusal.response(request_id)
+        headers = {"opc-request-id": request_id, "x-request-id": request_id}
         if request.method == "DELETE":
-            del state.responses[rid]
-            return JSONResponse({"id": rid, "object": "response.deleted", "deleted": True})
-        return JSONResponse(stored["response"])
+            state.store.delete(response_id)
+            return _json({"id": response_id, "object": "response.deleted", "deleted": True}, headers=headers)
+        return _json(found.response, headers=headers)
 
-    app = Starlette(routes=[
-        Route(f"{PREFIX}/responses", create, methods=["POST"]),
-        Route(f"{PREFIX}/responses/{{rid}}", retrieve, methods=["GET", "DELETE"]),
-    ])
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        # Unknown paths and methods get the API's JSON envelope, not Starlette's plain text.
+        message = f"Invalid URL ({request.method} {request.url.path})" if exc.status_code == 404 else exc.detail
+        return APIError.envelope(exc.status_code, message).response(state.request_id())
+
+    app = Starlette(
+        routes=[
+            Route(f"{PREFIX}/responses", create, methods=["POST"]),
+            Route(f"{PREFIX}/responses/{{response_id}}", stored, methods=["GET", "DELETE"]),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
     app.state.mock = state
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import logging
+import os
 import socket
 import threading
 import time
@@ -11,6 +13,21 @@ from typing import Any
 from ._app import PREFIX, MockConfig, MockState, create_app
 
 __all__ = ["MockServer", "embedded_mock"]
+
+# The embedded mock's pace when a notebook kernel starts it (0 in tests; e.g. 0.03 for a live demo).
+TOKEN_DELAY_ENV = "LOCUS_NB_MOCK_TOKEN_DELAY"
+EMBEDDED_TOKEN_DELAY = 0.03
+
+
+class _QuietDeliberateDrops(logging.Filter):
+    """uvicorn reports a reply that ends without its last chunk as an error; for the mock's
+    `drop_mid_stream` fault that is the point, so the line is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing response."
+
+
+_QUIET_DROPS = _QuietDeliberateDrops()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -53,6 +70,7 @@ class MockServer:
         import uvicorn
 
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)  # once: same instance
         return uvicorn.Server(config)
 
     def start(self) -> MockServer:
@@ -93,10 +111,16 @@ _embedded_lock = threading.Lock()
 
 
 def embedded_mock(**options: Any) -> MockServer:
-    """One mock per process, started on first use (what notebooks use when no OCI profile is set)."""
+    """One mock per process, started on first use (what notebooks use when no OCI profile is set).
+
+    Streaming pace: `token_delay=` if given, else $LOCUS_NB_MOCK_TOKEN_DELAY (seconds), else
+    EMBEDDED_TOKEN_DELAY — small but visible, so a learner sees tokens arrive (tests set 0).
+    """
     global _embedded
     with _embedded_lock:
         if _embedded is None:
+            if "config" not in options:
+                options.setdefault("token_delay", float(os.environ.get(TOKEN_DELAY_ENV) or EMBEDDED_TOKEN_DELAY))
             _embedded = MockServer(**options).start()
             atexit.register(_embedded.stop)
         return _embedded

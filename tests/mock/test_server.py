@@ -8,6 +8,7 @@ import sys
 import httpx
 
 from locus_nb import Message, OCIResponsesModel
+from locus_nb.mock import MockServer
 
 from ..conftest import COMPARTMENT
 
@@ -34,28 +35,90 @@ def test_retrieve_and_delete_stored_response(mock_server):
     headers = {"opc-compartment-id": COMPARTMENT}
     created = httpx.post(mock_server.base_url + "/responses", json={"model": "m", "input": "hi"}, headers=headers).json()
     url = f"{mock_server.base_url}/responses/{created['id']}"
-    assert httpx.get(url).json()["id"] == created["id"]
-    assert httpx.delete(url).json() == {"id": created["id"], "object": "response.deleted", "deleted": True}
-    assert httpx.get(url).status_code == 404
+    assert httpx.get(url, headers=headers).json()["id"] == created["id"]
+    assert httpx.delete(url, headers=headers).json() == {"id": created["id"], "object": "response.deleted", "deleted": True}
+    assert httpx.get(url, headers=headers).status_code == 404
 
 
 def test_cli_prints_base_url_first_and_serves():
-    proc = subprocess.Popen([sys.executable, "-m", "locus_nb.cli", "mock", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc, url = _start_cli()
     try:
-        url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:") and url.endswith("/openai/v1")
-        for _ in range(50):  # the URL is printed before uvicorn accepts; give it a moment
-            try:
-                r = httpx.post(url + "/responses", json={"model": "m", "input": "Count to three"},
-                               headers={"opc-compartment-id": COMPARTMENT})
-                break
-            except httpx.ConnectError:
-                import time
-
-                time.sleep(0.1)
+        r = _post_when_ready(url, {"model": "m", "input": "Count to three"}, headers={"opc-compartment-id": COMPARTMENT})
         assert r.status_code == 200
         assert r.json()["output"][0]["content"][0]["text"] == "1, 2, 3"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _start_cli(*args: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "locus_nb.cli", "mock", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().strip()
+
+
+def _post_when_ready(url: str, body: dict, **kw) -> httpx.Response:
+    import time
+
+    for _ in range(100):  # the URL is printed before uvicorn accepts; bounded wait
+        try:
+            return httpx.post(url + "/responses", json=body, **kw)
+        except httpx.ConnectError:
+            time.sleep(0.05)
+    raise AssertionError("the mock never accepted a connection")
+
+
+def test_cli_flags_zdr_api_key_fault_and_public_key(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "key.pem").write_bytes(pem)
+    headers = {"opc-compartment-id": COMPARTMENT}
+    proc, url = _start_cli("--zdr", "--api-key", "sk-cli", "--fault", "unavailable:1", "--token-delay", "0",
+                           "--public-key", str(tmp_path / "key.pem"))
+    try:
+        body = {"model": "m", "input": "Count to two", "store": False}
+        unsigned = _post_when_ready(url, body, headers=headers)
+        assert unsigned.status_code == 401  # neither the key nor a signature
+        keyed = {**headers, "authorization": "Bearer sk-cli"}
+        assert httpx.post(url + "/responses", json=body, headers=keyed).status_code == 503  # the one injected fault
+        assert httpx.post(url + "/responses", json=body, headers=keyed).json()["output"][0]["content"][0]["text"] == "1, 2"
+        zdr = httpx.post(url + "/responses", json={**body, "store": True}, headers=keyed)
+        assert "Zero Data Retention" in zdr.json()["error"]["message"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_cli_refuses_a_bad_fault_name_without_a_traceback():
+    proc = subprocess.run([sys.executable, "-m", "locus_nb.cli", "mock", "--fault", "meteor"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "locus-nb mock: unknown mock fault 'meteor'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_server_socket_has_tcp_nodelay(mock_server):
+    import socket
+
+    assert mock_server._sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def test_request_log_masks_secrets(mock_server):
+    headers = {"opc-compartment-id": COMPARTMENT, "authorization": "Bearer sk-secret-value", "x-api-key": "k-secret"}
+    httpx.post(mock_server.base_url + "/responses", json={"model": "m", "input": "hi"}, headers=headers)
+    entry = mock_server.requests[-1]
+    assert entry["method"] == "POST" and entry["path"] == "/openai/v1/responses"
+    assert entry["headers"]["authorization"] == "Bearer ****" and entry["headers"]["x-api-key"] == "****"
+    assert entry["body"] == {"model": "m", "input": "hi"} and entry["body_size"] == len(b'{"model":"m","input":"hi"}')
+    assert "secret" not in repr(mock_server.requests)
+
+
+def test_request_log_is_bounded():
+    with MockServer(log_limit=3) as mock:
+        for n in range(5):
+            httpx.post(mock.base_url + "/responses", json={"model": "m", "input": f"n{n}"},
+                       headers={"opc-compartment-id": COMPARTMENT})
+        assert [e["body"]["input"] for e in mock.requests] == ["n2", "n3", "n4"]

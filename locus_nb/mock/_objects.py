@@ -1,0 +1,251 @@
+"""The Response object and its output items, in the wire's key order.
+
+Field set and key order follow the newest recordings (2026-07 `stream_reasoning_commentary_function_call_gpt55.sse`,
+2026-09 `thirdparty_live_response_incomplete_frame.sse`): `moderation`, `tool_usage`,
+`reasoning.context` and `usage.input_tokens_details.cache_write_tokens` included. The non-stream
+body is the same object that a stream's terminal event carries.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _scripted
+from ._sealed import Thought, seal_thought
+
+__all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage", "wire_json"]
+
+NewId = Callable[[str], str]
+
+
+def wire_json(value: Any) -> str:
+    """JSON as the endpoint writes it: one line, no spaces, UTF-8 text left unescaped."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Output:
+    """What one turn produced: wire items, their token cost, and the thoughts behind reasoning items."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "completed"  # or "incomplete"
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    thoughts: dict[str, Thought] = field(default_factory=dict)
+
+
+def message_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "type": "message",
+        "status": status,
+        "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": text}],
+        "role": "assistant",
+    }
+
+
+def function_call_item(item_id: str, call_id: str, name: str, arguments: str, status: str = "completed") -> dict[str, Any]:
+    return {"id": item_id, "type": "function_call", "status": status, "arguments": arguments, "call_id": call_id, "name": name}
+
+
+def reasoning_item(item_id: str, summary: Sequence[str], encrypted: str | None) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": item_id, "type": "reasoning"}
+    if encrypted is not None:
+        item["encrypted_content"] = encrypted
+    item["summary"] = [{"type": "summary_text", "text": s} for s in summary]
+    return item
+
+
+def build_output(
+    reply: _scripted.Reply,
+    new_id: NewId,
+    *,
+    max_output_tokens: int | None,
+    include_encrypted: bool,
+    summarize: bool,
+    force_incomplete: bool = False,
+) -> Output:
+    """Output items for a reply, cut where `max_output_tokens` runs out (status `incomplete`)."""
+    out = Output()
+    left = max_output_tokens if max_output_tokens is not None else sys.maxsize
+    if force_incomplete:  # the `incomplete` fault: stop halfway, as a capped generation would
+        left = min(left, max(1, reply_tokens(reply) // 2))
+        out.status = "incomplete"
+
+    rs_id = new_id("rs_") if reply.thought else None
+    thought_text = ""
+    if rs_id:
+        out.reasoning_tokens = min(_scripted.count_tokens(reply.thought), left)
+        thought_text = _scripted.truncate_tokens(reply.thought, out.reasoning_tokens)
+        left -= out.reasoning_tokens
+
+    produced: list[dict[str, Any]] = []
+    if reply.text:
+        text, cost = reply.text, _scripted.count_tokens(reply.text)
+        if cost > left:
+            text, cost, out.status = _scripted.truncate_tokens(text, left), left, "incomplete"
+        if text:
+            produced.append(message_item(new_id("msg_"), text, out.status))
+            out.output_tokens += cost
+            left -= cost
+    for name, arguments in reply.calls:
+        encoded = wire_json(arguments)
+        cost = _scripted.count_tokens(f"{name}({encoded})")
+        if cost > left:
+            out.status = "incomplete"
+            break
+        produced.append(function_call_item(new_id("fc_"), "call_" + new_id("")[:24], name, encoded))
+        out.output_tokens += cost
+        left -= cost
+
+    if rs_id:
+        thought = Thought(rs_id, thought_text, produced[0]["id"] if produced else None)
+        out.thoughts[rs_id] = thought
+        encrypted = seal_thought(thought) if include_encrypted else None
+        out.items.append(reasoning_item(rs_id, reply.summary if summarize else [], encrypted))
+    out.items += produced
+    out.output_tokens += out.reasoning_tokens
+    return out
+
+
+def reply_tokens(reply: _scripted.Reply) -> int:
+    calls = sum(_scripted.count_tokens(f"{name}({wire_json(args)})") for name, args in reply.calls)
+    return _scripted.count_tokens(reply.text) + calls
+
+
+def usage(input_tokens: int, output: Output) -> dict[str, Any]:
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
+        "output_tokens": output.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": output.reasoning_tokens},
+        "total_tokens": input_tokens + output.output_tokens,
+    }
+
+
+def input_tokens(seen: Sequence[Mapping[str, Any]], instructions: str | None, tools: Any) -> int:
+    """What the model reads: every item it sees (4 tokens of framing each), instructions, tool specs."""
+    tokens = sum(_scripted.count_tokens(_scripted.item_text(i)) + 4 for i in seen)
+    return tokens + _scripted.count_tokens(instructions or "") + _scripted.count_tokens(json.dumps(tools or []))
+
+
+def _echo_tools(tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    echoed = []
+    for tool in tools or ():
+        if tool.get("type") != "function":
+            echoed.append(dict(tool))
+            continue
+        spec = {"type": "function", "description": tool.get("description"), "name": tool["name"]}
+        if "defer_loading" in tool:
+            spec["defer_loading"] = tool["defer_loading"]
+        spec["parameters"] = tool.get("parameters")
+        spec["strict"] = tool.get("strict") if tool.get("strict") is not None else True  # strict by default
+        echoed.append(spec)
+    return echoed
+
+
+def _echo_text(text: Mapping[str, Any] | None) -> dict[str, Any]:
+    text = text or {}
+    fmt = dict(text.get("format") or {"type": "text"})
+    if fmt["type"] == "json_schema":
+        fmt = {"type": "json_schema", "description": fmt.get("description"), "name": fmt["name"],
+               "schema": fmt["schema"], "strict": fmt.get("strict")}
+    return {"format": fmt, "verbosity": text.get("verbosity") or "medium"}
+
+
+def _echo_reasoning(reasoning: Mapping[str, Any] | None) -> dict[str, Any]:
+    reasoning = dict(reasoning or {})
+    summary = reasoning.pop("summary", None) or reasoning.pop("generate_summary", None)
+    if summary == "auto":  # the service reports what "auto" picked (recorded: "detailed")
+        summary = "detailed"
+    echoed = {**reasoning, "context": reasoning.get("context"), "effort": reasoning.get("effort"), "summary": summary}
+    return dict(sorted(echoed.items()))
+
+
+def _tool_usage() -> dict[str, Any]:
+    """Hosted-tool usage: always zero here (the scripted model never calls hosted tools)."""
+    zero = {"image_tokens": 0, "text_tokens": 0}
+    return {
+        "image_gen": {"input_tokens": 0, "input_tokens_details": dict(zero), "output_tokens": 0,
+                      "output_tokens_details": dict(zero), "total_tokens": 0},
+        "web_search": {"num_requests": 0},
+    }
+
+
+def response_object(
+    *,
+    response_id: str,
+    body: Mapping[str, Any],
+    created_at: int,
+    status: str,
+    output: list[dict[str, Any]],
+    usage: dict[str, Any] | None,
+    error: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A Response in the wire's key order; unset request fields are echoed with the API's defaults."""
+    def get(key: str, default: Any = None) -> Any:
+        value = body.get(key)
+        return default if value is None else value
+
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": status,
+        "background": False,
+        "completed_at": int(time.time()) if status == "completed" else None,
+        "error": error,
+        "frequency_penalty": get("frequency_penalty", 0.0),
+        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
+        "instructions": get("instructions"),
+        "max_output_tokens": get("max_output_tokens"),
+        "max_tool_calls": get("max_tool_calls"),
+        "model": body["model"],
+        "moderation": None,
+        "output": output,
+        "parallel_tool_calls": get("parallel_tool_calls", True),
+        "presence_penalty": get("presence_penalty", 0.0),
+        "previous_response_id": get("previous_response_id"),
+        "prompt_cache_key": get("prompt_cache_key"),
+        "prompt_cache_retention": get("prompt_cache_retention", "in_memory"),
+        "reasoning": _echo_reasoning(get("reasoning")),
+        "safety_identifier": get("safety_identifier"),
+        "service_tier": get("service_tier") if get("service_tier") in ("flex", "scale", "priority") else "default",
+        "store": get("store", True),
+        "temperature": get("temperature", 1.0),
+        "text": _echo_text(get("text")),
+        "tool_choice": get("tool_choice", "auto"),
+        "tool_usage": _tool_usage(),
+        "tools": _echo_tools(get("tools")),
+        "top_logprobs": get("top_logprobs", 0),
+        "top_p": get("top_p", 1.0),
+        "truncation": get("truncation", "disabled"),
+        "usage": usage,
+        "user": get("user"),
+        "metadata": get("metadata") or {},
+    }
+
+
+def in_progress(response: Mapping[str, Any], requested_tier: str | None) -> dict[str, Any]:
+    """The snapshot `response.created`/`response.in_progress` carry: nothing produced yet."""
+    return {
+        **response,
+        "status": "in_progress",
+        "completed_at": None,
+        "error": None,
+        "incomplete_details": None,
+        "output": [],
+        "service_tier": requested_tier or "auto",
+        "usage": None,
+    }
+
+
+def failed(response: Mapping[str, Any], error: Mapping[str, Any]) -> dict[str, Any]:
+    """The Response after generation failed: status `failed`, the error, nothing produced."""
+    return {**in_progress(response, None), "status": "failed", "error": dict(error),
+            "service_tier": response["service_tier"]}

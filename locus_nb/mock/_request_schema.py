@@ -1,0 +1,293 @@
+"""The request schema of `POST /openai/v1/responses`, declared once as strict pydantic models.
+
+Unknown fields are forbidden at every level, types are strict (no "8" for 8), and unions are
+tagged so that pydantic reports one precise problem; `_validate` words it like the endpoint.
+Tags are written `<name>` so they can be told apart from field names in an error's location.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic_core import PydanticCustomError
+
+__all__ = ["MOVED", "UNSUPPORTED", "CreateRequest"]
+
+INCLUDABLE = Literal[
+    "reasoning.encrypted_content",
+    "message.output_text.logprobs",
+    "message.input_image.image_url",
+    "file_search_call.results",
+    "web_search_call.action.sources",
+    "web_search_call.results",
+    "computer_call_output.output.image_url",
+    "code_interpreter_call.outputs",
+]
+# Real request fields this mock does not implement: refused plainly rather than ignored.
+UNSUPPORTED = {
+    "conversation": "conversations",
+    "prompt": "prompt templates",
+    "background": "background mode",
+}
+# Chat Completions habits the Responses endpoint refuses, with where the setting went.
+MOVED = {"response_format": "text.format"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+
+
+def _by_type(value: Any) -> str | None:
+    """Tag of a `type`-discriminated object: `<message>`; `<missing>` when it has no type."""
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("type")
+    return f"<{kind}>" if isinstance(kind, str) else "<missing>"
+
+
+def _item_tag(value: Any) -> str | None:
+    # An input item without `type` is the "easy" message form: {"role": …, "content": …}.
+    if isinstance(value, dict) and "type" not in value:
+        return "<message>"
+    return _by_type(value)
+
+
+def _text_or_list(value: Any) -> str | None:
+    return "<string>" if isinstance(value, str) else "<array>" if isinstance(value, list) else None
+
+
+def _union(*members: tuple[str, Any], by=_by_type) -> Any:
+    return Annotated[Union[tuple(Annotated[t, Tag(f"<{name}>")] for name, t in members)], Discriminator(by)]
+
+
+def _string_or(list_type: Any) -> Any:
+    return _union(("string", str), ("array", list_type), by=_text_or_list)
+
+
+# -- content parts and input items ----------------------------------------------------------
+
+
+class InputText(_Strict):
+    type: Literal["input_text"]
+    text: str
+
+
+class OutputText(_Strict):
+    type: Literal["output_text"]
+    text: str
+    annotations: list[dict[str, Any]] | None = None
+    logprobs: list[dict[str, Any]] | None = None
+
+
+class Refusal(_Strict):
+    type: Literal["refusal"]
+    refusal: str
+
+
+class InputImage(_Strict):
+    type: Literal["input_image"]
+    image_url: str | None = None
+    file_id: str | None = None
+    detail: Literal["low", "high", "auto", "original"] | None = None
+
+
+class InputFile(_Strict):
+    type: Literal["input_file"]
+    file_id: str | None = None
+    file_data: str | None = None
+    file_url: str | None = None
+    filename: str | None = None
+
+
+Part = _union(
+    ("input_text", InputText),
+    ("output_text", OutputText),
+    ("refusal", Refusal),
+    ("input_image", InputImage),
+    ("input_file", InputFile),
+)
+ItemStatus = Literal["in_progress", "completed", "incomplete"] | None
+
+
+class MessageItem(_Strict):
+    type: Literal["message"] = "message"
+    role: Literal["user", "assistant", "system", "developer"]
+    content: _string_or(list[Part])
+    id: str | None = None
+    status: ItemStatus = None
+    phase: Literal["commentary", "final_answer"] | None = None
+
+
+class FunctionCallItem(_Strict):
+    type: Literal["function_call"]
+    call_id: str
+    name: str
+    arguments: str
+    id: str | None = None
+    status: ItemStatus = None
+
+
+class FunctionCallOutputItem(_Strict):
+    type: Literal["function_call_output"]
+    call_id: str
+    output: _string_or(list[Part])
+    id: str | None = None
+    status: ItemStatus = None
+
+
+class SummaryText(_Strict):
+    type: Literal["summary_text"]
+    text: str
+
+
+class ReasoningItem(_Strict):
+    type: Literal["reasoning"]
+    id: str
+    summary: list[SummaryText]
+    encrypted_content: str | None = None
+    content: list[dict[str, Any]] | None = None
+    status: ItemStatus = None
+
+
+class ItemReference(_Strict):
+    type: Literal["item_reference"]
+    id: str
+
+
+Item = _union(
+    ("message", MessageItem),
+    ("function_call", FunctionCallItem),
+    ("function_call_output", FunctionCallOutputItem),
+    ("reasoning", ReasoningItem),
+    ("item_reference", ItemReference),
+    by=_item_tag,
+)
+
+# -- tools, text format, reasoning ------------------------------------------------------------
+
+
+class FunctionTool(_Strict):
+    type: Literal["function"]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+    description: str | None = None
+    defer_loading: bool | None = None
+
+
+class BuiltinTool(BaseModel):
+    """Hosted tools are accepted and echoed; the scripted model never calls them."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+    type: str
+
+
+BUILTIN_TOOLS = ("web_search", "web_search_preview", "file_search", "code_interpreter", "image_generation", "mcp",
+                 "computer_use_preview", "local_shell", "shell", "custom")
+Tool = _union(("function", FunctionTool), *((name, BuiltinTool) for name in BUILTIN_TOOLS))
+
+
+class ToolChoiceFunction(_Strict):
+    type: Literal["function"]
+    name: str
+
+
+class ToolChoiceAllowed(_Strict):
+    type: Literal["allowed_tools"]
+    mode: Literal["auto", "required"]
+    tools: list[dict[str, Any]]
+
+
+def _tool_choice_tag(value: Any) -> str | None:
+    return "<mode>" if isinstance(value, str) else _by_type(value)
+
+
+ToolChoice = _union(
+    ("mode", Literal["none", "auto", "required"]),
+    ("function", ToolChoiceFunction),
+    ("allowed_tools", ToolChoiceAllowed),
+    *((name, BuiltinTool) for name in BUILTIN_TOOLS),
+    by=_tool_choice_tag,
+)
+
+
+class FormatText(_Strict):
+    type: Literal["text"]
+
+
+class FormatJsonObject(_Strict):
+    type: Literal["json_object"]
+
+
+class FormatJsonSchema(_Strict):
+    type: Literal["json_schema"]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    schema_: dict[str, Any] = Field(alias="schema")
+    strict: bool | None = None
+    description: str | None = None
+
+
+class TextConfig(_Strict):
+    format: _union(("text", FormatText), ("json_object", FormatJsonObject), ("json_schema", FormatJsonSchema)) | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+
+
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+SummaryMode = Literal["auto", "concise", "detailed"]
+
+
+class ReasoningConfig(_Strict):
+    effort: Effort | None = None
+    summary: SummaryMode | None = None
+    generate_summary: SummaryMode | None = None
+    context: Literal["auto", "current_turn", "all_turns"] | None = None
+    mode: str | None = None
+
+
+class StreamOptions(_Strict):
+    include_obfuscation: bool | None = None
+
+
+MetadataKey = Annotated[str, StringConstraints(max_length=64)]
+MetadataValue = Annotated[str, StringConstraints(max_length=512)]
+
+
+def _response_id(value: str) -> str:
+    if not value.startswith("resp"):
+        raise PydanticCustomError(
+            "api_error", "{message}",
+            {"message": f"Invalid 'previous_response_id': '{value}'. Expected an ID that begins with 'resp'.",
+             "code": "invalid_value"},
+        )
+    return value
+
+
+class CreateRequest(_Strict):
+    model: str
+    input: _string_or(list[Item])
+    instructions: str | None = None
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    store: bool | None = None
+    previous_response_id: Annotated[str, AfterValidator(_response_id)] | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    include: list[INCLUDABLE] | None = None
+    text: TextConfig | None = None
+    reasoning: ReasoningConfig | None = None
+    max_output_tokens: Annotated[int, Field(ge=16)] | None = None
+    max_tool_calls: Annotated[int, Field(ge=1)] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
+    top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
+    frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
+    metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=16)] | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    user: str | None = None
+    safety_identifier: str | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_retention: Literal["in_memory", "24h"] | None = None

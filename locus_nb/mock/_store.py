@@ -1,0 +1,142 @@
+"""What the server remembers, and what the model can see on each turn.
+
+Stored responses (`store: true`) chain by `previous_response_id`; `store: false` responses are not
+kept. Input items are resolved the way the real endpoint does: an item that needs the server's
+memory (an `item_reference`, a reasoning item without `encrypted_content`) must have been stored,
+a reasoning item must come with the item it produced, and every function call must be paired
+with its output.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import APIError, bad_request, item_not_found, previous_response_not_found
+from ._objects import Output
+from ._sealed import Thought, open_thought
+
+__all__ = ["Store", "StoredResponse"]
+
+
+@dataclass
+class StoredResponse:
+    response: dict[str, Any]
+    context: list[dict[str, Any]]  # all the model saw and said: the next turn in the chain starts here
+    item_ids: list[str] = field(default_factory=list)
+
+
+def _normalize(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        return [{"type": "message", "role": "user", "content": value}]
+    return [dict(item, type=item.get("type", "message")) for item in value]
+
+
+def _context_item(item: Mapping[str, Any], thought: Thought | None) -> dict[str, Any]:
+    """An item as the model remembers it: reasoning keeps its thought, not the sealed blob."""
+    if item.get("type") != "reasoning":
+        return dict(item)
+    kept = {k: v for k, v in item.items() if k != "encrypted_content"}
+    return {**kept, "thought": thought.text if thought else ""}
+
+
+def _reasoning_without_follower(item_id: str) -> APIError:
+    return bad_request(f"Item '{item_id}' of type 'reasoning' was provided without its required following item.",
+                       param="input")
+
+
+def check_tool_pairs(seen: Sequence[Mapping[str, Any]]) -> None:
+    """Every output answers an earlier call; every call gets an output (the real 400s)."""
+    calls: list[str] = []
+    answered: set[str] = set()
+    for item in seen:
+        if item["type"] == "function_call":
+            calls.append(item["call_id"])
+        elif item["type"] == "function_call_output":
+            if item["call_id"] not in calls:
+                raise bad_request(f"No tool call found for function call output with call_id {item['call_id']}.",
+                                  param="input")
+            answered.add(item["call_id"])
+    for call_id in calls:
+        if call_id not in answered:
+            raise bad_request(f"No tool output found for function call {call_id}.", param="input")
+
+
+class Store:
+    def __init__(self) -> None:
+        self.responses: dict[str, StoredResponse] = {}
+        self._items: dict[str, dict[str, Any]] = {}  # stored item id -> the item as remembered
+        self._thoughts: dict[str, Thought] = {}
+        self._lock = threading.Lock()  # the log and store are read from test threads too
+
+    # -- one turn ---------------------------------------------------------------------------
+
+    def conversation(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Everything the model sees this turn: the stored chain, then the resolved input."""
+        previous = body.get("previous_response_id")
+        context: list[dict[str, Any]] = []
+        if previous:
+            stored = self.responses.get(previous)
+            if stored is None:
+                raise previous_response_not_found(previous)
+            context = list(stored.context)
+        seen = context + self._resolve(_normalize(body["input"]))
+        check_tool_pairs(seen)
+        return seen
+
+    def _resolve(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        resolved = []
+        for index, item in enumerate(items):
+            kind = item["type"]
+            if kind == "item_reference":
+                remembered = self._items.get(item["id"])
+                if remembered is None:
+                    raise item_not_found(item["id"])
+                resolved.append(dict(remembered))
+            elif kind == "reasoning":
+                thought = self._thought_for(item)
+                following = items[index + 1] if index + 1 < len(items) else None
+                if thought.follows and (following is None or following.get("id") != thought.follows):
+                    raise _reasoning_without_follower(item["id"])
+                resolved.append(_context_item(item, thought))
+            else:
+                resolved.append(item)
+        return resolved
+
+    def _thought_for(self, item: Mapping[str, Any]) -> Thought:
+        sealed = item.get("encrypted_content")
+        if sealed:
+            thought = open_thought(sealed)
+            if thought is None or thought.item_id != item["id"]:
+                raise bad_request(f"The encrypted content for item {item['id']} could not be verified.",
+                                  param="input", code="invalid_encrypted_content")
+            return thought
+        thought = self._thoughts.get(item["id"])
+        if thought is None:  # only the server could have filled it in, and it never kept it
+            raise item_not_found(item["id"])
+        return thought
+
+    # -- keeping responses ------------------------------------------------------------------------
+
+    def keep(self, response: dict[str, Any], seen: list[dict[str, Any]], output: Output, *, failed: bool = False) -> None:
+        produced = [] if failed else [_context_item(i, output.thoughts.get(i["id"])) for i in output.items]
+        stored = StoredResponse(response, seen + produced, [i["id"] for i in produced])
+        with self._lock:
+            self.responses[response["id"]] = stored
+            self._items.update((i["id"], i) for i in produced)
+            self._thoughts.update(output.thoughts)
+
+    def get(self, response_id: str) -> StoredResponse | None:
+        return self.responses.get(response_id)
+
+    def delete(self, response_id: str) -> bool:
+        with self._lock:
+            stored = self.responses.pop(response_id, None)
+            if stored is None:
+                return False
+            for item_id in stored.item_ids:
+                self._items.pop(item_id, None)
+                self._thoughts.pop(item_id, None)
+            return True

@@ -1,0 +1,210 @@
+"""Request validation with the real API's wording.
+
+The schema lives in `_request_schema` (strict pydantic models that forbid unknown fields). The
+first problem pydantic finds is translated into the sentence OpenAI's endpoint uses ("Unknown
+parameter: 'x'.", "Invalid type for 'x': expected an integer, but got a string instead.",
+"Invalid 'x': integer below minimum value. …") with the same `param`/`code`; a few rules that
+span fields (message roles and parts, tool_choice, JSON mode) are checked after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from ._errors import APIError, bad_request
+from ._request_schema import MOVED, UNSUPPORTED, CreateRequest
+
+__all__ = ["validate_request"]
+
+
+# -- pydantic's first error → the endpoint's sentence -------------------------------------------
+
+_JSON_TYPES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "a boolean",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "list_type": "an array",
+}
+# What a string-or-array field accepts, by field name (pydantic only knows "neither").
+_EITHER = {
+    "input": "one of a string or array of input items",
+    "content": "one of a string or array of content parts",
+    "output": "one of a string or array of content parts",
+}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _param(loc: tuple[Any, ...]) -> str:
+    """('input', 0, '<message>', 'content') → "input[0].content" (union tags dropped)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not part.startswith("<"):
+            out += f".{part}" if out else part
+    return out
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _listing(names: list[str]) -> str:
+    """'a' and 'b' / 'a', 'b', and 'c' — as the endpoint lists supported values."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def _values(expected: str) -> str:
+    """pydantic's "'<a>', '<b>'" (union tags) or "'a' or 'b'" (literals) as the endpoint's listing."""
+    return _listing(re.findall(r"'<([^>]+)>'", expected) or re.findall(r"'([^']*)'", expected))
+
+
+def _translate(error: Mapping[str, Any]) -> APIError:
+    kind, loc, ctx, value = error["type"], tuple(error["loc"]), error.get("ctx") or {}, error.get("input")
+    param = _param(loc)
+    if kind == "api_error":
+        return bad_request(ctx["message"], param=param, code=ctx.get("code"))
+    if kind == "extra_forbidden":
+        return bad_request(f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
+    if kind == "missing":
+        return bad_request(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
+    if kind == "union_tag_invalid" and ctx.get("tag") == "<missing>":
+        param = f"{param}.type"
+        return bad_request(f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter")
+    if kind == "union_tag_invalid":
+        param = param if loc and loc[-1] == "type" else f"{param}.type"
+        got = ctx["tag"].strip("<>")
+        return bad_request(f"Invalid value: '{got}'. Supported values are: {_values(ctx['expected_tags'])}.",
+                           param=param, code="invalid_value")
+    if kind in _JSON_TYPES or kind == "union_tag_not_found":
+        name = next((p for p in reversed(loc) if isinstance(p, str) and not p.startswith("<")), "")
+        expected = _EITHER.get(name, "an object") if kind == "union_tag_not_found" else _JSON_TYPES[kind]
+        return bad_request(f"Invalid type for '{param}': expected {expected}, but got {_json_type(value)} instead.",
+                           param=param, code="invalid_type")
+    if kind == "literal_error":
+        return bad_request(f"Invalid value: '{value}'. Supported values are: {_values(ctx['expected'])}.",
+                           param=param, code="invalid_value")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        below = kind == "greater_than_equal"
+        limit = ctx["ge" if below else "le"]
+        number = "decimal" if isinstance(limit, float) else "integer"  # the field's type, not the value's
+        bound = _number(limit)
+        return bad_request(
+            f"Invalid '{param}': {number} {'below minimum' if below else 'above maximum'} value. "
+            f"Expected a value {'>=' if below else '<='} {bound}, but got {_number(value)} instead.",
+            param=param, code=f"{number}_{'below_min' if below else 'above_max'}_value",
+        )
+    if kind in ("string_too_long", "string_too_short"):
+        longer = kind == "string_too_long"
+        limit = ctx["max_length" if longer else "min_length"]
+        return bad_request(
+            f"Invalid '{param}': string too {'long' if longer else 'short'}. Expected a string with "
+            f"{'maximum' if longer else 'minimum'} length {limit}, but got a string with length {len(value)} instead.",
+            param=param, code=f"string_{'above_max' if longer else 'below_min'}_length",
+        )
+    if kind == "too_long":
+        return bad_request(
+            f"Invalid '{param}': too many properties. Expected an object with at most {ctx['max_length']} "
+            f"properties, but got {len(value)} instead.", param=param, code="object_above_max_properties",
+        )
+    return bad_request(f"Invalid value for '{param}': {error['msg']}.", param=param, code="invalid_value")
+
+
+def _first_error(exc: ValidationError) -> Mapping[str, Any]:
+    errors = exc.errors(include_url=False)
+    # An unknown top-level field is what the endpoint names first (e.g. `messages` instead of `input`).
+    return next((e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1), errors[0])
+
+
+_USER_PARTS = ("input_text", "input_image", "input_file")
+_ASSISTANT_PARTS = ("output_text", "refusal")
+
+
+def _check_parts(items: Any) -> None:
+    """Assistant messages carry output parts, everyone else input parts (a pydantic union cannot say so)."""
+    if not isinstance(items, list):
+        return
+    for i, item in enumerate(items):
+        if item.get("type", "message") != "message" or not isinstance(item.get("content"), list):
+            continue
+        allowed = _ASSISTANT_PARTS if item["role"] == "assistant" else _USER_PARTS
+        for j, part in enumerate(item["content"]):
+            if part["type"] not in allowed:
+                raise bad_request(f"Invalid value: '{part['type']}'. Supported values are: {_listing(list(allowed))}.",
+                                  param=f"input[{i}].content[{j}]", code="invalid_value")
+
+
+def _check_tool_choice(body: Mapping[str, Any]) -> None:
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        names = {t.get("name") for t in body.get("tools") or () if t.get("type") == "function"}
+        if choice["name"] not in names:
+            raise bad_request("Tool choice 'function' not found in 'tools' parameter.", param="tool_choice")
+
+
+def _check_json_mode(body: Mapping[str, Any]) -> None:
+    fmt = (body.get("text") or {}).get("format") or {}
+    if fmt.get("type") != "json_object":
+        return
+    words = [body.get("instructions") or "", body["input"] if isinstance(body["input"], str) else ""]
+    for item in body["input"] if isinstance(body["input"], list) else ():
+        content = item.get("content")
+        words += [content] if isinstance(content, str) else [p.get("text", "") for p in content or ()]
+    if not any("json" in w.lower() for w in words):
+        raise bad_request("Response input messages must contain the word 'json' in some form to use 'text.format' "
+                          "of type 'json_object'.", param="input")
+
+
+def validate_request(body: Any) -> dict[str, Any]:
+    """The body as sent, if the real endpoint would accept it; otherwise the `APIError` it would answer."""
+    if not isinstance(body, dict):
+        raise bad_request(f"Invalid type for request body: expected an object, but got {_json_type(body)} instead.",
+                          code="invalid_type")
+    for name, where in MOVED.items():
+        if name in body:
+            raise bad_request(
+                f"Unsupported parameter: '{name}'. In the Responses API, this parameter has moved to '{where}'. "
+                "Try again with the new parameter.", param=name, code="unsupported_parameter",
+            )
+    for name, feature in UNSUPPORTED.items():
+        if body.get(name) not in (None, False):
+            raise bad_request(f"Unsupported parameter: '{name}'. The locus-nb mock does not implement {feature}.",
+                              param=name, code="unsupported_parameter")
+    clean = {k: v for k, v in body.items() if k not in UNSUPPORTED}
+    try:
+        CreateRequest.model_validate(clean)
+    except ValidationError as exc:
+        raise _translate(_first_error(exc)) from None
+    _check_parts(body["input"])
+    _check_tool_choice(body)
+    _check_json_mode(body)
+    if body.get("stream_options") is not None and not body.get("stream"):
+        raise bad_request("Invalid value for 'stream_options': only allowed when 'stream' is true.",
+                          param="stream_options", code="invalid_value")
+    return body
