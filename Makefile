@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run every notebook against the embedded mock server; executed copies go to out/
 	$(BIN)/locus-nb run --mock --out out
 
-test: $(STAMP)  ## unit tests, mock-server tests and nbval over notebooks/
+test: $(STAMP)  ## unit tests, mock-server tests and nbval over notebooks/ (installs Chromium if it may)
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(NBVAL) tests notebooks
 
 lab: $(STAMP)  ## open JupyterLab on notebooks/
