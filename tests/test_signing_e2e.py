@@ -114,3 +114,36 @@ async def test_a_tampered_body_is_rejected(verifying_server, oci_files):
     assert info.value.request_id == "verify-401"
     assert "fingerprint" in info.value.hint  # the API-key profile's own hint
     assert verifying_server.state.seen[-1]["ok"] is False
+
+
+@pytest.fixture(scope="module")
+def verifying_mock():
+    from locus_nb.mock import MockServer
+
+    with MockServer(public_keys={"*": PUBLIC_KEY}) as server:
+        yield server
+
+
+@pytest.mark.parametrize("profile, key_id", [("DEFAULT", VECTORS["key_id"]), ("SESSION", None)])
+async def test_the_mock_verifies_what_the_client_signs(verifying_mock, oci_files, profile, key_id):
+    """The product pair: our signing auths against the mock's own OCI signature check."""
+    async with OCIResponsesModel("openai.gpt-4.1", base_url=verifying_mock.base_url, profile=profile,
+                                 config_file=str(oci_files.config), compartment_id=COMPARTMENT, store=True) as model:
+        first = await model.complete([Message.user("My favorite color is purple.")])
+        second = await model.complete([Message.user("What is my favorite color?")], first.provider_state)
+    assert second.text == "Your favorite color is purple."
+    signed = verifying_mock.requests[-1]["headers"]
+    # the log keeps the signature's shape (which headers were signed), never the key id or signature
+    assert 'keyId="****",signature="****"' in signed["authorization"]
+    assert "x-content-sha256" in signed["authorization"]
+    assert oci_files.token_file.read_text() not in str(verifying_mock.requests)
+    assert signed["opc-compartment-id"] == COMPARTMENT and signed["x-content-sha256"]
+
+
+async def test_the_mock_rejects_a_tampered_body(verifying_mock, oci_files):
+    async with OCIResponsesModel("openai.gpt-4.1", base_url=verifying_mock.base_url, profile="DEFAULT",
+                                 config_file=str(oci_files.config), compartment_id=COMPARTMENT, store=False,
+                                 transport=TamperingTransport(), max_retries=0) as model:
+        with pytest.raises(AuthError) as info:
+            await model.complete([Message.user("My favorite color is purple.")])
+    assert info.value.status == 401
