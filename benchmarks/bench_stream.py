@@ -278,7 +278,7 @@ def main() -> int:
         return 0
 
     sections = []
-    mock = bench([sys.executable, "-m", "locus_nb.cli", "mock"], "the mock (`locus-nb mock`)", args, probe=True)
+    mock = bench([sys.executable, "-m", "locus_nb.cli", "mock", "--token-delay", "0"], "the mock (`locus-nb mock`)", args, probe=True)
     if mock is None:
         print("(the mock does not stream mock_text_tokens yet: measuring on the local server only)\n", flush=True)
     else:
