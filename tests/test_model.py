@@ -243,9 +243,15 @@ async def test_a_failed_response_body_is_a_typed_error():
     assert info.value.request_id == "r1" and info.value.code == "server_error"
 
 
-async def test_a_non_json_success_body_is_a_typed_error():
-    async with scripted_model(Scripted(httpx.Response(200, text="<html>proxy</html>"))) as model:
-        with pytest.raises(APIStatusError, match="not a JSON Response object .content-type text/plain"):
+@pytest.mark.parametrize("reply", [
+    httpx.Response(200, text="<html>proxy</html>"),
+    httpx.Response(200, json=["not", "an", "object"]),
+    httpx.Response(200, json={"id": "resp_1", "output": "not a list of items"}),
+    httpx.Response(200, json={"id": "resp_1", "output": [{"type": "message", "content": 7}]}),
+], ids=["html", "json array", "output not a list", "content not a list"])
+async def test_a_success_body_that_is_not_a_response_is_a_typed_error(reply):
+    async with scripted_model(Scripted(reply)) as model:
+        with pytest.raises(APIStatusError, match="not a JSON Response object .content-type (text/plain|application/json)"):
             await model.complete([Message.user("hi")])
 
 

@@ -244,6 +244,20 @@ async def test_non_json_event_is_a_typed_error():
             await collect(model)
 
 
+@pytest.mark.parametrize(("event", "says"), [
+    (b"data: 42\n\n", "not a JSON object: 42"),
+    (b'data: ["response.completed"]\n\n', "not a JSON object"),
+    (b'data: {"type": "response.completed", "response": {"id": "resp_x", "output": "oops"}}\n\n', "cannot read"),
+    (b'data: {"type": "response.output_item.done", "output_index": 1, "item": "oops"}\n\n', "cannot read"),
+], ids=["number", "array", "output not a list", "item not an object"])
+async def test_events_of_the_wrong_shape_keep_the_text_so_far(event, says):
+    """Whatever a gateway sends, the caller gets a typed error that still holds what arrived."""
+    async with sse_model(serving([_text_stream() + event])) as model:
+        with pytest.raises(StreamTruncated, match=says) as info:
+            await collect(model)
+    assert info.value.partial_text == "2+2 = 4" and info.value.response_id.startswith("resp_0dbef2")
+
+
 # -- before the first event: errors are read, typed, and retried --------------------------------------
 
 
