@@ -31,6 +31,7 @@ from locus_nb import (
 from locus_nb._stream import fold_all, received_text
 
 from .conftest import COMPARTMENT
+from .test_stream import ENDINGS
 from .sse_helpers import (
     RESPONSES,
     SSE_FIXTURES,
@@ -44,7 +45,10 @@ from .sse_helpers import (
 )
 
 ASK = [Message.user("hi")]
-COMPLETE_STREAMS = [p for p in SSE_FIXTURES if b"event: response.completed" in p.read_bytes()]
+# Every recording, by how it ends (test_stream checks that ENDINGS names them all).
+COMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS[p.name] == "completed"]
+INCOMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS[p.name] == "incomplete"]
+FAILED_STREAMS = [p for p in SSE_FIXTURES if ENDINGS[p.name] == "failed"]
 
 
 async def collect(model: OCIResponsesModel, **kw: Any) -> list[ModelChunkEvent]:
@@ -162,18 +166,19 @@ async def test_provider_state_follows_the_store_mode(store):
 # -- endings ----------------------------------------------------------------------------------------
 
 
-async def test_incomplete_is_a_done_response_not_an_error():
-    data = (RESPONSES / "thirdparty_live_response_incomplete_frame.sse").read_bytes()
+@pytest.mark.parametrize("path", INCOMPLETE_STREAMS, ids=lambda p: p.name)
+async def test_incomplete_is_a_done_response_not_an_error(path):
+    data = path.read_bytes()
     async with sse_model(serving([data])) as model:
         chunks = await collect(model)
     assert chunks[-1].done and chunks[-1].response.status == "incomplete"
-    assert chunks[-1].response.incomplete_reason == "max_output_tokens"
+    # the real wire says max_output_tokens; the spec's own example says max_tokens
+    assert chunks[-1].response.incomplete_reason == events_of(data)[-1]["response"]["incomplete_details"]["reason"]
 
 
-@pytest.mark.parametrize("name", ["spec_example_error_event.sse", "issue_vercel_ai_6534_midstream_error_frame.sse",
-                                  "spec_example_response_failed.sse"])
-async def test_failure_recordings_raise_stream_failed(name):
-    data = (RESPONSES / name).read_bytes()
+@pytest.mark.parametrize("path", FAILED_STREAMS, ids=lambda p: p.name)
+async def test_failure_recordings_raise_stream_failed(path):
+    data = path.read_bytes()
     event = events_of(data)[-1]
     detail = event.get("error") or (event.get("response") or {}).get("error") or event
     async with sse_model(serving([data])) as model:
