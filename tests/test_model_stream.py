@@ -23,6 +23,7 @@ from locus_nb import (
     ModelChunkEvent,
     OCIResponsesModel,
     RateLimited,
+    RequestTimeout,
     ServerError,
     StreamError,
     StreamFailed,
@@ -488,3 +489,55 @@ async def test_leaving_early_closes_the_connection_on_a_real_server(how):
             # the server sees the client go within moments, far before its 100,000 deltas
             assert await asyncio.to_thread(server.disconnected.wait, 5)
             assert server.sent < 1000
+
+
+# -- the mock's faults, over a real socket ------------------------------------------------------------
+
+
+async def test_every_mock_fault_through_stream(mock_server):
+    """What each fault of the mock becomes in the client: the text so far, ids, server code and message."""
+    from locus_nb.mock._faults import MIDSTREAM_ERROR
+
+    count = [Message.user("Count to ten")]
+
+    async def streamed(fault: str, texts: list[str], **kw: Any) -> ModelChunkEvent | None:
+        last = None
+        async with OCIResponsesModel("openai.gpt-4.1", base_url=mock_server.base_url, auth="none", store=False,
+                                     compartment_id=COMPARTMENT, max_retries=0, **kw) as model:
+            async for last in model.stream(count, metadata={"mock_fault": fault}):
+                texts += [last.content] if last.content else []
+        return last
+
+    for fault, kind in (("drop_mid_stream", StreamTruncated), ("error_event", StreamFailed)):
+        texts: list[str] = []
+        with pytest.raises(kind) as info:
+            await streamed(fault, texts)
+        err = info.value
+        assert 0 < len(texts) < 10 and err.partial_text == "".join(texts)  # cut halfway through "1, 2, … 10"
+        assert err.response_id.startswith("resp_") and err.request_id.startswith("mock-")
+        if kind is StreamFailed:
+            assert (err.code, err.server_message) == (MIDSTREAM_ERROR["code"], MIDSTREAM_ERROR["message"])
+
+    texts = []
+    done = await streamed("incomplete", texts)
+    assert done.done and done.response.status == "incomplete" and "".join(texts) == done.response.text
+
+    for fault, kind, status in (("rate_limit", RateLimited, 429), ("server_error", ServerError, 500),
+                                ("unavailable", ServerError, 503)):
+        with pytest.raises(kind) as caught:
+            await streamed(fault, [])
+        assert caught.value.status == status and caught.value.request_id.startswith("mock-")
+        assert getattr(caught.value, "retry_after", None) == (1.0 if kind is RateLimited else None)
+
+    with pytest.raises(RequestTimeout):
+        await streamed("slow_first_byte", [], timeout=httpx.Timeout(5, read=0.05))
+
+
+async def test_a_rate_limited_stream_is_retried_before_its_first_event():
+    from locus_nb.mock import MockServer
+
+    with MockServer(faults=["rate_limit:1"], retry_after=0.01) as mock:
+        async with OCIResponsesModel("openai.gpt-4.1", base_url=mock.base_url, auth="none", store=False,
+                                     compartment_id=COMPARTMENT, max_retries=1) as model:
+            chunks = [c async for c in model.stream([Message.user("Count to two")])]
+        assert chunks[-1].response.text == "1, 2" and len(mock.requests) == 2
