@@ -227,6 +227,10 @@ def create_app(config: MockConfig | None = None) -> Starlette:
         try:
             admit(request, raw, entry)
             response_id = request.path_params["response_id"]
+            if request.method == "GET" and request.query_params.get("stream", "false").lower() != "false":
+                # Resuming a stream is for background responses, which this mock does not implement.
+                raise bad_request("Unsupported parameter: 'stream'. The locus-nb mock does not implement background "
+                                  "mode, so it has no stream to resume.", param="stream", code="unsupported_parameter")
             found = state.store.get(response_id)
             if found is None:
                 raise APIError.envelope(404, f"Response with id '{response_id}' not found.", param="response_id")

@@ -136,6 +136,13 @@ async def test_every_known_field_is_accepted(client):
     assert r.status_code == 200, r.text
 
 
+async def test_resuming_a_stream_is_refused_not_ignored(client):
+    created = await client.create(BASE)
+    r = await client.http.get(f"/responses/{created['id']}", params={"stream": "true", "starting_after": "3"})
+    assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["param"]) == (400, "unsupported_parameter", "stream")
+    assert (await client.http.get(f"/responses/{created['id']}", params={"stream": "false"})).status_code == 200
+
+
 async def test_unknown_paths_and_methods_get_json_errors(client):
     r = await client.http.get("/models")
     assert (r.status_code, r.json()["error"]["message"]) == (404, "Invalid URL (GET /openai/v1/models)")
