@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -158,3 +159,31 @@ async def test_cli_flags_host_port_model_key_id_map_and_token_delay(oci_files):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_stop_cuts_streams_in_flight_and_ends_the_server_thread():
+    """A paced stream with a minute to go does not hold stop() (nor a kernel's exit) hostage."""
+    mock = MockServer(token_delay=0.05).start()
+    thread, outcome, first_bytes = mock._thread, [], threading.Event()
+    body = {"model": MODEL, "input": "go", "stream": True, "metadata": {"mock_text_tokens": "1200"}}
+
+    def read() -> None:
+        received = b""
+        try:
+            with httpx.stream("POST", mock.base_url + "/responses", json=body, timeout=120,
+                              headers={"opc-compartment-id": COMPARTMENT}) as r:
+                for chunk in r.iter_bytes():
+                    received += chunk
+                    first_bytes.set()
+        except httpx.RemoteProtocolError:
+            outcome.append(received.count(b"event: response.output_text.delta\n"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert first_bytes.wait(10)
+    mock.stop()
+    assert not thread.is_alive()
+    reader.join(10)
+    assert not reader.is_alive() and len(outcome) == 1 and outcome[0] < 1200  # cut, not completed
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(mock.base_url + "/responses", json=body, timeout=5)
