@@ -32,8 +32,8 @@ from locus_nb import (
 from locus_nb._stream import fold_all, received_text
 
 from .conftest import COMPARTMENT
-from .test_stream import ENDINGS
 from .sse_helpers import (
+    ENDINGS,
     RESPONSES,
     SSE_FIXTURES,
     SSE_HEADERS,
@@ -47,9 +47,9 @@ from .sse_helpers import (
 
 ASK = [Message.user("hi")]
 # Every recording, by how it ends (test_stream checks that ENDINGS names them all).
-COMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS[p.name] == "completed"]
-INCOMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS[p.name] == "incomplete"]
-FAILED_STREAMS = [p for p in SSE_FIXTURES if ENDINGS[p.name] == "failed"]
+COMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "completed"]
+INCOMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "incomplete"]
+FAILED_STREAMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "failed"]
 
 
 async def collect(model: OCIResponsesModel, **kw: Any) -> list[ModelChunkEvent]:
