@@ -81,8 +81,8 @@ async def _stream(http: httpx.AsyncClient, body: dict) -> dict:
 
 
 async def _conversation(http: httpx.AsyncClient, n: int) -> None:
-    first = await _stream(http, {"model": "m", "input": f"My favorite number is {n}."})
-    second = await _stream(http, {"model": "m", "input": "What is my favorite number?", "previous_response_id": first["id"]})
+    first = await _stream(http, {"model": "openai.gpt-4.1", "input": f"My favorite number is {n}."})
+    second = await _stream(http, {"model": "openai.gpt-4.1", "input": "What is my favorite number?", "previous_response_id": first["id"]})
     answer = second["output"][0]["content"][0]["text"]
     assert answer == f"Your favorite number is {n}.", answer
 

@@ -238,9 +238,11 @@ Reading the figures:
   by `text_chunk()` (the frozen dataclass's `__init__` cost half the fold), the per-token state is
   built positionally, and events are decoded with `JSONDecoder().decode`. Before these changes
   the script showed `stream()` at about 1.45× the floor on the local server.
-- When the mock's "raw bytes" time comes close to its floor, the mock's own writes are the
+- The mock is started with `--token-delay 0` (its command's default paces deltas 0.02 s apart, for
+  demos). When the mock's "raw bytes" time comes close to its floor, the mock's own writes are the
   bottleneck and every client waits on it: the ratios then understate what the clients cost. The
-  local server's table is the client-bound measurement."""
+  local server's table is the client-bound measurement; on the mock, "raw bytes" is about half
+  the floor, so there too the clients set the pace."""
 
 
 def write_readme(text: str) -> None:
@@ -278,7 +280,7 @@ def main() -> int:
         return 0
 
     sections = []
-    mock = bench([sys.executable, "-m", "locus_nb.cli", "mock"], "the mock (`locus-nb mock`)", args, probe=True)
+    mock = bench([sys.executable, "-m", "locus_nb.cli", "mock", "--token-delay", "0"], "the mock (`locus-nb mock`)", args, probe=True)
     if mock is None:
         print("(the mock does not stream mock_text_tokens yet: measuring on the local server only)\n", flush=True)
     else:

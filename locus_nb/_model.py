@@ -29,13 +29,21 @@ from ._errors import (
     RateLimited,
     RequestTimeout,
     ServerError,
+    StreamError,
     mask_ocid,
 )
 from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
 from ._settings import check_ocid
 from ._stream import StreamState, chunks_from_response, fold, truncated, whole_response
-from ._wire import build_request, error_from_body, failed_response_error, parse_response, retry_after_seconds
+from ._wire import (
+    build_request,
+    error_from_body,
+    failed_response_error,
+    parse_response,
+    request_id_of,
+    retry_after_seconds,
+)
 
 __all__ = ["DEFAULT_TIMEOUT", "STREAM_HEADERS", "OCIResponsesModel", "oci_base_url"]
 
@@ -139,21 +147,20 @@ class OCIResponsesModel:
         text (structured output), metadata, tool_choice, parallel_tool_calls, include, …"""
         body = self.request_body(messages, provider_state, tools=tools, **options)
         response = await self._send(body)
+        request_id = request_id_of(response.headers)
         try:
             data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+            if data.get("status") == "failed":
+                raise failed_response_error(data, status=response.status_code, request_id=request_id,
+                                            redact=self._secrets)
+            return parse_response(data, store=self.store)
+        except (ValueError, AttributeError, TypeError):  # not JSON, or not shaped like a Response
             raise APIStatusError(
                 f"the endpoint answered {response.status_code} with a body that is not a JSON Response object "
                 f"(content-type {response.headers.get('content-type', 'none')}); is base_url a Responses endpoint?",
                 status=response.status_code,
-                request_id=response.headers.get("opc-request-id"),
-            )
-        if data.get("status") == "failed":
-            raise failed_response_error(data, status=response.status_code,
-                                        request_id=response.headers.get("opc-request-id"))
-        return parse_response(data, store=self.store)
+                request_id=request_id,
+            ) from None
 
     def request_body(
         self,
@@ -263,8 +270,12 @@ class OCIResponsesModel:
     def _status_error(self, response: httpx.Response) -> APIStatusError:
         status = response.status_code
         hint = auth_hint(self._auth, status, response.headers) if status in (401, 403) else None
-        return error_from_body(status, response.content, response.headers, hint=hint,
-                               redact=getattr(self._auth, "secrets", ()))
+        return error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets)
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        """The caller's own secrets (API key, session token, key paths): masked wherever a server echoes them."""
+        return tuple(getattr(self._auth, "secrets", ()))
 
     # -- streaming --------------------------------------------------------------------------
 
@@ -288,33 +299,41 @@ class OCIResponsesModel:
         response = await self._send(body, stream=True)
         state = StreamState(store=self.store)
         try:
-            if "text/event-stream" not in response.headers.get("content-type", ""):
-                # A server that ignores `"stream": true` and answers with one JSON Response
-                # (some compatible gateways): the same chunks, all at once.
-                await response.aread()
-                whole = whole_response(response.content, response.headers.get("content-type"), store=self.store)
-                for chunk in chunks_from_response(whole):
-                    yield chunk
-                return
-            async with aclosing(EventSource(response).aiter_sse()) as events:
-                async for sse in events:
-                    data = sse.data
-                    if not data or state.response is not None:
-                        continue  # keep-alives; anything after the end
-                    if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
-                        break
-                    state = fold(state, _decode_json(data))
-                    if state.emit is not None:
-                        yield state.emit
-                    if state.error is not None:
-                        raise state.error
-            if state.response is None:
-                raise truncated(state, "the stream closed before response.completed")
-        except httpx.RequestError as exc:
-            if state.response is None:  # after `done` the answer is whole: a broken drain is harmless
-                raise truncated(state, f"the stream broke off ({type(exc).__name__})") from None
-        except json.JSONDecodeError as exc:
-            raise truncated(state, f"the stream sent an event that is not JSON ({exc.msg})") from None
+            try:
+                if "text/event-stream" not in response.headers.get("content-type", ""):
+                    # A server that ignores `"stream": true` and answers with one JSON Response
+                    # (some compatible gateways): the same chunks, all at once.
+                    await response.aread()
+                    whole = whole_response(response.content, response.headers.get("content-type"), store=self.store)
+                    for chunk in chunks_from_response(whole):
+                        yield chunk
+                    return
+                async with aclosing(EventSource(response).aiter_sse()) as events:
+                    async for sse in events:
+                        data = sse.data
+                        if not data or state.response is not None:
+                            continue  # keep-alives; anything after the end
+                        if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
+                            break
+                        event = _decode_json(data)
+                        if type(event) is not dict:
+                            raise truncated(state, f"the stream sent an event that is not a JSON object: {data[:80]}")
+                        state = fold(state, event)
+                        if state.emit is not None:
+                            yield state.emit
+                        if state.error is not None:
+                            raise state.error
+                if state.response is None:
+                    raise truncated(state, "the stream closed before response.completed")
+            except httpx.RequestError as exc:
+                if state.response is None:  # after `done` the answer is whole: a broken drain is harmless
+                    raise truncated(state, f"the stream broke off ({type(exc).__name__})") from None
+            except json.JSONDecodeError as exc:
+                raise truncated(state, f"the stream sent an event that is not JSON ({exc.msg})") from None
+            except (AttributeError, TypeError, ValueError) as exc:  # an event whose fields have the wrong shapes
+                raise truncated(state, f"the stream sent an event this client cannot read ({type(exc).__name__})") from None
+        except StreamError as err:  # made where the reply's request id and the caller's secrets are unknown
+            raise err.attach(request_id=request_id_of(response.headers), redact=self._secrets) from None
         finally:
             await response.aclose()
 

@@ -41,6 +41,7 @@ __all__ = [
     "failed_response_error",
     "is_reasoning_model",
     "parse_response",
+    "request_id_of",
     "retry_after_seconds",
     "to_input_items",
 ]
@@ -369,7 +370,7 @@ def error_from_body(
         "status": status,
         "code": code,
         "param": param,
-        "request_id": headers.get("opc-request-id") or headers.get("x-request-id"),
+        "request_id": request_id_of(headers),
     }
     if ZDR_TEXT.lower() in message.lower():
         return ZDRRejected(message, **kw)
@@ -388,11 +389,19 @@ def error_from_body(
     return APIStatusError(message, **kw)
 
 
-def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request_id: str | None = None) -> APIStatusError:
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The id to quote to support: OCI's `opc-request-id`, else OpenAI's `x-request-id`."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    return headers.get("opc-request-id") or headers.get("x-request-id")
+
+
+def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request_id: str | None = None,
+                          redact: Iterable[str | None] = ()) -> APIStatusError:
     """A Response whose `status` is `failed`: its `error` as the typed error it means."""
     err = body.get("error") or {}
     code = err.get("code")
-    message = err.get("message") or f"response {body.get('id', '')} failed without an error message"
+    message = mask_secrets(err.get("message") or f"response {body.get('id', '')} failed without an error message",
+                           redact)
     kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
     if code == "rate_limit_exceeded":
         return RateLimited(message, **kw)

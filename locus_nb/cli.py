@@ -36,7 +36,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     try:
         server = MockServer(host=args.host, port=args.port, zdr=args.zdr, api_key=args.api_key,
                             token_delay=args.token_delay, public_keys=_public_keys(args.public_key) or None,
-                            faults=args.fault)
+                            faults=args.fault, models=args.models)
     except ValueError as exc:  # a bad key or fault name: say which, without a traceback
         raise SystemExit(f"locus-nb mock: {exc}") from None
     print(server.base_url, flush=True)  # first line of stdout: scripts read the URL from here
@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
                       help="inject a fault into every request, or into the next N (repeatable): "
                            "rate_limit, server_error, unavailable, drop_mid_stream, error_event, incomplete, "
                            "slow_first_byte")
+    mock.add_argument("--model", action="append", default=None, dest="models", metavar="ID",
+                      help="serve only this model id (repeatable); others get 404 model_not_found. Default: any "
+                           "id shaped like one (openai.gpt-4.1, xai.grok-4, gpt-4.1, o3-mini, …)")
     mock.set_defaults(func=_cmd_mock)
 
     run = sub.add_parser("run", help="run the notebooks with papermill")

@@ -15,6 +15,21 @@ from locus_nb import OCIResponsesModel
 
 RESPONSES = Path(__file__).parent / "fixtures" / "responses"
 SSE_FIXTURES = sorted(RESPONSES.glob("*.sse"))
+
+# How each recording ends. A new fixture must be added here (test_stream checks it).
+ENDINGS = {
+    "issue_vercel_ai_6534_midstream_error_frame.sse": "failed",
+    "spec_example_error_event.sse": "failed",
+    "spec_example_response_failed.sse": "failed",
+    "spec_example_response_incomplete.sse": "incomplete",
+    "stream_background_queued_gpt4o.sse": "completed",
+    "stream_function_call_gpt4o_2025_03_noseq.sse": "completed",
+    "stream_reasoning_commentary_function_call_gpt55.sse": "completed",
+    "stream_reasoning_encrypted_function_call_gpt5.sse": "completed",
+    "stream_reasoning_summary_o3mini.sse": "completed",
+    "stream_text_gpt52.sse": "completed",
+    "thirdparty_live_response_incomplete_frame.sse": "incomplete",
+}
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8"}
 
 

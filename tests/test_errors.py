@@ -7,6 +7,7 @@ import pytest
 
 import locus_nb
 from locus_nb import (
+    Agent,
     APIStatusError,
     AuthError,
     ConfigError,
@@ -15,19 +16,25 @@ from locus_nb import (
     Message,
     OCIResponsesModel,
     RequestTimeout,
+    ServerError,
     StreamError,
+    StreamFailed,
+    StreamTruncated,
     mask_ocid,
 )
 from locus_nb._errors import mask_secrets
 
 from .conftest import COMPARTMENT
+from .sse_helpers import SSE_HEADERS, frames
 
 FULL_OCID = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"
 API_KEY = "sk-live-3f9a0c1d2e4b5a6978"
 
 
 def renderings(err: BaseException) -> str:
-    return "\n".join([str(err), repr(err), repr(err.args), getattr(err, "message", ""), getattr(err, "hint", "")])
+    texts = [str(err), repr(err), repr(err.args)]
+    texts += [getattr(err, name, None) or "" for name in ("message", "hint", "server_message")]
+    return "\n".join(texts)
 
 
 def test_every_public_error_descends_from_the_one_root():
@@ -101,3 +108,62 @@ def test_hints_are_shown_with_the_message():
     assert str(err).endswith("\n  hint: add a policy")
     assert "Zero Data Retention" in locus_nb.ZDRRejected.hint and "store=False" in locus_nb.ZDRRejected.hint
     assert "oci session refresh --profile" in AuthError.hint
+
+
+ECHOED = f"Key {API_KEY} is not allowed in {FULL_OCID}"
+CREATED = {"type": "response.created", "response": {"id": "resp_leak", "status": "in_progress", "output": []}}
+DELTA = {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": "Par"}
+BROKEN_STREAMS = {
+    "error event": (frames([CREATED, DELTA, {"type": "error", "error": {"code": "bad_key", "message": ECHOED}}]),
+                    StreamFailed),
+    "response.failed": (frames([CREATED, DELTA, {"type": "response.failed", "response": {
+        "id": "resp_leak", "status": "failed", "error": {"code": "bad_key", "message": ECHOED}}}]), StreamFailed),
+    "not an object": (frames([CREATED, DELTA]) + f'data: "{ECHOED}"\n\n'.encode(), StreamTruncated),
+    "not JSON": (frames([CREATED, DELTA]) + f"data: {ECHOED}\n\n".encode(), StreamTruncated),
+}
+
+
+def bearer_model(handler) -> OCIResponsesModel:
+    return OCIResponsesModel("openai.gpt-4.1", base_url="http://oci.test/openai/v1", auth="bearer", api_key=API_KEY,
+                             compartment_id=COMPARTMENT, transport=httpx.MockTransport(handler))
+
+
+def streaming(body: bytes):
+    return lambda request: httpx.Response(200, headers={**SSE_HEADERS, "opc-request-id": "req-7"}, content=body)
+
+
+@pytest.mark.parametrize("case", BROKEN_STREAMS)
+async def test_stream_errors_mask_the_callers_secrets_and_keep_the_text_and_request_id(case):
+    """Stream errors are made by the pure fold, which does not know the caller's API key: the model
+    masks it (and OCIDs) in the message and the server's message before the error leaves stream()."""
+    body, kind = BROKEN_STREAMS[case]
+    async with bearer_model(streaming(body)) as model:
+        with pytest.raises(kind) as info:
+            async for _ in model.stream([Message.user("hi")]):
+                pass
+    err = info.value
+    text = renderings(err)
+    assert API_KEY not in text and FULL_OCID not in text
+    assert (err.partial_text, err.response_id, err.request_id) == ("Par", "resp_leak", "req-7")
+    assert "opc-request-id req-7" in str(err)
+    if kind is StreamFailed:
+        assert err.code == "bad_key" and err.server_message == "Key **** is not allowed in ocid1.compartment.oc1..…7nla"
+
+
+async def test_errors_raised_from_an_agent_run_carry_no_secret():
+    async with bearer_model(streaming(BROKEN_STREAMS["error event"][0])) as model:
+        agent = Agent(model, max_iterations=2)
+        with pytest.raises(StreamFailed) as info:
+            async for _ in agent.run("What's the temperature in Paris?"):
+                pass
+    assert API_KEY not in renderings(info.value) and info.value.partial_text == "Par"
+    assert agent.messages == []  # the failed turn left the conversation as it was
+
+
+async def test_a_failed_response_body_carries_no_secret():
+    failed = {"id": "resp_f", "status": "failed", "error": {"code": "server_error", "message": ECHOED}}
+    async with bearer_model(lambda request: httpx.Response(200, json=failed, headers={"opc-request-id": "req-8"})) as model:
+        with pytest.raises(ServerError) as info:
+            await model.complete([Message.user("hi")])
+    assert API_KEY not in renderings(info.value) and FULL_OCID not in renderings(info.value)
+    assert info.value.request_id == "req-8"

@@ -25,7 +25,7 @@ from locus_nb import (
 )
 from locus_nb._model import STREAM_HEADERS
 
-from .conftest import COMPARTMENT, load_json
+from .conftest import COMPARTMENT, RESPONSES, load_json
 
 SEED = [
     Message.system("You remember user-shared facts and recall them on demand."),
@@ -243,9 +243,15 @@ async def test_a_failed_response_body_is_a_typed_error():
     assert info.value.request_id == "r1" and info.value.code == "server_error"
 
 
-async def test_a_non_json_success_body_is_a_typed_error():
-    async with scripted_model(Scripted(httpx.Response(200, text="<html>proxy</html>"))) as model:
-        with pytest.raises(APIStatusError, match="not a JSON Response object .content-type text/plain"):
+@pytest.mark.parametrize("reply", [
+    httpx.Response(200, text="<html>proxy</html>"),
+    httpx.Response(200, json=["not", "an", "object"]),
+    httpx.Response(200, json={"id": "resp_1", "output": "not a list of items"}),
+    httpx.Response(200, json={"id": "resp_1", "output": [{"type": "message", "content": 7}]}),
+], ids=["html", "json array", "output not a list", "content not a list"])
+async def test_a_success_body_that_is_not_a_response_is_a_typed_error(reply):
+    async with scripted_model(Scripted(reply)) as model:
+        with pytest.raises(APIStatusError, match="not a JSON Response object .content-type (text/plain|application/json)"):
             await model.complete([Message.user("hi")])
 
 
@@ -359,3 +365,38 @@ async def test_reasoning_conversation_replays_what_the_server_requires(make_mode
         assert sent[1]["type"] == "reasoning" and sent[1]["encrypted_content"] == reasoning["encrypted_content"]
         assert sent[2]["type"] == "message" and sent[2]["id"] == message["id"]
         assert "include" in mock_app.state.mock.log[-1]["body"]
+
+
+# -- every recorded JSON reply, through complete() --------------------------------------------------
+
+SOURCES = load_json("_sources.json")
+REPLIES = sorted(p.name for p in RESPONSES.glob("*.json") if not p.name.endswith(".request.json") and p.name != "_sources.json")
+
+
+def recorded_replies(name: str) -> list[tuple[int, dict]]:
+    """(HTTP status, body) of each reply a fixture file holds (a chain holds several turns)."""
+    data = load_json(name)
+    if isinstance(data, list):
+        return [(turn["status"], turn["response"]) for turn in data]
+    return [(SOURCES[name]["status"], data)]
+
+
+@pytest.mark.parametrize("name", REPLIES)
+async def test_every_recorded_json_reply_through_complete(name):
+    for status, body in recorded_replies(name):
+        reply = httpx.Response(status, json=body, headers={"opc-request-id": "rec-1"})
+        async with scripted_model(Scripted(reply), max_retries=0) as model:
+            if status >= 400:
+                with pytest.raises(APIStatusError) as info:
+                    await model.complete([Message.user("hi")])
+                assert (info.value.status, info.value.code) == (status, body["error"]["code"])
+                assert info.value.message == body["error"]["message"] and info.value.request_id == "rec-1"
+                continue
+            response = await model.complete([Message.user("hi")])
+        items = body["output"]
+        assert response.response_id == body["id"] and response.status == body["status"]
+        assert response.text == "".join(part["text"] for item in items if item["type"] == "message"
+                                         for part in item["content"] if part["type"] == "output_text")
+        assert [(c.id, c.name, c.raw_arguments) for c in response.message.tool_calls] == [
+            (i["call_id"], i["name"], i["arguments"]) for i in items if i["type"] == "function_call"]
+        assert response.usage.total_tokens == body["usage"]["total_tokens"]

@@ -23,6 +23,7 @@ from locus_nb import (
     ModelChunkEvent,
     OCIResponsesModel,
     RateLimited,
+    RequestTimeout,
     ServerError,
     StreamError,
     StreamFailed,
@@ -32,6 +33,7 @@ from locus_nb._stream import fold_all, received_text
 
 from .conftest import COMPARTMENT
 from .sse_helpers import (
+    ENDINGS,
     RESPONSES,
     SSE_FIXTURES,
     SSE_HEADERS,
@@ -44,7 +46,10 @@ from .sse_helpers import (
 )
 
 ASK = [Message.user("hi")]
-COMPLETE_STREAMS = [p for p in SSE_FIXTURES if b"event: response.completed" in p.read_bytes()]
+# Every recording, by how it ends (test_stream checks that ENDINGS names them all).
+COMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "completed"]
+INCOMPLETE_STREAMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "incomplete"]
+FAILED_STREAMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "failed"]
 
 
 async def collect(model: OCIResponsesModel, **kw: Any) -> list[ModelChunkEvent]:
@@ -162,18 +167,19 @@ async def test_provider_state_follows_the_store_mode(store):
 # -- endings ----------------------------------------------------------------------------------------
 
 
-async def test_incomplete_is_a_done_response_not_an_error():
-    data = (RESPONSES / "thirdparty_live_response_incomplete_frame.sse").read_bytes()
+@pytest.mark.parametrize("path", INCOMPLETE_STREAMS, ids=lambda p: p.name)
+async def test_incomplete_is_a_done_response_not_an_error(path):
+    data = path.read_bytes()
     async with sse_model(serving([data])) as model:
         chunks = await collect(model)
     assert chunks[-1].done and chunks[-1].response.status == "incomplete"
-    assert chunks[-1].response.incomplete_reason == "max_output_tokens"
+    # the real wire says max_output_tokens; the spec's own example says max_tokens
+    assert chunks[-1].response.incomplete_reason == events_of(data)[-1]["response"]["incomplete_details"]["reason"]
 
 
-@pytest.mark.parametrize("name", ["spec_example_error_event.sse", "issue_vercel_ai_6534_midstream_error_frame.sse",
-                                  "spec_example_response_failed.sse"])
-async def test_failure_recordings_raise_stream_failed(name):
-    data = (RESPONSES / name).read_bytes()
+@pytest.mark.parametrize("path", FAILED_STREAMS, ids=lambda p: p.name)
+async def test_failure_recordings_raise_stream_failed(path):
+    data = path.read_bytes()
     event = events_of(data)[-1]
     detail = event.get("error") or (event.get("response") or {}).get("error") or event
     async with sse_model(serving([data])) as model:
@@ -242,6 +248,20 @@ async def test_non_json_event_is_a_typed_error():
     async with sse_model(serving([bad])) as model:
         with pytest.raises(StreamTruncated, match="not JSON"):
             await collect(model)
+
+
+@pytest.mark.parametrize(("event", "says"), [
+    (b"data: 42\n\n", "not a JSON object: 42"),
+    (b'data: ["response.completed"]\n\n', "not a JSON object"),
+    (b'data: {"type": "response.completed", "response": {"id": "resp_x", "output": "oops"}}\n\n', "cannot read"),
+    (b'data: {"type": "response.output_item.done", "output_index": 1, "item": "oops"}\n\n', "cannot read"),
+], ids=["number", "array", "output not a list", "item not an object"])
+async def test_events_of_the_wrong_shape_keep_the_text_so_far(event, says):
+    """Whatever a gateway sends, the caller gets a typed error that still holds what arrived."""
+    async with sse_model(serving([_text_stream() + event])) as model:
+        with pytest.raises(StreamTruncated, match=says) as info:
+            await collect(model)
+    assert info.value.partial_text == "2+2 = 4" and info.value.response_id.startswith("resp_0dbef2")
 
 
 # -- before the first event: errors are read, typed, and retried --------------------------------------
@@ -469,3 +489,55 @@ async def test_leaving_early_closes_the_connection_on_a_real_server(how):
             # the server sees the client go within moments, far before its 100,000 deltas
             assert await asyncio.to_thread(server.disconnected.wait, 5)
             assert server.sent < 1000
+
+
+# -- the mock's faults, over a real socket ------------------------------------------------------------
+
+
+async def test_every_mock_fault_through_stream(mock_server):
+    """What each fault of the mock becomes in the client: the text so far, ids, server code and message."""
+    from locus_nb.mock._faults import MIDSTREAM_ERROR
+
+    count = [Message.user("Count to ten")]
+
+    async def streamed(fault: str, texts: list[str], **kw: Any) -> ModelChunkEvent | None:
+        last = None
+        async with OCIResponsesModel("openai.gpt-4.1", base_url=mock_server.base_url, auth="none", store=False,
+                                     compartment_id=COMPARTMENT, max_retries=0, **kw) as model:
+            async for last in model.stream(count, metadata={"mock_fault": fault}):
+                texts += [last.content] if last.content else []
+        return last
+
+    for fault, kind in (("drop_mid_stream", StreamTruncated), ("error_event", StreamFailed)):
+        texts: list[str] = []
+        with pytest.raises(kind) as info:
+            await streamed(fault, texts)
+        err = info.value
+        assert 0 < len(texts) < 10 and err.partial_text == "".join(texts)  # cut halfway through "1, 2, … 10"
+        assert err.response_id.startswith("resp_") and err.request_id.startswith("mock-")
+        if kind is StreamFailed:
+            assert (err.code, err.server_message) == (MIDSTREAM_ERROR["code"], MIDSTREAM_ERROR["message"])
+
+    texts = []
+    done = await streamed("incomplete", texts)
+    assert done.done and done.response.status == "incomplete" and "".join(texts) == done.response.text
+
+    for fault, kind, status in (("rate_limit", RateLimited, 429), ("server_error", ServerError, 500),
+                                ("unavailable", ServerError, 503)):
+        with pytest.raises(kind) as caught:
+            await streamed(fault, [])
+        assert caught.value.status == status and caught.value.request_id.startswith("mock-")
+        assert getattr(caught.value, "retry_after", None) == (1.0 if kind is RateLimited else None)
+
+    with pytest.raises(RequestTimeout):
+        await streamed("slow_first_byte", [], timeout=httpx.Timeout(5, read=0.05))
+
+
+async def test_a_rate_limited_stream_is_retried_before_its_first_event():
+    from locus_nb.mock import MockServer
+
+    with MockServer(faults=["rate_limit:1"], retry_after=0.01) as mock:
+        async with OCIResponsesModel("openai.gpt-4.1", base_url=mock.base_url, auth="none", store=False,
+                                     compartment_id=COMPARTMENT, max_retries=1) as model:
+            chunks = [c async for c in model.stream([Message.user("Count to two")])]
+        assert chunks[-1].response.text == "1, 2" and len(mock.requests) == 2

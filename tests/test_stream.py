@@ -12,22 +12,8 @@ from locus_nb import Message, ModelChunkEvent, StreamFailed, StreamTruncated, _s
 from locus_nb._stream import StreamState, chunks_from_response, fold, fold_all, received_text, truncated
 from locus_nb._wire import build_request
 
-from .sse_helpers import SSE_FIXTURES, events_of
+from .sse_helpers import ENDINGS, SSE_FIXTURES, events_of
 
-# How each recording ends. A new fixture must be added here (the first test checks it).
-ENDINGS = {
-    "issue_vercel_ai_6534_midstream_error_frame.sse": "failed",
-    "spec_example_error_event.sse": "failed",
-    "spec_example_response_failed.sse": "failed",
-    "spec_example_response_incomplete.sse": "incomplete",
-    "stream_background_queued_gpt4o.sse": "completed",
-    "stream_function_call_gpt4o_2025_03_noseq.sse": "completed",
-    "stream_reasoning_commentary_function_call_gpt55.sse": "completed",
-    "stream_reasoning_encrypted_function_call_gpt5.sse": "completed",
-    "stream_reasoning_summary_o3mini.sse": "completed",
-    "stream_text_gpt52.sse": "completed",
-    "thirdparty_live_response_incomplete_frame.sse": "incomplete",
-}
 # Streams with items to gather (not the lone terminal frames).
 WITH_ITEMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "completed"]
 

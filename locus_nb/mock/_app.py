@@ -4,8 +4,8 @@ Serve it with uvicorn (`MockServer`, `locus-nb mock`) or mount it in-process wit
 `httpx.ASGITransport(app=create_app())` for socket-free tests.
 
 One request, in the order the real service checks: credentials (401), `opc-compartment-id`
-(400), the body (400), injected faults, ZDR, the stored chain and input items (400/404); then the
-scripted model answers, as JSON or — when the body says `"stream": true` — as SSE.
+(400), the body (400), the model id (404), injected faults, ZDR, the stored chain and input items
+(400/404); then the scripted model answers, as JSON or — when the body says `"stream": true` — as SSE.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ._objects import Output, build_output, failed, input_tokens, response_objec
 from ._signature import load_public_keys
 from ._sse import EventStream, SSEResponse
 from ._store import Store
-from ._validate import validate_request
+from ._validate import check_model, validate_request
 
 __all__ = ["PREFIX", "ZDR_MESSAGE", "MockConfig", "MockState", "create_app"]
 
@@ -55,6 +55,9 @@ class MockConfig:
     first_byte_delay: float = 2.0  # seconds, for the `slow_first_byte` fault
     max_clock_skew: float = 300.0  # seconds a signed request's Date may be off
     log_limit: int = 10_000  # requests kept in the log (oldest dropped first)
+    # Model ids served; others get the real 404 model_not_found. None: any id shaped like one
+    # (OCI's vendor.name, e.g. openai.gpt-4.1, or OpenAI's own, e.g. gpt-4.1).
+    models: Sequence[str] | None = None
 
 
 @dataclass
@@ -188,6 +191,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
                 raise bad_request("We could not parse the JSON body of your request. The endpoint expects a JSON "
                                   "payload, but what was sent was not valid JSON.")
             body = validate_request(body)
+            check_model(body["model"], cfg.models)
             faults = state.faults.take() | requested_faults(body.get("metadata"))
             if "slow_first_byte" in faults:
                 await asyncio.sleep(cfg.first_byte_delay)
@@ -223,6 +227,10 @@ def create_app(config: MockConfig | None = None) -> Starlette:
         try:
             admit(request, raw, entry)
             response_id = request.path_params["response_id"]
+            if request.method == "GET" and request.query_params.get("stream", "false").lower() != "false":
+                # Resuming a stream is for background responses, which this mock does not implement.
+                raise bad_request("Unsupported parameter: 'stream'. The locus-nb mock does not implement background "
+                                  "mode, so it has no stream to resume.", param="stream", code="unsupported_parameter")
             found = state.store.get(response_id)
             if found is None:
                 raise APIError.envelope(404, f"Response with id '{response_id}' not found.", param="response_id")

@@ -19,6 +19,7 @@ __all__ = [
     "ZDR_MESSAGE",
     "bad_request",
     "item_not_found",
+    "model_not_found",
     "previous_response_not_found",
 ]
 
@@ -78,3 +79,9 @@ def item_not_found(item_id: str) -> APIError:
         "Try again with `store` set to true, or remove this item from your input.",
         param="input",
     )
+
+
+def model_not_found(model: str) -> APIError:
+    """The real 404 (tests/fixtures/responses/error_404_model_not_found.json)."""
+    return APIError.envelope(404, f"The model `{model}` does not exist or you do not have access to it.",
+                             code="model_not_found")

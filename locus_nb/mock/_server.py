@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import logging
 import os
@@ -19,12 +20,23 @@ TOKEN_DELAY_ENV = "LOCUS_NB_MOCK_TOKEN_DELAY"
 EMBEDDED_TOKEN_DELAY = 0.03
 
 
+# Seconds a stopping server lets replies in flight go on; then it cuts them (a paced stream may
+# have minutes to go, and a test or a kernel that stops the mock should not wait for it).
+SHUTDOWN_GRACE = 0.5
+_CUT_AT_SHUTDOWN = "timeout graceful shutdown exceeded"  # in uvicorn's message and its tasks' CancelledError
+
+
 class _QuietDeliberateDrops(logging.Filter):
-    """uvicorn reports a reply that ends without its last chunk as an error; for the mock's
-    `drop_mid_stream` fault that is the point, so the line is noise."""
+    """uvicorn reports a reply that ends without its last chunk, and replies cut when the server
+    stops, as errors; for the mock's `drop_mid_stream` fault and for `stop()` that is the point,
+    so the lines are noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != "ASGI callable returned without completing response."
+        message = record.getMessage()
+        cut = record.exc_info[1] if record.exc_info else None
+        return not (message == "ASGI callable returned without completing response."
+                    or message.endswith(_CUT_AT_SHUTDOWN)
+                    or (isinstance(cut, asyncio.CancelledError) and _CUT_AT_SHUTDOWN in str(cut)))
 
 
 _QUIET_DROPS = _QuietDeliberateDrops()
@@ -69,7 +81,8 @@ class MockServer:
     def _uvicorn(self):
         import uvicorn
 
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=SHUTDOWN_GRACE)
         logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)  # once: same instance
         return uvicorn.Server(config)
 

@@ -10,15 +10,15 @@ span fields (message roles and parts, tool_choice, JSON mode) are checked after 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
-from ._errors import APIError, bad_request
+from ._errors import APIError, bad_request, model_not_found
 from ._request_schema import MOVED, UNSUPPORTED, CreateRequest
 
-__all__ = ["validate_request"]
+__all__ = ["check_model", "validate_request"]
 
 
 # -- pydantic's first error → the endpoint's sentence -------------------------------------------
@@ -208,3 +208,27 @@ def validate_request(body: Any) -> dict[str, Any]:
         raise bad_request("Invalid value for 'stream_options': only allowed when 'stream' is true.",
                           param="stream_options", code="invalid_value")
     return body
+
+
+# -- the model id ---------------------------------------------------------------------------------
+
+# OpenAI's own ids: gpt-4o, gpt-4.1-mini, gpt-5.2-2025-12-11, gpt-oss-120b, o3-mini, ft:gpt-4o-mini:org::id, …
+_OPENAI_MODEL = re.compile(r"^(?:ft:)?(?:gpt-\d|gpt-oss-|o\d|chatgpt-|codex-|computer-use-)[A-Za-z0-9._:-]*$")
+# OCI's: vendor.name, e.g. openai.gpt-4.1, xai.grok-4, meta.llama-3.3-70b-instruct, cohere.command-a-03-2025
+_OCI_MODEL = re.compile(r"^([a-z]+)\.([A-Za-z0-9][A-Za-z0-9._:-]*)$")
+
+
+def served_model(model: str) -> bool:
+    """An id the real endpoint could serve: OCI's `vendor.name` (an `openai.` name must itself be an
+    OpenAI id) or an OpenAI id. Anything else (`gpt-nope`, `m`, `gpt-4.1 `) is unknown."""
+    if _OPENAI_MODEL.match(model):
+        return True
+    oci = _OCI_MODEL.match(model)
+    return bool(oci) and (oci[1] != "openai" or bool(_OPENAI_MODEL.match(oci[2])))
+
+
+def check_model(model: str, served: Sequence[str] | None = None) -> None:
+    """The real 404 `model_not_found` for a model this endpoint does not serve: not in `served`
+    when the mock was given a list, else not shaped like a model id at all."""
+    if not (model in served if served is not None else served_model(model)):
+        raise model_not_found(model)

@@ -6,6 +6,7 @@ import json
 
 import openai
 import pytest
+from openai import NOT_GIVEN
 
 from locus_nb.mock import MockServer
 
@@ -97,15 +98,43 @@ def test_store_false_response_is_not_found(client):
     assert caught.value.code == "previous_response_not_found" and caught.value.param == "previous_response_id"
 
 
+ORPHAN_OUTPUT = [{"type": "function_call_output", "call_id": "call_1", "output": "18 C"}]
+# The mock's 4xx replies, each as the SDK's typed error: (create() arguments, error class, code, param).
+REFUSED = {
+    "max_output_tokens below 16": ({"max_output_tokens": 8}, openai.BadRequestError, "integer_below_min_value",
+                                   "max_output_tokens"),
+    "wrong type": ({"max_output_tokens": "8"}, openai.BadRequestError, "invalid_type", "max_output_tokens"),
+    "temperature below 0": ({"temperature": -1}, openai.BadRequestError, "decimal_below_min_value", "temperature"),
+    "unknown field": ({"extra_body": {"colour": "blue"}}, openai.BadRequestError, "unknown_parameter", "colour"),
+    "max_tokens": ({"extra_body": {"max_tokens": 100}}, openai.BadRequestError, "unknown_parameter", "max_tokens"),
+    "messages": ({"input": NOT_GIVEN, "extra_body": {"messages": [{"role": "user", "content": "hi"}]}},
+                 openai.BadRequestError, "unknown_parameter", "messages"),
+    "unknown model": ({"model": "gpt-nope"}, openai.NotFoundError, "model_not_found", None),
+    "unknown previous response": ({"previous_response_id": "resp_never"}, openai.BadRequestError,
+                                  "previous_response_not_found", "previous_response_id"),
+    "output without its call": ({"input": ORPHAN_OUTPUT}, openai.BadRequestError, None, "input"),
+}
+
+
 @pytest.mark.parametrize("stream", [False, True])
-def test_validation_errors_are_typed(client, stream):
-    with pytest.raises(openai.BadRequestError) as caught:
-        client.responses.create(model=MODEL, input="hi", max_output_tokens=8, stream=stream)
-    assert caught.value.code == "integer_below_min_value" and caught.value.status_code == 400
-    assert caught.value.request_id.startswith("mock-")
-    with pytest.raises(openai.BadRequestError) as caught:
-        client.responses.create(model=MODEL, input="hi", stream=stream, extra_body={"max_tokens": 100})
-    assert caught.value.code == "unknown_parameter" and caught.value.param == "max_tokens"
+@pytest.mark.parametrize("case", REFUSED)
+def test_validation_errors_are_typed(client, case, stream):
+    arguments, error, code, param = REFUSED[case]
+    with pytest.raises(error) as caught:
+        client.responses.create(**{"model": MODEL, "input": "hi", "stream": stream, **arguments})
+    assert (caught.value.code, caught.value.param) == (code, param)
+    assert caught.value.status_code == (404 if error is openai.NotFoundError else 400)
+    assert caught.value.request_id.startswith("mock-") and caught.value.type == "invalid_request_error"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_oci_refusals_are_typed(stream):
+    with MockServer(zdr=True) as mock:
+        with sdk(mock.base_url) as zdr, pytest.raises(openai.BadRequestError, match="Zero Data Retention"):
+            zdr.responses.create(model=MODEL, input="hi", store=True, stream=stream)
+        with openai.OpenAI(base_url=mock.base_url, api_key="k", max_retries=0) as no_compartment:
+            with pytest.raises(openai.BadRequestError, match="Compartment ID must be provided"):
+                no_compartment.responses.create(model=MODEL, input="hi", stream=stream)
 
 
 def test_unstored_item_reference_is_a_not_found_error(client):

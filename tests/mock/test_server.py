@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 import httpx
+import pytest
 
-from locus_nb import Message, OCIResponsesModel
+from locus_nb import Message, NotFound, OCIResponsesModel
 from locus_nb.mock import MockServer
 
-from ..conftest import COMPARTMENT
+from ..conftest import COMPARTMENT, SIGNING, VECTORS
+
+MODEL = "openai.gpt-4.1"
 
 
 async def test_client_against_mock_over_socket(mock_server):
@@ -25,7 +31,7 @@ async def test_client_against_mock_over_socket(mock_server):
 
 
 def test_compartment_header_required(mock_server):
-    r = httpx.post(mock_server.base_url + "/responses", json={"model": "m", "input": "hi"})
+    r = httpx.post(mock_server.base_url + "/responses", json={"model": MODEL, "input": "hi"})
     assert r.status_code == 400
     assert r.json() == {"error": {"message": "Compartment ID must be provided", "type": "invalid_request_error",
                                   "param": None, "code": None}}
@@ -33,7 +39,7 @@ def test_compartment_header_required(mock_server):
 
 def test_retrieve_and_delete_stored_response(mock_server):
     headers = {"opc-compartment-id": COMPARTMENT}
-    created = httpx.post(mock_server.base_url + "/responses", json={"model": "m", "input": "hi"}, headers=headers).json()
+    created = httpx.post(mock_server.base_url + "/responses", json={"model": MODEL, "input": "hi"}, headers=headers).json()
     url = f"{mock_server.base_url}/responses/{created['id']}"
     assert httpx.get(url, headers=headers).json()["id"] == created["id"]
     assert httpx.delete(url, headers=headers).json() == {"id": created["id"], "object": "response.deleted", "deleted": True}
@@ -44,7 +50,7 @@ def test_cli_prints_base_url_first_and_serves():
     proc, url = _start_cli()
     try:
         assert url.startswith("http://127.0.0.1:") and url.endswith("/openai/v1")
-        r = _post_when_ready(url, {"model": "m", "input": "Count to three"}, headers={"opc-compartment-id": COMPARTMENT})
+        r = _post_when_ready(url, {"model": MODEL, "input": "Count to three"}, headers={"opc-compartment-id": COMPARTMENT})
         assert r.status_code == 200
         assert r.json()["output"][0]["content"][0]["text"] == "1, 2, 3"
     finally:
@@ -80,7 +86,7 @@ def test_cli_flags_zdr_api_key_fault_and_public_key(tmp_path):
     proc, url = _start_cli("--zdr", "--api-key", "sk-cli", "--fault", "unavailable:1", "--token-delay", "0",
                            "--public-key", str(tmp_path / "key.pem"))
     try:
-        body = {"model": "m", "input": "Count to two", "store": False}
+        body = {"model": MODEL, "input": "Count to two", "store": False}
         unsigned = _post_when_ready(url, body, headers=headers)
         assert unsigned.status_code == 401  # neither the key nor a signature
         keyed = {**headers, "authorization": "Bearer sk-cli"}
@@ -108,17 +114,76 @@ def test_server_socket_has_tcp_nodelay(mock_server):
 
 def test_request_log_masks_secrets(mock_server):
     headers = {"opc-compartment-id": COMPARTMENT, "authorization": "Bearer sk-secret-value", "x-api-key": "k-secret"}
-    httpx.post(mock_server.base_url + "/responses", json={"model": "m", "input": "hi"}, headers=headers)
+    httpx.post(mock_server.base_url + "/responses", json={"model": MODEL, "input": "hi"}, headers=headers)
     entry = mock_server.requests[-1]
     assert entry["method"] == "POST" and entry["path"] == "/openai/v1/responses"
     assert entry["headers"]["authorization"] == "Bearer ****" and entry["headers"]["x-api-key"] == "****"
-    assert entry["body"] == {"model": "m", "input": "hi"} and entry["body_size"] == len(b'{"model":"m","input":"hi"}')
+    assert entry["body"] == {"model": MODEL, "input": "hi"} and entry["body_size"] == len(b'{"model":"openai.gpt-4.1","input":"hi"}')
     assert "secret" not in repr(mock_server.requests)
 
 
 def test_request_log_is_bounded():
     with MockServer(log_limit=3) as mock:
         for n in range(5):
-            httpx.post(mock.base_url + "/responses", json={"model": "m", "input": f"n{n}"},
+            httpx.post(mock.base_url + "/responses", json={"model": MODEL, "input": f"n{n}"},
                        headers={"opc-compartment-id": COMPARTMENT})
         assert [e["body"]["input"] for e in mock.requests] == ["n2", "n3", "n4"]
+
+
+async def test_cli_flags_host_port_model_key_id_map_and_token_delay(oci_files):
+    """The flags the other CLI test does not reach: an explicit host and port, `--model`, a
+    `KEY_ID=PEM_FILE` public key that really verifies our client's signature, and a paced stream."""
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    key_id = f"{VECTORS['tenancy']}/{VECTORS['user']}/{VECTORS['fingerprint']}"
+    proc, url = _start_cli("--host", "127.0.0.1", "--port", str(port), "--model", "openai.gpt-4.1",
+                           "--public-key", f"{key_id}={SIGNING / 'sample_public_key.pem'}", "--token-delay", "0.05")
+    try:
+        assert url == f"http://127.0.0.1:{port}/openai/v1"
+        _post_when_ready(url, {"model": MODEL, "input": "hi"}, headers={"opc-compartment-id": COMPARTMENT})
+        async with OCIResponsesModel(MODEL, base_url=url, profile="DEFAULT", config_file=str(oci_files.config),
+                                     compartment_id=COMPARTMENT, store=False) as model:
+            start, arrivals = time.perf_counter(), []
+            async for chunk in model.stream([Message.user("Count to five, one number per line.")]):
+                if chunk.content:
+                    arrivals.append(time.perf_counter() - start)
+            assert chunk.response.text == "1\n2\n3\n4\n5"
+            assert arrivals[-1] - arrivals[0] >= 4 * 0.05  # paced: a lower bound only
+            model.model = "openai.gpt-5"
+            with pytest.raises(NotFound, match="model_not_found"):
+                await model.complete([Message.user("hi")])
+        unsigned = httpx.post(url + "/responses", json={"model": MODEL, "input": "hi"},
+                              headers={"opc-compartment-id": COMPARTMENT})
+        assert unsigned.status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_stop_cuts_streams_in_flight_and_ends_the_server_thread():
+    """A paced stream with a minute to go does not hold stop() (nor a kernel's exit) hostage."""
+    mock = MockServer(token_delay=0.05).start()
+    thread, outcome, first_bytes = mock._thread, [], threading.Event()
+    body = {"model": MODEL, "input": "go", "stream": True, "metadata": {"mock_text_tokens": "1200"}}
+
+    def read() -> None:
+        received = b""
+        try:
+            with httpx.stream("POST", mock.base_url + "/responses", json=body, timeout=120,
+                              headers={"opc-compartment-id": COMPARTMENT}) as r:
+                for chunk in r.iter_bytes():
+                    received += chunk
+                    first_bytes.set()
+        except httpx.RemoteProtocolError:
+            outcome.append(received.count(b"event: response.output_text.delta\n"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert first_bytes.wait(10)
+    mock.stop()
+    assert not thread.is_alive()
+    reader.join(10)
+    assert not reader.is_alive() and len(outcome) == 1 and outcome[0] < 1200  # cut, not completed
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(mock.base_url + "/responses", json=body, timeout=5)
