@@ -101,3 +101,17 @@ def test_hints_are_shown_with_the_message():
     assert str(err).endswith("\n  hint: add a policy")
     assert "Zero Data Retention" in locus_nb.ZDRRejected.hint and "store=False" in locus_nb.ZDRRejected.hint
     assert "oci session refresh --profile" in AuthError.hint
+
+
+def test_a_config_error_shows_as_its_message_in_ipython():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shown = []
+    shell = InteractiveShell.instance()
+    shell._showtraceback = lambda etype, value, stb: shown.append(stb)
+    try:
+        result = shell.run_cell("from locus_nb import connect\nconnect(region=42)")
+    finally:
+        InteractiveShell.clear_instance()
+    assert not result.success  # still a failed cell
+    assert shown == [["\x1b[0;31mConfigError\x1b[0m: region must be a string; got int 42"]]
