@@ -24,7 +24,7 @@ def claims_01(text: str, stored: bool) -> None:
     assert "server_stateful: False" in text  # always stateless, whatever the store parameter
     assert "recalled 'purple' from history: True" in text
     assert "reply: I don't know your favorite color" in text  # without the history it cannot recall
-    turn1, turn2 = (int(n) for n in re.findall(r"turn \d: \d+ input items, (\d+) bytes", text))
+    turn1, turn2 = (int(n) for n in re.findall(r"turn \d: input items \d+, request body (\d+) bytes", text))
     assert turn2 > turn1  # the request body grows
 
 
