@@ -28,13 +28,16 @@ from typing import Any
 from ._errors import LocusError, mask_secrets
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent
 
-__all__ = ["HTML_BYTES_PER_SECOND", "UPDATES_PER_SECOND", "StreamView", "TranscriptView", "show_stream", "show_transcript",
-           "widgets_available"]
+__all__ = ["HTML_BYTES_PER_SECOND", "TICK_SECONDS", "UPDATES_PER_SECOND", "StreamView", "TranscriptView",
+           "show_stream", "show_transcript", "widgets_available"]
 
 UPDATES_PER_SECOND = 25  # a browser re-renders innerHTML per update; 25/s looks live and stays cheap
 # Each update resends the whole value, so long texts update less often: at most ~1 MB of HTML a second
 # (a 170 KB answer then updates ~6 times a second; a typical 10 KB one still 25 times).
 HTML_BYTES_PER_SECOND = 1_000_000
+# While `run()` waits (first token, a tool, a reasoning model), the elapsed time still moves, so a slow
+# start does not look like a hang: a render at least this often, when nothing else rendered.
+TICK_SECONDS = 0.5
 
 _BOX = ("font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,13px);"
         "border-left:3px solid var(--jp-brand-color1,#1976d2);padding:4px 10px;margin:2px 0")
@@ -94,6 +97,8 @@ class _LiveView:
         self._next_render = float("-inf")  # when the next render is due
         self._dirty = False
         self._timer: asyncio.TimerHandle | None = None
+        self._ticker: asyncio.TimerHandle | None = None
+        self._rendered_at = float("-inf")
         self._shown = False
         self.widget = _html_widget_class()(self.label, value=self._html(self._started)) if self.live else None
 
@@ -162,10 +167,22 @@ class _LiveView:
             sys.stdout.write(self._take_plain(final=False))
             sys.stdout.flush()
             self._next_render = now + self._interval
+        self._rendered_at = now
         self.updates += 1
+
+    def _tick(self) -> None:
+        self._ticker = None
+        if self.closed:
+            return
+        now = self._clock()
+        if now - self._rendered_at >= TICK_SECONDS:
+            self._render(now)
+        self._ticker = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
 
     async def run(self, events: AsyncIterable[Any]) -> Any:
         self.show()
+        if self.widget is not None:  # plain text has no clock to move
+            self._ticker = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
         try:
             async for event in events:
                 self.consume(event)
@@ -185,6 +202,9 @@ class _LiveView:
         if self.closed:
             return
         self.closed = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         self._render(self._clock())
         if self.widget is None:
             sys.stdout.write(self._take_plain(final=True))

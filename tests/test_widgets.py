@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,25 @@ async def test_a_pause_in_the_stream_still_shows_pending_text(shown):
     assert "first second" in view.widget.value
     assert len(updates) == 2
     view.close()
+
+
+async def test_while_waiting_the_elapsed_time_still_moves_and_stops_with_the_view(shown, monkeypatch):
+    monkeypatch.setattr("locus_nb._widgets.TICK_SECONDS", 0.05)
+
+    async def slow_start():  # e.g. a reasoning model: nothing for a while
+        await asyncio.sleep(0.3)
+        yield ModelChunkEvent(content="late")
+        yield ModelChunkEvent(done=True)
+
+    view = StreamView(live=True, echo=False)
+    updates = value_updates(view)
+    await view.run(slow_start())
+    waiting = [v for v in updates if "waiting for the first token" in v]
+    assert len(waiting) >= 3
+    assert len({re.search(r"(\d+\.\d) s · 0 tokens", v).group(1) for v in waiting}) >= 2  # the time moved
+    done = len(updates)
+    await asyncio.sleep(0.2)
+    assert len(updates) == done  # no ticks after close
 
 
 # -- transcript -----------------------------------------------------------------------------------
