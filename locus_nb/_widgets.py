@@ -434,7 +434,7 @@ class TranscriptView(_LiveView):
         for kind, text in self.entries:
             color = self._COLORS[kind]
             weight = "font-weight:bold;" if kind == "final" else ""
-            rows.append(f'<div style="display:flex;gap:10px;margin:3px 0"><span style="color:{color};'
+            rows.append(f'<div style="display:flex;align-items:baseline;gap:10px;margin:3px 0"><span style="color:{color};'
                         f'font-weight:bold;min-width:7.5em">{self._LABELS[kind]}</span>'
                         f'<pre style="{_PRE};margin:0;flex:1;{weight}">{html.escape(text)}</pre></div>')
         footer = self._footer()
