@@ -1,4 +1,4 @@
-"""A small grouped bar chart for notebooks: SVG in JupyterLab and HTML handouts, text bars elsewhere.
+"""A small grouped bar chart for notebooks: styled HTML in JupyterLab and HTML handouts, text bars elsewhere.
 
 No plotting library: the lessons need one chart of a few numbers, and both renderings are
 deterministic, so nbval can compare them.
@@ -50,26 +50,27 @@ class BarChart:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        bar_h, gap, label_w, bar_w, value_w = 16, 10, 150, 300, 90
-        rows = sum(len(b) for b in self.groups.values())
-        height = 28 + rows * (bar_h + 2) + len(self.groups) * gap + 22
+        # Plain spans with inline styles, not SVG: JupyterLab sanitizes the HTML of an untrusted
+        # notebook (a committed one, freshly opened) and keeps these, where an SVG would lose its
+        # shapes and show as run-together text.
+        bar_w, label_w, row_h = 300, 150, 18
         color = {s: _COLORS[i % len(_COLORS)] for i, s in enumerate(self.series)}
-        out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + value_w}" height="{height}" '
-               f'font-family="sans-serif" font-size="12" role="img">',
-               f'<text x="0" y="14" font-weight="bold">{html.escape(self.title)}</text>']
-        y = 28
+        out = ['<div class="locus-chart" style="font-family:sans-serif;font-size:12px;line-height:18px">',
+               f'<div style="font-weight:bold;margin-bottom:6px">{html.escape(self.title)}</div>']
         for group, bars in self.groups.items():
-            out.append(f'<text x="0" y="{y + 12}">{html.escape(group)}</text>')
-            for series, value in bars.items():
+            for i, (series, value) in enumerate(bars.items()):
+                label = html.escape(group) if i == 0 else ""
                 w = round(value / self.peak * bar_w)
-                out.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{color[series]}"/>'
-                           f'<text x="{label_w + w + 4}" y="{y + 12}">{html.escape(self._value(value))}</text>')
-                y += bar_h + 2
-            y += gap
-        x = label_w
+                out.append(f'<div style="height:{row_h}px;white-space:nowrap">'
+                           f'<span style="display:inline-block;width:{label_w}px">{label}</span>'
+                           f'<span style="display:inline-block;vertical-align:middle;width:{w}px;height:14px;'
+                           f'background-color:{color[series]}"></span>'
+                           f'<span style="margin-left:4px">{html.escape(self._value(value))}</span></div>')
+            out.append('<div style="height:8px"></div>')
+        out.append(f'<div style="padding-left:{label_w}px">')
         for series in self.series:  # legend
-            out.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{color[series]}"/>'
-                       f'<text x="{x + 14}" y="{y + 9}">{html.escape(series)}</text>')
-            x += 24 + 7 * len(series)
-        out.append("</svg>")
+            out.append(f'<span style="display:inline-block;vertical-align:middle;width:10px;height:10px;'
+                       f'background-color:{color[series]};margin-right:4px"></span>'
+                       f'<span style="margin-right:14px">{html.escape(series)}</span>')
+        out.append("</div></div>")
         return "".join(out)

@@ -97,7 +97,13 @@ class LocusError(Exception):
 
 
 class ConfigError(LocusError):
-    pass
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows it in a notebook: the message alone, no traceback into this package.
+
+        What to fix is a setting and the message names it; a traceback through the validation
+        code would only bury that. The cell still fails (papermill, nbval and `locus-nb run` see it).
+        """
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
 
 
 class ToolError(LocusError):

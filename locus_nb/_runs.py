@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError, mask_secrets
+from ._handouts import WIDGET_VIEW
 
 __all__ = ["RunResult", "clean_notebook", "output_name", "parameter_sets", "run_notebooks", "summary_markdown",
            "worker_count"]
@@ -184,9 +185,12 @@ def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: i
 
 
 def clean_notebook(path: Path) -> None:
-    """Drop what changes on every run (papermill timings, widget model ids) so committed diffs mean something.
+    """Drop what changes on every run (papermill timings, widget state and model ids) so that
+    re-recording gives the same bytes and committed diffs mean something.
 
-    Execution counts stay: nbval treats a cell without one as never run.
+    A widget's view output keeps its `text/plain` repr (what nbval compares; its random model id is
+    all the view part held, and the state it pointed at is dropped). Execution counts stay: nbval
+    treats a cell without one as never run.
     """
     import nbformat
 
@@ -197,4 +201,6 @@ def clean_notebook(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", ()):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(nb, path)

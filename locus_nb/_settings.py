@@ -63,7 +63,7 @@ def check_ocid(value: str, name: str, kinds: Iterable[str], *, min_unique: int =
     kinds = tuple(kinds)
     pattern = rf"^ocid1\.(?:{'|'.join(kinds)})\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{{{min_unique},}}$"
     if not isinstance(value, str) or not re.match(pattern, value):
-        shown = f"{value[:18]!r}…" if isinstance(value, str) else repr(value)
+        shown = (repr(value[:18]) + ("…" if len(value) > 18 else "")) if isinstance(value, str) else repr(value)
         region = "" if kinds[0] in ("compartment", "tenancy") else "<region>"  # regional resources carry one
         raise ConfigError(
             f"{name} {shown} is not a {kinds[0]} OCID; expected ocid1.{kinds[0]}.oc1.{region}.<unique id> "

@@ -3,9 +3,10 @@
 In a Jupyter kernel with ipywidgets installed each view is an `ipywidgets.HTML` widget whose value
 is re-rendered at most `max_rate` times a second, whatever the token rate (time-based coalescing plus
 one final render). When the stream ends the view prints its text once, so papermill, nbval and HTML
-handouts record it. The widget's `text/plain` repr is a fixed string: that is what nbval compares
-and what viewers without widget state show. Outside a kernel (or without ipywidgets) the same views
-print plain text as it arrives, and the printed result is identical.
+handouts record it, and the widget folds to its status line (elapsed time, counts) above that printed
+copy, so the text is not shown twice. The widget's `text/plain` repr is a fixed string: that is what
+nbval compares and what viewers without widget state show. Outside a kernel (or without ipywidgets)
+the same views print plain text as it arrives, and the printed result is identical.
 
     text = await show_stream(model.stream(messages))
     final = await show_transcript(agent.run("What's the temperature in Paris?"))
@@ -27,13 +28,16 @@ from typing import Any
 from ._errors import LocusError, mask_secrets
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent
 
-__all__ = ["HTML_BYTES_PER_SECOND", "UPDATES_PER_SECOND", "StreamView", "TranscriptView", "show_stream", "show_transcript",
-           "widgets_available"]
+__all__ = ["HTML_BYTES_PER_SECOND", "TICK_SECONDS", "UPDATES_PER_SECOND", "StreamView", "TranscriptView",
+           "show_stream", "show_transcript", "widgets_available"]
 
 UPDATES_PER_SECOND = 25  # a browser re-renders innerHTML per update; 25/s looks live and stays cheap
 # Each update resends the whole value, so long texts update less often: at most ~1 MB of HTML a second
 # (a 170 KB answer then updates ~6 times a second; a typical 10 KB one still 25 times).
 HTML_BYTES_PER_SECOND = 1_000_000
+# While `run()` waits (first token, a tool, a reasoning model), the elapsed time still moves, so a slow
+# start does not look like a hang: a render at least this often, when nothing else rendered.
+TICK_SECONDS = 0.5
 
 _BOX = ("font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,13px);"
         "border-left:3px solid var(--jp-brand-color1,#1976d2);padding:4px 10px;margin:2px 0")
@@ -93,6 +97,8 @@ class _LiveView:
         self._next_render = float("-inf")  # when the next render is due
         self._dirty = False
         self._timer: asyncio.TimerHandle | None = None
+        self._ticker: asyncio.TimerHandle | None = None
+        self._rendered_at = float("-inf")
         self._shown = False
         self.widget = _html_widget_class()(self.label, value=self._html(self._started)) if self.live else None
 
@@ -127,10 +133,11 @@ class _LiveView:
         self._shown = True
         return self
 
-    def _changed(self) -> None:
+    def _changed(self, now: float | None = None) -> None:
         if not self._shown:
             self.show()
-        now = self._clock()
+        if now is None:
+            now = self._clock()
         if now >= self._next_render:
             self._render(now)
             return
@@ -160,10 +167,22 @@ class _LiveView:
             sys.stdout.write(self._take_plain(final=False))
             sys.stdout.flush()
             self._next_render = now + self._interval
+        self._rendered_at = now
         self.updates += 1
+
+    def _tick(self) -> None:
+        self._ticker = None
+        if self.closed:
+            return
+        now = self._clock()
+        if now - self._rendered_at >= TICK_SECONDS:
+            self._render(now)
+        self._ticker = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
 
     async def run(self, events: AsyncIterable[Any]) -> Any:
         self.show()
+        if self.widget is not None:  # plain text has no clock to move
+            self._ticker = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
         try:
             async for event in events:
                 self.consume(event)
@@ -183,6 +202,9 @@ class _LiveView:
         if self.closed:
             return
         self.closed = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         self._render(self._clock())
         if self.widget is None:
             sys.stdout.write(self._take_plain(final=True))
@@ -200,12 +222,13 @@ class _LiveView:
     def __repr__(self) -> str:
         return self.label
 
+    @property
+    def _folded(self) -> bool:
+        """Closed, and the text is printed below the widget: the widget keeps only its status line."""
+        return self.closed and self.echo
+
     def _error_note(self, error: BaseException | None) -> str:
         return "" if error is None else mask_secrets(f"{type(error).__name__}: {error}")
-
-    @staticmethod
-    def _rate(count: int, seconds: float) -> str:
-        return f"{count / seconds:,.0f}" if seconds > 0 else "–"
 
 
 class StreamView(_LiveView):
@@ -219,6 +242,7 @@ class StreamView(_LiveView):
         self.response = None  # the ModelResponse from the last (done) chunk, if any
         self.error: BaseException | None = None
         self._first_token: float | None = None
+        self._last_token: float | None = None
         self._pending: list[str] = []  # fed, not yet rendered
         self._parts: list[str] = []  # rendered, as fed
         self._escaped: list[str] = []  # the same, HTML-escaped (escaping is per character, so piecewise is exact)
@@ -236,11 +260,13 @@ class StreamView(_LiveView):
             raise LocusError("this StreamView is closed; make a new one for another stream")
         if not text:
             return
+        now = self._clock()
         if self._first_token is None:
-            self._first_token = self._clock()
+            self._first_token = now
+        self._last_token = now
         self._pending.append(text)
         self.tokens += 1
-        self._changed()
+        self._changed(now)
 
     def consume(self, event: ModelChunkEvent) -> None:
         """Take one `ModelChunkEvent`: its text is fed, the final one's response is kept."""
@@ -271,14 +297,19 @@ class StreamView(_LiveView):
             self._escaped.append(html.escape(piece))
 
     def _stats(self, now: float) -> str:
+        """Elapsed since the view opened; tokens/s over the gaps between first and last token (– until two)."""
         elapsed = now - self._started
-        generating = now - self._first_token if self._first_token is not None else 0.0
-        return f"{elapsed:.1f} s · {self.tokens:,} tokens · {self._rate(self.tokens, generating)} tokens/s"
+        rate = "–"
+        if self.tokens > 1 and self._last_token > self._first_token:
+            rate = f"{(self.tokens - 1) / (self._last_token - self._first_token):,.0f}"
+        noun = "token" if self.tokens == 1 else "tokens"
+        return f"{elapsed:.1f} s · {self.tokens:,} {noun} · {rate} tokens/s"
 
     def _html(self, now: float) -> str:
         self._flush_pending()
         if self.error is not None:
-            state = f"✗ stopped: {html.escape(self._error_note(self.error))} — the text so far is kept"
+            state = (f"✗ stopped ({html.escape(type(self.error).__name__)})" if self._folded else
+                     f"✗ stopped: {html.escape(self._error_note(self.error))} — the text so far is kept")
         elif self.closed:
             state = "✓ done"
         elif self.tokens == 0:
@@ -286,11 +317,14 @@ class StreamView(_LiveView):
         else:
             state = "● streaming"
         head = f"<b>{html.escape(self.title)}</b> · " if self.title else ""
+        status = f'<div style="{_MUTED}">{head}{state} · {self._stats(now)}'
+        if self._folded:  # the text is printed right below: show it once
+            return f'<div class="locus-stream" style="{_BOX}">{status} · text below ↓</div></div>'
         reasoning = ""
         if self._reasoning:
             reasoning = f'<div style="{_MUTED};font-style:italic">{html.escape("".join(self._reasoning))}</div>'
-        return (f'<div class="locus-stream" style="{_BOX}"><div style="{_MUTED}">{head}{state} · {self._stats(now)}'
-                f'</div>{reasoning}<pre style="{_PRE}">{"".join(self._escaped)}</pre></div>')
+        return (f'<div class="locus-stream" style="{_BOX}">{status}</div>{reasoning}'
+                f'<pre style="{_PRE}">{"".join(self._escaped)}</pre></div>')
 
     def _take_plain(self, final: bool) -> str:
         self._flush_pending()
@@ -390,18 +424,23 @@ class TranscriptView(_LiveView):
         return f"iterations: {t.iterations_used} · tool calls: {t.total_tool_calls} · stop reason: {t.reason}"
 
     def _html(self, now: float) -> str:
+        state = "✓ done" if self.closed and self.error is None else "✗ stopped" if self.error else "● running"
+        head = f"<b>{html.escape(self.title)}</b> · " if self.title else ""
+        status = f"{head}{state} · {now - self._started:.1f} s"
+        if self._folded:  # the transcript is printed right below: show it once
+            return (f'<div class="locus-transcript" style="{_BOX}"><div style="{_MUTED}">{status} · '
+                    f'transcript below ↓</div></div>')
         rows = []
         for kind, text in self.entries:
             color = self._COLORS[kind]
             weight = "font-weight:bold;" if kind == "final" else ""
-            rows.append(f'<div style="display:flex;gap:10px;margin:3px 0"><span style="color:{color};'
+            rows.append(f'<div style="display:flex;align-items:baseline;gap:10px;margin:3px 0"><span style="color:{color};'
                         f'font-weight:bold;min-width:7.5em">{self._LABELS[kind]}</span>'
                         f'<pre style="{_PRE};margin:0;flex:1;{weight}">{html.escape(text)}</pre></div>')
-        state = "✓ done" if self.closed and self.error is None else "✗" if self.error else "● running"
         footer = self._footer()
-        status = f"{state} · {now - self._started:.1f} s" + (f" · {html.escape(footer)}" if footer else "")
-        head = f"<b>{html.escape(self.title)}</b> · " if self.title else ""
-        return (f'<div class="locus-transcript" style="{_BOX}"><div style="{_MUTED}">{head}{status}</div>'
+        if footer:
+            status += f" · {html.escape(footer)}"
+        return (f'<div class="locus-transcript" style="{_BOX}"><div style="{_MUTED}">{status}</div>'
                 f'{"".join(rows)}</div>')
 
     def _lines(self, entries: list[list[str]]) -> str:

@@ -167,3 +167,17 @@ async def test_a_failed_response_body_carries_no_secret():
             await model.complete([Message.user("hi")])
     assert API_KEY not in renderings(info.value) and FULL_OCID not in renderings(info.value)
     assert info.value.request_id == "req-8"
+
+
+def test_a_config_error_shows_as_its_message_in_ipython():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shown = []
+    shell = InteractiveShell.instance()
+    shell._showtraceback = lambda etype, value, stb: shown.append(stb)
+    try:
+        result = shell.run_cell("from locus_nb import connect\nconnect(region=42)")
+    finally:
+        InteractiveShell.clear_instance()
+    assert not result.success  # still a failed cell
+    assert shown == [["\x1b[0;31mConfigError\x1b[0m: region must be a string; got int 42"]]

@@ -179,10 +179,11 @@ def visible_text(base_url: str, page: str, profile: Path) -> str:
 
 def test_handout_shows_widget_text_in_an_offline_browser(served, tmp_path):
     text = visible_text(served, "widgets", tmp_path / "profile")
-    # Only the widget renders these: the stream's status line and the transcript's labelled rows.
-    assert "✓ done" in text and "7 tokens" in text
-    assert re.search(r"tool call\s+get_temperature\(city=\"Paris\"\)", text)
-    assert "Streamed <tokens> & escaped text, shown offline" in text
+    # Only the widgets render these: their status lines, folded above the printed copies.
+    assert re.search(r"stream · ✓ done · [\d.]+ s · 7 tokens · [\d,–]+ tokens/s · text below", text)
+    assert re.search(r"agent · ✓ done · [\d.]+ s · transcript below", text)
+    assert "Streamed <tokens> & escaped text, shown offline" in text  # printed once, below
+    assert 'tool call: get_temperature(city="Paris")' in text
     index = visible_text(served, "index", tmp_path / "profile2")
     assert "Widget handout fixture" in index
 

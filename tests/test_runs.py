@@ -100,9 +100,34 @@ def test_a_wrong_parameter_fails_the_run_at_the_setup_cell_and_exits_nonzero(tmp
     summary = (out / "SUMMARY.md").read_text()
     assert "**0 ok, 1 failed**" in summary
     assert re.search(r"\*\*FAILED\*\* — cell \[3\]: ConfigError: store must be a boolean .*got 'maybe'", summary)
-    assert (out / "01_stateless.ipynb").exists()  # the failed notebook is kept for reading
+    # The failed notebook is kept for reading, and what it shows is the message, not a traceback
+    # through the package's validation code.
+    nb = nbformat.read(out / "01_stateless.ipynb", as_version=4)
+    errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert len(errors) == 1
+    cell, error = errors[0]
+    assert "connect(" in nb.cells[cell].source  # the setup cell
+    assert error.ename == "ConfigError" and error.evalue.startswith("store must be a boolean")
+    assert error.traceback == [f"\x1b[0;31mConfigError\x1b[0m: {error.evalue}"]
 
 
 def test_in_place_takes_no_parameters(tmp_path):
     with pytest.raises(SystemExit, match="--in-place"):
         main(["run", "--in-place", "--store", "both", "--out", str(tmp_path), str(PARAMS_NB)])
+
+
+def test_in_place_runs_record_the_same_bytes_each_time(tmp_path):
+    """`make notebooks` twice gives identical files: no timings, widget state or random widget ids."""
+    notebook = tmp_path / "widgets.ipynb"
+    notebook.write_bytes((PARAMS_NB.parent / "widgets.ipynb").read_bytes())
+    recorded = []
+    for _ in range(2):
+        assert main(["run", "--in-place", "--no-progress", "--out", str(tmp_path / "out"), str(notebook)]) == 0
+        recorded.append(notebook.read_bytes())
+    assert recorded[0] == recorded[1]
+    nb = nbformat.reads(recorded[0].decode(), as_version=4)
+    assert set(nb.metadata) == {"kernelspec", "language_info"}
+    views = [o for c in nb.cells for o in c.get("outputs", ()) if o.output_type == "display_data"]
+    assert [set(o.data) for o in views] == [{"text/plain"}, {"text/plain"}]  # the fixed reprs nbval compares
+    assert all(set(c.metadata) <= {"tags"} for c in nb.cells)  # no papermill timings

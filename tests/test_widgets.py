@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -116,11 +117,47 @@ def test_model_text_is_html_escaped_and_stats_shown(shown):
     for token in ["<script>", "alert(1)", "</script> & ", '"quotes"']:
         view.feed(token)
         clock.now += 0.25
-    view.close()
-    value = view.widget.value
+    value = view.widget.value  # each token was due: the last render holds them all
     assert "<script>" not in value and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;" in value
     assert "demo &lt;b&gt;" in value
-    assert "✓ done · 1.5 s · 4 tokens · 4 tokens/s" in value  # elapsed from the start; rate from the first token
+    # elapsed from the start; tokens/s over the 3 gaps between the first and the last token (0.75 s)
+    assert "● streaming · " in value and " s · 4 tokens · 4 tokens/s" in value
+    view.close()
+    assert "✓ done · 1.5 s · 4 tokens · 4 tokens/s" in view.widget.value
+
+
+def test_rate_needs_two_tokens_and_counts_are_singular_for_one(shown):
+    clock = Clock()
+    view = StreamView(live=True, clock=clock)
+    clock.now += 0.3
+    view.feed("only")  # a rate from one token would be 1 / (almost nothing)
+    assert "0.3 s · 1 token · – tokens/s" in view.widget.value
+    clock.now += 0.5
+    view.feed(" two")
+    assert "0.8 s · 2 tokens · 2 tokens/s" in view.widget.value
+    clock.now += 10  # a pause after the last token does not lower the rate
+    view.close()
+    assert "10.8 s · 2 tokens · 2 tokens/s" in view.widget.value
+
+
+def test_closed_view_folds_to_its_status_line_above_the_printed_text(shown, capsys):
+    """In JupyterLab the text is shown once: live in the widget, then printed below its status line."""
+    view = StreamView("demo", live=True)
+    view.feed("1\n2\n<3>")
+    assert "&lt;3&gt;</pre>" in view.widget.value
+    view.close()
+    value = view.widget.value
+    assert "<pre" not in value and "&lt;3&gt;" not in value
+    assert "<b>demo</b> · ✓ done · " in value and value.endswith(" · text below ↓</div></div>")
+    assert capsys.readouterr().out == "1\n2\n<3>\n"
+
+
+def test_without_echo_the_widget_keeps_the_text(shown, capsys):
+    view = StreamView(live=True, echo=False)
+    view.feed("kept <here>")
+    view.close()
+    assert "✓ done" in view.widget.value and "kept &lt;here&gt;</pre>" in view.widget.value
+    assert capsys.readouterr().out == ""
 
 
 def test_repr_is_stable_whatever_was_streamed(shown):
@@ -198,9 +235,16 @@ async def test_broken_stream_keeps_and_prints_partial_text(shown, capsys):
     with pytest.raises(StreamError):
         await view.run(broken())
     assert view.text == "partial answer"
-    assert "✗ stopped: StreamError: connection closed" in view.widget.value and "partial answer" in view.widget.value
+    assert "✗ stopped (StreamError) · " in view.widget.value  # the details are printed right below
     out = capsys.readouterr().out
     assert out.startswith("partial answer\n[stopped: StreamError: connection closed")
+
+    quiet = StreamView(live=True, echo=False)  # nothing printed: the widget keeps text and error
+    with pytest.raises(StreamError):
+        await quiet.run(broken())
+    assert "✗ stopped: StreamError: connection closed" in quiet.widget.value
+    assert "partial answer</pre>" in quiet.widget.value
+    assert capsys.readouterr().out == ""
 
 
 async def test_a_pause_in_the_stream_still_shows_pending_text(shown):
@@ -214,6 +258,25 @@ async def test_a_pause_in_the_stream_still_shows_pending_text(shown):
     assert "first second" in view.widget.value
     assert len(updates) == 2
     view.close()
+
+
+async def test_while_waiting_the_elapsed_time_still_moves_and_stops_with_the_view(shown, monkeypatch):
+    monkeypatch.setattr("locus_nb._widgets.TICK_SECONDS", 0.05)
+
+    async def slow_start():  # e.g. a reasoning model: nothing for a while
+        await asyncio.sleep(0.3)
+        yield ModelChunkEvent(content="late")
+        yield ModelChunkEvent(done=True)
+
+    view = StreamView(live=True, echo=False)
+    updates = value_updates(view)
+    await view.run(slow_start())
+    waiting = [v for v in updates if "waiting for the first token" in v]
+    assert len(waiting) >= 3
+    assert len({re.search(r"(\d+\.\d) s · 0 tokens", v).group(1) for v in waiting}) >= 2  # the time moved
+    done = len(updates)
+    await asyncio.sleep(0.2)
+    assert len(updates) == done  # no ticks after close
 
 
 # -- transcript -----------------------------------------------------------------------------------
@@ -242,7 +305,7 @@ iterations: 2 · tool calls: 1 · stop reason: completed
 
 
 async def test_transcript_widget_renders_every_event_kind_escaped(shown, capsys):
-    view = TranscriptView(live=True)
+    view = TranscriptView(live=True, echo=False)  # not printed: the final widget keeps every row
     final = await view.run(agent_events())
     assert final.iterations_used == 2 and view.tool_calls == 1
     value = view.widget.value
@@ -252,6 +315,24 @@ async def test_transcript_widget_renders_every_event_kind_escaped(shown, capsys)
     assert "&lt;ok&gt;" in value and "<ok>" not in value
     assert "iterations: 2 · tool calls: 1 · stop reason: completed" in value
     assert repr(view.widget) == "<TranscriptView: agent run; the transcript is printed below>"
+    assert capsys.readouterr().out == ""
+
+
+async def test_transcript_shows_rows_live_then_folds_above_the_printed_copy(shown, capsys):
+    clock = Clock()
+
+    async def paced():  # each event comes after the render interval: every one is rendered
+        async for event in agent_events():
+            clock.now += 0.1
+            yield event
+
+    view = TranscriptView("run", live=True, clock=clock)
+    updates = value_updates(view)
+    await view.run(paced())
+    assert ">tool result</span>" in updates[-2] and ">final answer</span>" in updates[-2]
+    assert updates[-1] == view.widget.value
+    assert "<b>run</b> · ✓ done · 0.8 s · transcript below ↓" in view.widget.value
+    assert "</span>" not in view.widget.value  # no rows: they are printed right below
     assert capsys.readouterr().out == TRANSCRIPT  # the final answer once, not also as model text
 
 
@@ -266,10 +347,16 @@ async def test_transcript_shows_tool_errors_and_run_errors(shown, capsys):
         yield ToolResultEvent(CALL, "ToolError: city not found", is_error=True)
         raise RuntimeError("model went away")
 
+    view = TranscriptView(live=True, echo=False)
+    with pytest.raises(RuntimeError):
+        await view.run(failing())
+    assert ">tool error</span>" in view.widget.value and "✗ stopped" in view.widget.value
+    assert "stopped: RuntimeError: model went away" in view.widget.value
+
     view = TranscriptView(live=True)
     with pytest.raises(RuntimeError):
         await view.run(failing())
-    assert ">tool error</span>" in view.widget.value
+    assert "✗ stopped · " in view.widget.value
     assert capsys.readouterr().out.endswith("tool error: get_temperature → ToolError: city not found\n"
                                             "stopped: RuntimeError: model went away\n")
 
@@ -299,7 +386,8 @@ def test_in_a_kernel_widgets_record_stable_outputs_and_final_state(tmp_path):
     state = nb.metadata.widgets["application/vnd.jupyter.widget-state+json"]["state"]
     model_id = display.data["application/vnd.jupyter.widget-view+json"]["model_id"]
     value = state[model_id]["state"]["value"]
-    assert "✓ done" in value and "7 tokens" in value and "Streamed &lt;tokens&gt; &amp; escaped" in value
+    # the final state: the status line above the printed text (the text itself is not shown twice)
+    assert "✓ done" in value and "7 tokens" in value and "text below" in value and "Streamed" not in value
     transcript_text = "".join(o.get("text", "") for o in transcript_cell.outputs)
     assert "tool call: get_temperature(city=\"Paris\")" in transcript_text
     assert json.dumps(transcript_cell.outputs[0].data["text/plain"]) == json.dumps(
