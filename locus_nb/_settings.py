@@ -119,7 +119,9 @@ class Connection:
         if self.target == "mock":
             return "the embedded mock server (no OCI profile configured)"
         if self.target == "endpoint":
-            return f"the endpoint {self.endpoint} (LOCUS_NB_ENDPOINT / endpoint parameter)"
+            signed = f", signed with profile {self.profile!r}" if self.profile else (
+                ", with a GenAI API key" if self.api_key else "")
+            return f"the endpoint {self.endpoint} (LOCUS_NB_ENDPOINT / endpoint parameter){signed}"
         if self.api_key:
             return f"OCI Generative AI in {self.region} with a GenAI API key"
         return f"OCI Generative AI in {self.region} with profile {self.profile!r}"
@@ -128,6 +130,7 @@ class Connection:
         mode = "store=True: the server keeps the conversation" if self.store else "store=False: stateless, ZDR-safe"
         lines = [
             f"Connected to {self.where}",
+            f"  region:      {self.region}" + ("  (the local mock ignores it)" if self.target == "mock" else ""),
             f"  model:       {self.model_id}",
             f"  mode:        {mode}",
             f"  compartment: {mask_ocid(self.compartment)}",
@@ -169,7 +172,10 @@ class Connection:
             from .mock import embedded_mock
 
             base_url = embedded_mock().base_url
-        kwargs.setdefault("auth", "bearer" if self.api_key else "none")
+        if self.profile and not self.api_key:  # any endpoint, signed as OCI would want it
+            common = {**common, "profile": self.profile, "config_file": self.config_file}
+        else:
+            kwargs.setdefault("auth", "bearer" if self.api_key else "none")
         return OCIResponsesModel(self.model_id, **{"base_url": base_url, **common, **kwargs})
 
 
@@ -211,9 +217,9 @@ def connect(
         check_ocid(compartment, "compartment", ("compartment", "tenancy"))
     if project:
         check_ocid(project, "project", ("generativeaiproject",))
-    if target == "oci" and not compartment:
+    if profile and not compartment:
         raise ConfigError("OCI needs a compartment: set OCI_COMPARTMENT or pass the compartment parameter")
-    if target == "oci" and not api_key:
+    if profile and not api_key:
         from ._auth import DEFAULT_CONFIG_FILE, load_profile
 
         # The file and the profile exist, or a clear ConfigError (env= decides, not os.environ).

@@ -137,3 +137,38 @@ def test_committed_notebook_is_a_clean_mock_recording(path):
     for leak in ("-----BEGIN", ".pem", "key_file", "fingerprint", "Bearer ", "ST$", "Authorization", "/home/",
                  "/root/", "/tmp/"):
         assert leak not in raw, leak
+
+
+@pytest.fixture(scope="module")
+def signed_runs(tmp_path_factory):
+    """The OCI code path, unchanged cells: OCI_PROFILE set (an API-key profile with the sample key),
+    requests signed and sent to a mock that verifies every signature (401 otherwise)."""
+    from locus_nb.mock import MockServer
+
+    from .conftest import COMPARTMENT, SIGNING, VECTORS
+
+    tmp = tmp_path_factory.mktemp("oci")
+    key = tmp / "key.pem"
+    key.write_text((SIGNING / "sample_private_key.pem").read_text())
+    config = tmp / "config"
+    config.write_text(f"[DEFAULT]\nuser={VECTORS['user']}\nfingerprint={VECTORS['fingerprint']}\n"
+                      f"tenancy={VECTORS['tenancy']}\nregion=us-chicago-1\nkey_file={key}\n")
+    env = {"OCI_PROFILE": "DEFAULT", "OCI_CONFIG_FILE": str(config), "OCI_COMPARTMENT": COMPARTMENT}
+    with MockServer(public_keys={"*": (SIGNING / "sample_public_key.pem").read_text()}) as mock, \
+            pytest.MonkeyPatch.context() as patch:
+        for name, value in {**env, "LOCUS_NB_ENDPOINT": mock.base_url}.items():
+            patch.setenv(name, value)
+        results = run_notebooks(NOTEBOOKS, [{"store": s} for s in (False, True)], tmp / "out", progress=False)
+        yield results, list(mock.requests)
+
+
+def test_same_cells_run_signed_against_a_verifying_endpoint(signed_runs):
+    results, requests = signed_runs
+    assert len(results) == 2 * len(NOTEBOOKS)
+    for result in results:
+        assert result.ok, (result.notebook, result.parameters, result.error)
+        text, errors = _outputs(result.output)
+        assert "signed with profile 'DEFAULT'" in text and errors == []
+        CLAIMS[Path(result.notebook).stem](text, result.parameters["store"] is True)
+    posts = [r for r in requests if r["method"] == "POST"]
+    assert len(posts) > 20 and all(r["headers"]["authorization"].startswith("Signature ") for r in posts)

@@ -23,9 +23,23 @@ def test_env_is_read_and_parameters_win(oci_files):
     assert connect(store="false", env=env).store is False
 
 
-def test_endpoint_wins_over_profile():
-    conn = connect(endpoint="http://127.0.0.1:9/openai/v1/", env={"OCI_PROFILE": "X"})
+def test_endpoint_without_credentials_is_unsigned():
+    conn = connect(endpoint="http://127.0.0.1:9/openai/v1/", env={})
     assert conn.target == "endpoint" and conn.endpoint == "http://127.0.0.1:9/openai/v1"
+    assert type(conn.model().auth).__name__ == "NoAuth"
+
+
+def test_endpoint_with_a_profile_signs_requests_to_it(oci_files):
+    """The OCI code path (profile signing, compartment) against any endpoint, e.g. a verifying mock."""
+    env = {"OCI_PROFILE": "DEFAULT", "OCI_CONFIG_FILE": str(oci_files.config), "OCI_COMPARTMENT": REAL_LOOKING}
+    conn = connect(endpoint="http://127.0.0.1:9/openai/v1/", env=env)
+    assert conn.target == "endpoint" and "signed with profile 'DEFAULT'" in conn.describe()
+    model = conn.model()
+    assert type(model.auth).__name__ == "APIKeyAuth" and model.base_url == "http://127.0.0.1:9/openai/v1"
+    with pytest.raises(ConfigError, match="compartment"):
+        connect(endpoint="http://127.0.0.1:9/openai/v1", env={**env, "OCI_COMPARTMENT": ""})
+    with pytest.raises(ConfigError, match="NOPE"):
+        connect(endpoint="http://127.0.0.1:9/openai/v1", env={**env, "OCI_PROFILE": "NOPE"})
 
 
 def test_describe_masks_the_compartment(oci_files):
