@@ -110,6 +110,9 @@ def _execute(job: _Job) -> RunResult:
         papermill.execute_notebook(
             job.notebook, job.output, parameters=job.parameters, cwd=str(Path(job.notebook).parent),
             kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=job.timeout,
+            # The kernel's own start-up notices (ipykernel 7 warns about its loopback TCP transport)
+            # are noise on a terminal full of runs; errors still show, and cell output is untouched.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         if job.in_place:
             clean_notebook(Path(job.output))
