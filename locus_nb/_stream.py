@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ._errors import StreamError, StreamFailed, StreamTruncated
-from ._events import ModelChunkEvent, text_chunk
+from ._events import ModelChunkEvent, done_chunk, text_chunk
 from ._messages import ModelResponse
 from ._wire import parse_response, tool_call_from_item
 
@@ -155,8 +155,8 @@ def _finished(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     response = parse_response(body, store=state.store)
     if not response.reasoning_summary and state.reasoning is not None:
         response = replace(response, reasoning_summary=joined(state.reasoning))
-    done = ModelChunkEvent(done=True, response=response, reasoning=response.reasoning_summary or None)
-    return state._replace(response_id=response.response_id or state.response_id, response=response, emit=done)
+    return state._replace(response_id=response.response_id or state.response_id, response=response,
+                          emit=done_chunk(response))
 
 
 def _failed(state: StreamState, event: Mapping[str, Any]) -> StreamState:
@@ -236,7 +236,7 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
     """The chunks a whole (non-streamed) response stands for: its text, its calls, then done."""
     chunks = [ModelChunkEvent(content=response.text)] if response.text else []
     chunks += [ModelChunkEvent(tool_calls=[call]) for call in response.message.tool_calls]
-    chunks.append(ModelChunkEvent(done=True, response=response, reasoning=response.reasoning_summary or None))
+    chunks.append(done_chunk(response))
     return chunks
 
 
