@@ -172,9 +172,10 @@ def _failed(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     message = detail.get("message") or "no message"
     rid = body.get("id") or state.response_id
     what = "response.failed" if event.get("type") == "response.failed" else "an error event"
+    text = received_text(state)
     error = StreamFailed(
-        f"the stream ended with {what}: [{code}] {message}{_received_note(state)}",
-        partial_text=received_text(state),
+        f"the stream ended with {what}: [{code}] {message}{_received_note(state, text)}",
+        partial_text=text,
         response_id=rid,
         code=str(code) if code is not None else None,
         server_message=message,
@@ -216,9 +217,10 @@ def fold_all(events: Iterable[Mapping[str, Any]], state: StreamState | None = No
 
 def truncated(state: StreamState, why: str) -> StreamTruncated:
     """The error for a stream that stopped before its terminal event."""
+    text = received_text(state)
     return StreamTruncated(
-        f"{why}{_received_note(state)}",
-        partial_text=received_text(state),
+        f"{why}{_received_note(state, text)}",
+        partial_text=text,
         response_id=state.response_id,
     )
 
@@ -243,9 +245,9 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _received_note(state: StreamState) -> str:
+def _received_note(state: StreamState, text: str) -> str:
     where = f" (response {state.response_id})" if state.response_id else ""
-    n = len(received_text(state))
+    n = len(text)
     return f"{where}; {n} characters of text had arrived (see .partial_text)" if n else where
 
 
