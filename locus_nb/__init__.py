@@ -3,6 +3,18 @@
 Heavy or optional pieces (the `oci` SDK, the mock server, widgets) load only when used.
 """
 
+from ._agent import Agent, AgentHooks, Veto
+from ._auth import (
+    APIKeyAuth,
+    BearerAuth,
+    InstancePrincipalAuth,
+    NoAuth,
+    OCISigningAuth,
+    ResourcePrincipalAuth,
+    SessionTokenAuth,
+)
+# Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.
+from ._charts import BarChart
 from ._errors import (
     APIStatusError,
     AuthError,
@@ -16,6 +28,8 @@ from ._errors import (
     ServerError,
     StateLost,
     StreamError,
+    StreamFailed,
+    StreamTruncated,
     ToolError,
     TransportError,
     ZDRRejected,
@@ -25,51 +39,50 @@ from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent,
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
 from ._settings import Connection, connect
-from ._auth import (
-    APIKeyAuth,
-    BearerAuth,
-    InstancePrincipalAuth,
-    NoAuth,
-    OCISigningAuth,
-    ResourcePrincipalAuth,
-    SessionTokenAuth,
-)
-
-# issue 5: streaming endings, tools, the agent loop
-from ._agent import Agent, AgentHooks, Veto
-from ._errors import StreamFailed, StreamTruncated
 from ._tools import Tool, tool
+from ._widgets import StreamView, TranscriptView, show_stream, show_transcript
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # connecting, the model, its values
+    "Connection",
+    "Message",
+    "ModelResponse",
+    "OCIResponsesModel",
+    "ToolCall",
+    "Usage",
+    "connect",
+    # streaming and agent events
     "AgentEvent",
     "ModelChunkEvent",
     "TerminateEvent",
     "ToolCallEvent",
     "ToolResultEvent",
+    # tools and the agent loop
+    "Agent",
+    "AgentHooks",
+    "Tool",
+    "Veto",
+    "tool",
+    # errors
     "APIStatusError",
     "AuthError",
     "BadRequest",
     "ConfigError",
-    "Connection",
     "ConnectionFailed",
     "LocusError",
-    "Message",
-    "ModelResponse",
     "NotFound",
-    "OCIResponsesModel",
     "RateLimited",
     "RequestTimeout",
     "ServerError",
     "StateLost",
     "StreamError",
-    "ToolCall",
+    "StreamFailed",
+    "StreamTruncated",
     "ToolError",
     "TransportError",
-    "Usage",
     "ZDRRejected",
-    "connect",
     "mask_ocid",
     # request authentication (httpx.Auth)
     "APIKeyAuth",
@@ -79,18 +92,10 @@ __all__ = [
     "OCISigningAuth",
     "ResourcePrincipalAuth",
     "SessionTokenAuth",
-    # issue 5
-    "Agent",
-    "AgentHooks",
-    "StreamFailed",
-    "StreamTruncated",
-    "Tool",
-    "Veto",
-    "tool",
+    # notebook views
+    "BarChart",
+    "StreamView",
+    "TranscriptView",
+    "show_stream",
+    "show_transcript",
 ]
-
-# Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.
-from ._charts import BarChart  # noqa: E402
-from ._widgets import StreamView, TranscriptView, show_stream, show_transcript  # noqa: E402
-
-__all__ += ["BarChart", "StreamView", "TranscriptView", "show_stream", "show_transcript"]

@@ -131,16 +131,11 @@ class Agent:
 
     # -- one model call -----------------------------------------------------------------------
 
-    def _request_messages(self, staged: list[Message]) -> tuple[list[Message], dict[str, Any] | None]:
-        system = [Message.system(self.system_prompt)] if self.system_prompt else []
-        if self._stateful and self.provider_state.get("previous_response_id"):
-            # The server holds everything up to its last response: send what came after it.
-            last = max((i for i, m in enumerate(self.messages) if m.role == "assistant"), default=-1)
-            return [*system, *self.messages[last + 1 :], *staged], self.provider_state
-        return [*system, *self.messages, *staged], None
-
     async def _ask(self, staged: list[Message]) -> AsyncIterator[ModelChunkEvent]:
-        messages, provider_state = self._request_messages(staged)
+        # The whole conversation and the server's state: with a `previous_response_id` the model
+        # itself sends only what came after its last response (the store rules live in build_request).
+        system = [Message.system(self.system_prompt)] if self.system_prompt else []
+        messages, provider_state = [*system, *self.messages, *staged], self.provider_state or None
         tools = list(self.tools.values())
         if self.stream and hasattr(self.model, "stream"):
             async with aclosing(self.model.stream(messages, provider_state, tools=tools, **self.options)) as chunks:

@@ -132,7 +132,7 @@ def load_profile(profile: str | None = None, config_file: str | os.PathLike[str]
     except oci.exceptions.ProfileNotFound:
         raise ConfigError(
             f"profile {profile!r} not found in {shown_path(path)}; profiles there: "
-            f"{', '.join(_profiles(path)) or '(none)'}"
+            f"{', '.join(_sections(path).sections()) or '(none)'}"
         ) from None
     except oci.exceptions.InvalidKeyFilePath:
         raise ConfigError(
@@ -147,16 +147,16 @@ def load_profile(profile: str | None = None, config_file: str | os.PathLike[str]
     return config
 
 
-def _profiles(path: Path) -> list[str]:
+def _sections(path: Path) -> configparser.ConfigParser:
+    """The file's sections as written: [DEFAULT] is an ordinary section here, inherited by none."""
     parser = configparser.ConfigParser(interpolation=None, default_section="\0")
     parser.read(path)
-    return parser.sections()
+    return parser
 
 
 def _section(path: Path, profile: str) -> Mapping[str, str]:
     """The keys the profile's own section sets, without those inherited from [DEFAULT]."""
-    parser = configparser.ConfigParser(interpolation=None, default_section="\0")
-    parser.read(path)
+    parser = _sections(path)
     return parser[profile] if parser.has_section(profile) else {}
 
 

@@ -15,6 +15,8 @@ LocusError
  │    ├── RateLimited          429 (retry_after)
  │    └── ServerError          5xx
  └── StreamError               a stream that failed or broke off; carries the text received so far
+      ├── StreamFailed         the server ended it with response.failed or an error event
+      └── StreamTruncated      it stopped before a terminal event
 
 Every error carries `status`, `code`, `message` and `request_id` (the `opc-request-id`), None
 where they do not apply, and a `hint` that says what to do. Messages never include credentials:
@@ -41,6 +43,8 @@ __all__ = [
     "ServerError",
     "StateLost",
     "StreamError",
+    "StreamFailed",
+    "StreamTruncated",
     "ToolError",
     "TransportError",
     "ZDRRejected",
@@ -222,7 +226,6 @@ class StreamError(LocusError):
         return self
 
 
-# Stream endings (issue 5). Appended rather than merged into the list above to keep merges simple.
 class StreamFailed(StreamError):
     """The server ended the stream with `response.failed` or an `error` event (`code`, `server_message`)."""
 
@@ -233,6 +236,3 @@ class StreamTruncated(StreamError):
     """The stream stopped (closed or broke off) before a terminal event: the answer is incomplete."""
 
     hint = "the connection ended before the response was complete; the text so far is in .partial_text — retry the request"
-
-
-__all__ += ["StreamFailed", "StreamTruncated"]

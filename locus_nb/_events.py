@@ -49,6 +49,11 @@ class TerminateEvent:
 AgentEvent = ModelChunkEvent | ToolCallEvent | ToolResultEvent | TerminateEvent
 
 
+def done_chunk(response: ModelResponse) -> ModelChunkEvent:
+    """The last chunk of a turn: `done`, the whole `response`, and its reasoning summary if any."""
+    return ModelChunkEvent(done=True, response=response, reasoning=response.reasoning_summary or None)
+
+
 # -- the hot path of a stream (issue 5) ---------------------------------------------------------
 
 _CHUNK_DEFAULTS = {f.name: f.default for f in fields(ModelChunkEvent)}

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ._errors import StreamError, StreamFailed, StreamTruncated
-from ._events import ModelChunkEvent, text_chunk
+from ._events import ModelChunkEvent, done_chunk, text_chunk
 from ._messages import ModelResponse
 from ._wire import parse_response, tool_call_from_item
 
@@ -155,8 +155,8 @@ def _finished(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     response = parse_response(body, store=state.store)
     if not response.reasoning_summary and state.reasoning is not None:
         response = replace(response, reasoning_summary=joined(state.reasoning))
-    done = ModelChunkEvent(done=True, response=response, reasoning=response.reasoning_summary or None)
-    return state._replace(response_id=response.response_id or state.response_id, response=response, emit=done)
+    return state._replace(response_id=response.response_id or state.response_id, response=response,
+                          emit=done_chunk(response))
 
 
 def _failed(state: StreamState, event: Mapping[str, Any]) -> StreamState:
@@ -172,9 +172,10 @@ def _failed(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     message = detail.get("message") or "no message"
     rid = body.get("id") or state.response_id
     what = "response.failed" if event.get("type") == "response.failed" else "an error event"
+    text = received_text(state)
     error = StreamFailed(
-        f"the stream ended with {what}: [{code}] {message}{_received_note(state)}",
-        partial_text=received_text(state),
+        f"the stream ended with {what}: [{code}] {message}{_received_note(state, text)}",
+        partial_text=text,
         response_id=rid,
         code=str(code) if code is not None else None,
         server_message=message,
@@ -216,9 +217,10 @@ def fold_all(events: Iterable[Mapping[str, Any]], state: StreamState | None = No
 
 def truncated(state: StreamState, why: str) -> StreamTruncated:
     """The error for a stream that stopped before its terminal event."""
+    text = received_text(state)
     return StreamTruncated(
-        f"{why}{_received_note(state)}",
-        partial_text=received_text(state),
+        f"{why}{_received_note(state, text)}",
+        partial_text=text,
         response_id=state.response_id,
     )
 
@@ -236,16 +238,16 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
     """The chunks a whole (non-streamed) response stands for: its text, its calls, then done."""
     chunks = [ModelChunkEvent(content=response.text)] if response.text else []
     chunks += [ModelChunkEvent(tool_calls=[call]) for call in response.message.tool_calls]
-    chunks.append(ModelChunkEvent(done=True, response=response, reasoning=response.reasoning_summary or None))
+    chunks.append(done_chunk(response))
     return chunks
 
 
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _received_note(state: StreamState) -> str:
+def _received_note(state: StreamState, text: str) -> str:
     where = f" (response {state.response_id})" if state.response_id else ""
-    n = len(received_text(state))
+    n = len(text)
     return f"{where}; {n} characters of text had arrived (see .partial_text)" if n else where
 
 

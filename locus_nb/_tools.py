@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,23 +155,23 @@ _NAME_MAPS = ("properties", "$defs", "definitions", "patternProperties")  # keys
 _VALUES = ("enum", "const", "default", "examples")  # literal values, not schemas
 
 
+def _rebuilt(items: Iterable[tuple[str, Any]], walk: Callable[[Any], Any]) -> dict[str, Any]:
+    """A schema object from its (key, value) pairs, `walk` applied to every sub-schema: inside
+    name maps to each entry (the names stay), never to literal values."""
+    return {
+        key: {name: walk(sub) for name, sub in value.items()} if key in _NAME_MAPS
+        else value if key in _VALUES else walk(value)
+        for key, value in items
+    }
+
+
 def _without_titles(node: Any) -> Any:
     """pydantic's generated `title`s are noise to a model; a parameter named `title` stays."""
     if isinstance(node, list):
         return [_without_titles(v) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {}
-    for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        if key in _NAME_MAPS:
-            out[key] = {name: _without_titles(sub) for name, sub in value.items()}
-        elif key in _VALUES:
-            out[key] = value
-        else:
-            out[key] = _without_titles(value)
-    return out
+    return _rebuilt(((k, v) for k, v in node.items() if not (k == "title" and isinstance(v, str))), _without_titles)
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
@@ -193,11 +193,7 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
                 return node
             rest = {k: v for k, v in node.items() if k != "$ref"}
             return {**walk(defs[name], (*inside, name)), **rest}
-        return {
-            key: {n: walk(sub, inside) for n, sub in value.items()} if key in _NAME_MAPS
-            else value if key in _VALUES else walk(value, inside)
-            for key, value in node.items() if key != "$defs"
-        }
+        return _rebuilt(((k, v) for k, v in node.items() if k != "$defs"), lambda sub: walk(sub, inside))
 
     out = walk(schema, ())
     if kept:
@@ -225,11 +221,7 @@ def _strict_version(schema: dict[str, Any]) -> dict[str, Any] | None:
             if set(node.get("required") or ()) != set(properties) or node.get("additionalProperties") not in (None, False):
                 raise _NotStrict
             node = {**node, "additionalProperties": False}
-        return {
-            key: {name: walk(sub) for name, sub in value.items()} if key in _NAME_MAPS
-            else value if key in _VALUES else walk(value)
-            for key, value in node.items()
-        }
+        return _rebuilt(node.items(), walk)
 
     try:
         return walk(schema)

@@ -83,10 +83,12 @@ class _LiveView:
 
     label = "<live view>"
 
-    def __init__(self, *, live: bool | None = None, max_rate: float = UPDATES_PER_SECOND, echo: bool = True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, title: str | None = None, *, live: bool | None = None, max_rate: float = UPDATES_PER_SECOND,
+                 echo: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
         if max_rate <= 0:
             raise LocusError(f"max_rate must be a positive number of updates per second; got {max_rate!r}")
+        self.title = title
+        self.error: BaseException | None = None  # what ended the view early (set by `close`)
         self.live = widgets_available() if live is None else live
         self.echo = echo  # widget mode: print the result once at the end (plain mode prints as it goes)
         self.updates = 0  # renders sent: widget value updates, or plain-text writes
@@ -227,6 +229,9 @@ class _LiveView:
         """Closed, and the text is printed below the widget: the widget keeps only its status line."""
         return self.closed and self.echo
 
+    def _heading(self) -> str:
+        return f"<b>{html.escape(self.title)}</b> · " if self.title else ""
+
     def _error_note(self, error: BaseException | None) -> str:
         return "" if error is None else mask_secrets(f"{type(error).__name__}: {error}")
 
@@ -237,10 +242,8 @@ class StreamView(_LiveView):
     label = "<StreamView: live token stream; the final text is printed below>"
 
     def __init__(self, title: str | None = None, **kwargs: Any) -> None:
-        self.title = title
         self.tokens = 0
         self.response = None  # the ModelResponse from the last (done) chunk, if any
-        self.error: BaseException | None = None
         self._first_token: float | None = None
         self._last_token: float | None = None
         self._pending: list[str] = []  # fed, not yet rendered
@@ -248,7 +251,7 @@ class StreamView(_LiveView):
         self._escaped: list[str] = []  # the same, HTML-escaped (escaping is per character, so piecewise is exact)
         self._written = 0  # plain-text mode: parts already on stdout
         self._reasoning: list[str] = []
-        super().__init__(**kwargs)
+        super().__init__(title, **kwargs)
 
     @property
     def text(self) -> str:
@@ -316,8 +319,7 @@ class StreamView(_LiveView):
             state = "… waiting for the first token"
         else:
             state = "● streaming"
-        head = f"<b>{html.escape(self.title)}</b> · " if self.title else ""
-        status = f'<div style="{_MUTED}">{head}{state} · {self._stats(now)}'
+        status = f'<div style="{_MUTED}">{self._heading()}{state} · {self._stats(now)}'
         if self._folded:  # the text is printed right below: show it once
             return f'<div class="locus-stream" style="{_BOX}">{status} · text below ↓</div></div>'
         reasoning = ""
@@ -363,14 +365,12 @@ class TranscriptView(_LiveView):
                "final": "#000"}
 
     def __init__(self, title: str | None = None, **kwargs: Any) -> None:
-        self.title = title
         self.entries: list[list[str]] = []  # [kind, text]; a "model" entry grows while text streams
         self.terminate: TerminateEvent | None = None
-        self.error: BaseException | None = None
         self.tool_calls = 0
         self._open_model = False  # the last entry is model text still streaming
         self._printed = 0  # plain-text mode: entries already on stdout
-        super().__init__(**kwargs)
+        super().__init__(title, **kwargs)
 
     def consume(self, event: AgentEvent) -> None:
         if self.closed:
@@ -425,8 +425,7 @@ class TranscriptView(_LiveView):
 
     def _html(self, now: float) -> str:
         state = "✓ done" if self.closed and self.error is None else "✗ stopped" if self.error else "● running"
-        head = f"<b>{html.escape(self.title)}</b> · " if self.title else ""
-        status = f"{head}{state} · {now - self._started:.1f} s"
+        status = f"{self._heading()}{state} · {now - self._started:.1f} s"
         if self._folded:  # the transcript is printed right below: show it once
             return (f'<div class="locus-transcript" style="{_BOX}"><div style="{_MUTED}">{status} · '
                     f'transcript below ↓</div></div>')

@@ -351,7 +351,7 @@ def error_from_body(
     `hint` replaces the class's default hint (the auth knows best why it was refused);
     `redact` lists the caller's own secrets, masked wherever the server echoes them.
     """
-    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    headers = headers or {}  # request_id_of and retry_after_seconds read them case-insensitively
     try:
         parsed = json.loads(content or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -28,10 +28,10 @@ from starlette.routing import Route
 
 from . import _scripted
 from ._access import check_access, masked_headers, require_compartment
-from ._errors import ZDR_MESSAGE, APIError, bad_request
+from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultSchedule, TruncatedBody, http_fault, requested_faults, server_error
 from ._objects import Output, build_output, failed, input_tokens, response_object, usage, wire_json
-from ._signature import load_public_keys
+from ._signature import MAX_SKEW_SECONDS, load_public_keys
 from ._sse import EventStream, SSEResponse
 from ._store import Store
 from ._validate import check_model, validate_request
@@ -53,7 +53,7 @@ class MockConfig:
     faults: Sequence[str] = ()  # server-wide faults: "name" (always) or "name:N" (next N requests)
     retry_after: float = 1.0  # seconds, announced with the `rate_limit` fault
     first_byte_delay: float = 2.0  # seconds, for the `slow_first_byte` fault
-    max_clock_skew: float = 300.0  # seconds a signed request's Date may be off
+    max_clock_skew: float = MAX_SKEW_SECONDS  # seconds a signed request's Date may be off
     log_limit: int = 10_000  # requests kept in the log (oldest dropped first)
     # Model ids served; others get the real 404 model_not_found. None: any id shaped like one
     # (OCI's vendor.name, e.g. openai.gpt-4.1, or OpenAI's own, e.g. gpt-4.1).
@@ -184,7 +184,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
         body = _parse(raw)
         entry = state.record(request, raw, body)
         request_id = state.request_id()
-        headers = {"opc-request-id": request_id, "x-request-id": request_id}
+        headers = request_id_headers(request_id)
         try:
             admit(request, raw, entry)
             if body is _BAD_JSON:
@@ -236,7 +236,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
                 raise APIError.envelope(404, f"Response with id '{response_id}' not found.", param="response_id")
         except APIError as refusal:
             return refusal.response(request_id)
-        headers = {"opc-request-id": request_id, "x-request-id": request_id}
+        headers = request_id_headers(request_id)
         if request.method == "DELETE":
             state.store.delete(response_id)
             return _json({"id": response_id, "object": "response.deleted", "deleted": True}, headers=headers)

@@ -21,6 +21,7 @@ __all__ = [
     "item_not_found",
     "model_not_found",
     "previous_response_not_found",
+    "request_id_headers",
 ]
 
 ZDR_MESSAGE = "Previous response cannot be used for this organization due to Zero Data Retention."
@@ -56,8 +57,13 @@ class APIError(Exception):
 
     def response(self, request_id: str) -> Response:
         body = wire_json(self.body).encode()
-        headers = {"opc-request-id": request_id, "x-request-id": request_id, **self.headers}
+        headers = {**request_id_headers(request_id), **self.headers}
         return Response(body, status_code=self.status, headers=headers, media_type="application/json")
+
+
+def request_id_headers(request_id: str) -> dict[str, str]:
+    """The id of a reply, under OCI's name and OpenAI's (clients read one or the other)."""
+    return {"opc-request-id": request_id, "x-request-id": request_id}
 
 
 def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> APIError:
