@@ -11,7 +11,9 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.c
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null || true
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "installing locus-nb and its dependencies into $(VENV) (about a minute the first time)…"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2> $(VENV)/pip-install.log \
+		|| { cat $(VENV)/pip-install.log; exit 1; }
 	@touch $(STAMP)
 
 demo: $(STAMP)  ## run every notebook against the embedded mock server; executed copies go to out/
