@@ -35,7 +35,7 @@ from ._errors import (
 from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
 from ._settings import check_ocid
-from ._stream import StreamState, chunks_from_response, fold, truncated, whole_response
+from ._stream import StreamState, chunks_from_response, fold, truncated
 from ._wire import (
     build_request,
     error_from_body,
@@ -146,7 +146,10 @@ class OCIResponsesModel:
         """One non-streaming turn. Options: max_output_tokens, temperature, top_p, reasoning,
         text (structured output), metadata, tool_choice, parallel_tool_calls, include, …"""
         body = self.request_body(messages, provider_state, tools=tools, **options)
-        response = await self._send(body)
+        return self._parse_reply(await self._send(body))
+
+    def _parse_reply(self, response: httpx.Response) -> ModelResponse:
+        """A whole JSON Response (a `complete()` reply, or a stream request answered in one piece)."""
         request_id = request_id_of(response.headers)
         try:
             data = response.json()
@@ -155,9 +158,11 @@ class OCIResponsesModel:
                                             redact=self._secrets)
             return parse_response(data, store=self.store)
         except (ValueError, AttributeError, TypeError):  # not JSON, or not shaped like a Response
+            excerpt = response.content[:120].decode("utf-8", "replace")
             raise APIStatusError(
                 f"the endpoint answered {response.status_code} with a body that is not a JSON Response object "
-                f"(content-type {response.headers.get('content-type', 'none')}); is base_url a Responses endpoint?",
+                f"(content-type {response.headers.get('content-type', 'none')}: {excerpt!r}); "
+                "is base_url a Responses endpoint?",
                 status=response.status_code,
                 request_id=request_id,
             ) from None
@@ -304,8 +309,7 @@ class OCIResponsesModel:
                     # A server that ignores `"stream": true` and answers with one JSON Response
                     # (some compatible gateways): the same chunks, all at once.
                     await response.aread()
-                    whole = whole_response(response.content, response.headers.get("content-type"), store=self.store)
-                    for chunk in chunks_from_response(whole):
+                    for chunk in chunks_from_response(self._parse_reply(response)):
                         yield chunk
                     return
                 async with aclosing(EventSource(response).aiter_sse()) as events:

@@ -33,7 +33,6 @@ __all__ = [
     "fold_all",
     "received_text",
     "truncated",
-    "whole_response",
 ]
 
 # Appending to a string kept in an immutable state would copy it on every delta (quadratic).
@@ -223,15 +222,6 @@ def truncated(state: StreamState, why: str) -> StreamTruncated:
         partial_text=text,
         response_id=state.response_id,
     )
-
-
-def whole_response(content: bytes, content_type: str | None, *, store: bool) -> ModelResponse:
-    """The reply of a server that answered a stream request with one JSON Response."""
-    try:
-        return parse_response(json.loads(content), store=store)
-    except (ValueError, AttributeError):  # not JSON, or not a Response object
-        text = content[:200].decode("utf-8", "replace")
-        raise StreamError(f"expected an event stream, got {content_type!r}: {text}") from None
 
 
 def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from locus_nb import (
+    APIStatusError,
     BadRequest,
     ConnectionFailed,
     Message,
@@ -349,7 +350,17 @@ async def test_a_plain_json_reply_is_accepted_as_one_chunk():
 async def test_a_reply_that_is_neither_a_stream_nor_a_response_is_a_typed_error():
     page = httpx.Response(200, headers={"content-type": "text/html"}, content=b"<html>proxy login</html>")
     async with sse_model(lambda request: page) as model:
-        with pytest.raises(StreamError, match="expected an event stream, got 'text/html': <html>proxy login"):
+        with pytest.raises(APIStatusError, match=r"not a JSON Response object \(content-type text/html: "
+                                                 r"'<html>proxy login</html>'\)") as info:
+            await collect(model)
+    assert info.value.status == 200 and not isinstance(info.value, StreamError)  # nothing had streamed
+
+
+async def test_a_failed_response_in_place_of_a_stream_raises_like_complete():
+    failed = {"id": "resp_f", "object": "response", "status": "failed", "output": [],
+              "error": {"code": "server_error", "message": "The model failed to generate a response."}}
+    async with sse_model(lambda request: httpx.Response(200, json=failed)) as model:
+        with pytest.raises(ServerError, match="The model failed to generate a response."):
             await collect(model)
 
 
