@@ -188,7 +188,10 @@ class Agent:
         except LocusError as exc:  # invalid arguments: the message says which
             return f"Error: {exc}", True
         except Exception as exc:  # the tool itself failed; the model may try another way
-            return mask_secrets(f"Error: {call.name} raised {type(exc).__name__}: {exc}"), True
+            # What a tool says about its failure reaches the model and the transcript: mask the
+            # caller's own credentials too, not only what looks like one.
+            redact = getattr(self.model, "_secrets", ())
+            return mask_secrets(f"Error: {call.name} raised {type(exc).__name__}: {exc}", redact), True
 
     def _hook(self, name: str) -> Callable[..., Any] | None:
         if isinstance(self.hooks, Mapping):

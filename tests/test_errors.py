@@ -181,3 +181,32 @@ def test_a_config_error_shows_as_its_message_in_ipython():
         InteractiveShell.clear_instance()
     assert not result.success  # still a failed cell
     assert shown == [["\x1b[0;31mConfigError\x1b[0m: region must be a string; got int 42"]]
+
+
+async def test_a_tool_failure_that_quotes_the_callers_key_is_masked():
+    """A tool's error goes to the model and into the transcript: the caller's own key never does."""
+    from locus_nb import ToolResultEvent, tool
+
+    replies = iter([
+        {"id": "resp_1", "object": "response", "status": "completed", "output": [
+            {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "lookup", "arguments": "{}"}]},
+        {"id": "resp_2", "object": "response", "status": "completed", "output": [
+            {"type": "message", "id": "msg_1", "role": "assistant",
+             "content": [{"type": "output_text", "text": "The lookup failed."}]}]},
+    ])
+    sent = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.content.decode())
+        return httpx.Response(200, json=next(replies))
+
+    @tool
+    def lookup() -> str:
+        """Look something up."""
+        raise RuntimeError(f"upstream refused key {API_KEY}")
+
+    async with bearer_model(handler) as model:
+        events = [e async for e in Agent(model, tools=[lookup], stream=False).run("look it up")]
+    [result] = [e for e in events if isinstance(e, ToolResultEvent)]
+    assert result.is_error and result.result == "Error: lookup raised RuntimeError: upstream refused key ****"
+    assert API_KEY not in repr(events) and API_KEY not in sent[1]
