@@ -27,11 +27,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import _scripted
-from ._access import check_access, masked_headers, require_compartment
+from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultSchedule, TruncatedBody, http_fault, requested_faults, server_error
 from ._objects import Output, build_output, failed, input_tokens, response_object, usage, wire_json
-from ._signature import MAX_SKEW_SECONDS, load_public_keys
 from ._sse import EventStream, SSEResponse
 from ._store import Store
 from ._validate import check_model, validate_request

@@ -11,10 +11,16 @@ import httpx
 import oci
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from locus_nb.mock import MockServer
-from locus_nb.mock._signature import SignatureRejected, verify_request
+from locus_nb.mock._auth import (
+    SignatureRejected,
+    load_public_keys,
+    parse_authorization,
+    signing_string,
+    verify_request,
+)
 
 from ..conftest import FIXTURES
 from .conftest import HEADERS
@@ -44,12 +50,69 @@ def vector_request(name: str) -> dict:
 
 @pytest.mark.parametrize("name", ["get", "post"])
 def test_oracles_published_vectors_verify(name):
-    keys = {VECTORS["key_id"]: (SIGNING / VECTORS["public_key_file"]).read_text()}
+    keys = load_public_keys({VECTORS["key_id"]: (SIGNING / VECTORS["public_key_file"]).read_text()})
     assert verify_request(keys, **vector_request(name)) == VECTORS["key_id"]
 
 
+@pytest.mark.parametrize("name", ["get", "post"])
+def test_the_signing_string_is_oracles(name):
+    request = vector_request(name)
+    params = parse_authorization(request["headers"]["authorization"])
+    assert params["headers"] == VECTORS[name]["headers_signed"] and params["signature"] == VECTORS[name]["signature"]
+    built = signing_string(params["headers"].split(), method=request["method"], target=request["target"],
+                           headers=request["headers"])
+    assert built == VECTORS[name]["signing_string"].encode()
+
+
+def test_a_vector_verifies_with_the_parameters_in_any_order_and_case():
+    """The Go SDK orders them version,headers,keyId,algorithm,signature; the Python SDK differently."""
+    keys = load_public_keys({VECTORS["key_id"]: (SIGNING / VECTORS["public_key_file"]).read_text()})
+    request = vector_request("get")
+    v = VECTORS["get"]
+    request["headers"]["authorization"] = (f'signature signature="{v["signature"]}", KeyId="{VECTORS["key_id"]}" ,'
+                                           f'algorithm="rsa-sha256",headers="{v["headers_signed"]}",version=1')
+    assert verify_request(keys, **request) == VECTORS["key_id"]
+
+
+def test_the_authorization_parser():
+    assert parse_authorization('Signature keyId="ST$a.b=c",algorithm="rsa-sha256",headers="date host",'
+                               'signature="AB+/=",version="1"') == {
+        "keyid": "ST$a.b=c", "algorithm": "rsa-sha256", "headers": "date host", "signature": "AB+/=", "version": "1"}
+    assert parse_authorization('Signature a="x, y", b=token, c="say \\"hi\\""') == {
+        "a": "x, y", "b": "token", "c": 'say "hi"'}
+    assert parse_authorization("Signature ") == {}
+
+
+@pytest.mark.parametrize(("header", "reason"), [
+    ("", "not an OCI Signature"),
+    ("Bearer sk-x", "not an OCI Signature"),
+    ('Signature keyId="a" algorithm="b"', "malformed"),  # no comma between parameters
+    ('Signature keyId="a,algorithm="b"', "malformed"),  # an unclosed quote
+    ("Signature keyId", "malformed"),
+    ('Signature keyId="a",,algorithm="b"', "malformed"),
+    ('Signature keyId="a",keyid="b"', "given twice"),
+])
+def test_the_authorization_parser_refuses_what_is_not_a_parameter_list(header, reason):
+    with pytest.raises(SignatureRejected, match=reason):
+        parse_authorization(header)
+
+
+def test_a_vector_with_a_damaged_signature_is_rejected():
+    keys = load_public_keys({"*": (SIGNING / VECTORS["public_key_file"]).read_text()})
+    request = vector_request("get")
+    good = VECTORS["get"]["signature"]
+    for signature, reason in [("not base64!", "not base64"), (good[:-8] + "AAAAAAA=", "does not match")]:
+        request["headers"]["authorization"] = request["headers"]["authorization"].replace(good, signature)
+        with pytest.raises(SignatureRejected, match=reason):
+            verify_request(keys, **request)
+        good = signature
+    del request["headers"]["host"]
+    with pytest.raises(SignatureRejected, match="'host' is missing"):
+        verify_request(keys, **request)
+
+
 def test_a_tampered_vector_is_rejected():
-    keys = {"*": (SIGNING / VECTORS["public_key_file"]).read_text()}
+    keys = load_public_keys({"*": (SIGNING / VECTORS["public_key_file"]).read_text()})
     request = vector_request("post")
     with pytest.raises(SignatureRejected, match="x-content-sha256"):
         verify_request(keys, **{**request, "body": request["body"].replace(b"phx", b"iad")})
@@ -188,3 +251,7 @@ def test_by_default_any_credentials_pass(mock_server, key_pair):
 def test_a_key_that_is_not_rsa_is_refused_at_startup():
     with pytest.raises(ValueError, match="not a PEM public key"):
         MockServer(public_keys={"*": "not a key"})
+    ec_pem = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    with pytest.raises(ValueError, match="not an RSA key"):
+        MockServer(public_keys={"*": ec_pem.decode()})
