@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
 import subprocess
 import sys
@@ -40,6 +42,37 @@ def test_environment_yml_lists_every_dependency_with_the_same_bounds():
     assert not missing, f"environment.yml lacks {missing}"
     differing = {n: (wanted[n], conda[n]) for n in wanted if wanted[n] != conda[n]}
     assert not differing, f"bounds differ (pyproject, environment.yml): {differing}"
+
+
+# Imported modules that come with a declared distribution and must not be declared themselves:
+# pydantic pins its own pydantic-core release exactly.
+_PROVIDED_BY = {"pydantic_core": "pydantic"}
+
+
+def _imported_top_level_modules() -> set[str]:
+    names = set()
+    for path in (ROOT / "locus_nb").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.partition(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.partition(".")[0])
+    return names - set(sys.stdlib_module_names) - {"__future__", "locus_nb"}
+
+
+def test_every_imported_package_is_declared():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = set(_requirements(project["dependencies"]))
+    distributions = importlib.metadata.packages_distributions()
+    undeclared = {}
+    for module in sorted(_imported_top_level_modules()):
+        if module in _PROVIDED_BY:
+            assert _PROVIDED_BY[module] in declared, module
+            continue
+        names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+        if not names & declared:
+            undeclared[module] = sorted(names)
+    assert not undeclared, f"imported by locus_nb but not in [project.dependencies]: {undeclared}"
 
 
 def test_environment_yml_python_matches_requires_python():
