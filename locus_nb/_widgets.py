@@ -23,9 +23,9 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from ._errors import LocusError, mask_secrets
+from ._errors import ConfigError, mask_secrets
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent
 
 __all__ = ["HTML_BYTES_PER_SECOND", "TICK_SECONDS", "UPDATES_PER_SECOND", "StreamView", "TranscriptView",
@@ -78,15 +78,28 @@ def _html_widget_class() -> type:
     return LiveHTML
 
 
+class _Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+CallLater = Callable[[float, Callable[[], None]], _Timer]
+
+
 class _LiveView:
-    """Coalesced rendering shared by both views: render when due, else once the interval has passed."""
+    """Coalesced rendering shared by both views: render when due, else once the interval has passed.
+
+    Time comes from `clock` (monotonic seconds) and timers from `call_later(delay, callback)`, which
+    returns a handle with `cancel()`; by default `time.monotonic` and the running asyncio loop's
+    `call_later`. Tests pass a hand-driven clock for both, so nothing waits on the real clock.
+    """
 
     label = "<live view>"
 
     def __init__(self, title: str | None = None, *, live: bool | None = None, max_rate: float = UPDATES_PER_SECOND,
-                 echo: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
+                 echo: bool = True, clock: Callable[[], float] = time.monotonic,
+                 call_later: CallLater | None = None) -> None:
         if max_rate <= 0:
-            raise LocusError(f"max_rate must be a positive number of updates per second; got {max_rate!r}")
+            raise ConfigError(f"max_rate must be a positive number of updates per second; got {max_rate!r}")
         self.title = title
         self.error: BaseException | None = None  # what ended the view early (set by `close`)
         self.live = widgets_available() if live is None else live
@@ -95,11 +108,12 @@ class _LiveView:
         self.closed = False
         self._interval = 1.0 / max_rate
         self._clock = clock
+        self._call_later = call_later
         self._started = clock()
         self._next_render = float("-inf")  # when the next render is due
         self._dirty = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._ticker: asyncio.TimerHandle | None = None
+        self._timer: _Timer | None = None
+        self._ticker: _Timer | None = None
         self._rendered_at = float("-inf")
         self._shown = False
         self.widget = _html_widget_class()(self.label, value=self._html(self._started)) if self.live else None
@@ -145,11 +159,18 @@ class _LiveView:
             return
         self._dirty = True
         if self._timer is None:  # trailing render, so a pause in the stream does not hide text
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return
-            self._timer = loop.call_later(self._next_render - now, self._render_if_dirty)
+            self._timer = self._later(self._next_render - now, self._render_if_dirty)
+
+    def _later(self, delay: float, callback: Callable[[], None]) -> _Timer | None:
+        """`callback` after `delay` seconds; None without a timer source (fed from sync code, no
+        loop running: the next `feed` or `close` renders instead)."""
+        if self._call_later is not None:
+            return self._call_later(delay, callback)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        return loop.call_later(delay, callback)
 
     def _render_if_dirty(self) -> None:
         self._timer = None
@@ -179,12 +200,12 @@ class _LiveView:
         now = self._clock()
         if now - self._rendered_at >= TICK_SECONDS:
             self._render(now)
-        self._ticker = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
+        self._ticker = self._later(TICK_SECONDS, self._tick)
 
     async def run(self, events: AsyncIterable[Any]) -> Any:
         self.show()
         if self.widget is not None:  # plain text has no clock to move
-            self._ticker = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
+            self._ticker = self._later(TICK_SECONDS, self._tick)
         try:
             async for event in events:
                 self.consume(event)
@@ -260,7 +281,7 @@ class StreamView(_LiveView):
     def feed(self, text: str) -> None:
         """Add one token (or any piece of text). Cheap: rendering happens at most `max_rate` times a second."""
         if self.closed:
-            raise LocusError("this StreamView is closed; make a new one for another stream")
+            raise ConfigError("this StreamView is closed; make a new one for another stream")
         if not text:
             return
         now = self._clock()
@@ -374,7 +395,7 @@ class TranscriptView(_LiveView):
 
     def consume(self, event: AgentEvent) -> None:
         if self.closed:
-            raise LocusError("this TranscriptView is closed; make a new one for another run")
+            raise ConfigError("this TranscriptView is closed; make a new one for another run")
         kind = getattr(event, "kind", None)
         if kind == "model_chunk":
             if event.content:
@@ -401,7 +422,7 @@ class TranscriptView(_LiveView):
                 self.entries.pop()
             self.entries.append(["final", event.final_message])
         else:
-            raise LocusError(f"TranscriptView cannot show {type(event).__name__}; expected agent events")
+            raise ConfigError(f"TranscriptView cannot show {type(event).__name__}; expected agent events")
         self._changed()
 
     async def run(self, events: AsyncIterable[AgentEvent]) -> TerminateEvent | None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from locus_nb import (
-    LocusError,
+    ConfigError,
     ModelChunkEvent,
     StreamError,
     StreamView,
@@ -27,14 +29,42 @@ from locus_nb._widgets import widgets_available
 FIXTURE_NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
 
 
+@dataclass
+class Timer:
+    when: float
+    callback: Callable[[], None]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class Clock:
-    """A hand-driven monotonic clock."""
+    """A hand-driven monotonic clock; its timers (`call_later`) fire as `advance` passes them."""
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self.timers: list[Timer] = []
 
     def __call__(self) -> float:
         return self.now
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        timer = Timer(self.now + delay, callback)
+        self.timers.append(timer)
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        end = self.now + seconds
+        while due := [t for t in self.timers if not t.cancelled and t.when <= end]:
+            timer = min(due, key=lambda t: t.when)
+            self.timers.remove(timer)
+            self.now = max(self.now, timer.when)
+            timer.callback()
+        self.now = end
+
+    def pending(self) -> int:
+        return sum(not t.cancelled for t in self.timers)
 
 
 @pytest.fixture
@@ -196,12 +226,12 @@ def test_same_printed_text_in_both_modes(shown, capsys):
 def test_feed_after_close_is_a_typed_error():
     view = StreamView(live=False, echo=False)
     view.close()
-    with pytest.raises(LocusError, match="closed"):
+    with pytest.raises(ConfigError, match="closed"):
         view.feed("late")
 
 
 def test_bad_rate_is_a_typed_error():
-    with pytest.raises(LocusError, match="max_rate"):
+    with pytest.raises(ConfigError, match="max_rate"):
         StreamView(max_rate=0)
 
 
@@ -247,36 +277,75 @@ async def test_broken_stream_keeps_and_prints_partial_text(shown, capsys):
     assert capsys.readouterr().out == ""
 
 
-async def test_a_pause_in_the_stream_still_shows_pending_text(shown):
+def test_a_pause_in_the_stream_still_shows_pending_text(shown):
     """Coalesced tokens render once the interval has passed, even if no further token arrives."""
-    view = StreamView(live=True, max_rate=50)  # real clock: a 20 ms interval
+    clock = Clock()
+    view = StreamView(live=True, max_rate=50, clock=clock, call_later=clock.call_later)  # a 20 ms interval
     updates = value_updates(view)
     view.feed("first ")
     view.feed("second")  # within the interval: held back
     assert "second" not in view.widget.value
-    await asyncio.sleep(0.1)
+    clock.advance(0.019)
+    assert "second" not in view.widget.value
+    clock.advance(0.001)  # the interval has passed: the trailing render
     assert "first second" in view.widget.value
     assert len(updates) == 2
     view.close()
+    assert clock.pending() == 0
 
 
-async def test_while_waiting_the_elapsed_time_still_moves_and_stops_with_the_view(shown, monkeypatch):
-    monkeypatch.setattr("locus_nb._widgets.TICK_SECONDS", 0.05)
+async def test_without_call_later_the_trailing_render_is_timed_by_the_running_loop(shown):
+    view = StreamView(live=True, max_rate=50)
+    view.feed("first ")
+    view.feed("second")
+    timer = view._timer
+    assert isinstance(timer, asyncio.TimerHandle)
+    assert 0 < timer.when() - asyncio.get_running_loop().time() <= 0.02
+    view.close()
+    assert timer.cancelled()
 
-    async def slow_start():  # e.g. a reasoning model: nothing for a while
-        await asyncio.sleep(0.3)
+
+def test_fed_from_sync_code_without_a_loop_the_next_feed_renders(shown):
+    clock = Clock()
+    view = StreamView(live=True, max_rate=50, clock=clock)  # no call_later, no running loop: no timer
+    view.feed("first ")
+    view.feed("second")
+    assert view._timer is None and "second" not in view.widget.value
+    clock.now += 0.02
+    view.feed("!")
+    assert "first second!" in view.widget.value
+
+
+async def test_while_waiting_the_elapsed_time_still_moves_and_stops_with_the_view(shown):
+    clock = Clock()
+
+    async def slow_start():  # e.g. a reasoning model: nothing for 1.6 s
+        clock.advance(1.6)  # ticks every TICK_SECONDS (0.5 s)
         yield ModelChunkEvent(content="late")
         yield ModelChunkEvent(done=True)
 
-    view = StreamView(live=True, echo=False)
+    view = StreamView(live=True, echo=False, clock=clock, call_later=clock.call_later)
     updates = value_updates(view)
     await view.run(slow_start())
     waiting = [v for v in updates if "waiting for the first token" in v]
-    assert len(waiting) >= 3
-    assert len({re.search(r"(\d+\.\d) s · 0 tokens", v).group(1) for v in waiting}) >= 2  # the time moved
+    assert [re.search(r"(\d+\.\d) s · 0 tokens", v).group(1) for v in waiting] == ["0.5", "1.0", "1.5"]
     done = len(updates)
-    await asyncio.sleep(0.2)
-    assert len(updates) == done  # no ticks after close
+    clock.advance(10)
+    assert len(updates) == done and clock.pending() == 0  # no ticks after close
+
+
+def test_a_tick_is_skipped_when_something_rendered_recently(shown):
+    clock = Clock()
+    view = StreamView(live=True, echo=False, clock=clock, call_later=clock.call_later)
+    updates = value_updates(view)
+    view._ticker = clock.call_later(0.5, view._tick)  # what run() starts
+    clock.advance(0.4)
+    view.feed("token")  # rendered at 0.4 s
+    clock.advance(0.1)  # the tick at 0.5 s: only 0.1 s since that render
+    assert len(updates) == 1
+    clock.advance(0.5)  # the tick at 1.0 s: 0.6 s since
+    assert len(updates) == 2 and "1.0 s · 1 token" in updates[-1]
+    view.close()
 
 
 # -- transcript -----------------------------------------------------------------------------------
@@ -362,7 +431,7 @@ async def test_transcript_shows_tool_errors_and_run_errors(shown, capsys):
 
 
 def test_transcript_rejects_what_is_not_an_agent_event():
-    with pytest.raises(LocusError, match="cannot show"):
+    with pytest.raises(ConfigError, match="cannot show"):
         TranscriptView(live=False).consume({"kind": "model_chunk"})
 
 
