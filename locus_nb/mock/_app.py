@@ -30,7 +30,7 @@ from . import _scripted
 from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultSchedule, TruncatedBody, http_fault, requested_faults, server_error
-from ._objects import Output, build_output, failed, input_tokens, response_object, usage, wire_json
+from ._response_json import Output, build_output, failed, input_tokens, response_object, usage, wire_json
 from ._sse import EventStream, SSEResponse
 from ._store import Store
 from ._validate import check_model, validate_request

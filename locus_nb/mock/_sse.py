@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import _scripted
-from ._objects import failed, in_progress, wire_json
+from ._response_json import failed, in_progress, wire_json
 
 __all__ = ["EventStream", "SSEResponse"]
 

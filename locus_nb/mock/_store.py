@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import APIError, bad_request, item_not_found, previous_response_not_found
-from ._objects import Output
+from ._response_json import Output
 from ._sealed import Thought, open_thought
 
 __all__ = ["Store", "StoredResponse"]
