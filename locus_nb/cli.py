@@ -93,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    mock = sub.add_parser("mock", help="serve the mock OCI Responses endpoint; prints its base URL first")
+    from .mock._faults import FAULTS, METADATA_KEY, fault_help
+
+    mock = sub.add_parser("mock", help="serve the mock OCI Responses endpoint; prints its base URL first",
+                          formatter_class=argparse.RawDescriptionHelpFormatter,
+                          epilog=f"faults (--fault NAME[:N], or per request metadata {{\"{METADATA_KEY}\": \"NAME\"}}):\n"
+                                 + fault_help())
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=0, help="0 = a free port")
     mock.add_argument("--zdr", action="store_true", help="act as a Zero Data Retention tenancy")
@@ -103,9 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     mock.add_argument("--token-delay", type=float, default=0.02,
                       help="seconds between streamed deltas (default 0.02, so streaming is visible)")
     mock.add_argument("--fault", action="append", default=[], metavar="NAME[:N]",
-                      help="inject a fault into every request, or into the next N (repeatable): "
-                           "rate_limit, server_error, unavailable, drop_mid_stream, error_event, incomplete, "
-                           "slow_first_byte")
+                      help=f"inject a fault into every request, or into the next N (repeatable): {', '.join(FAULTS)} "
+                           "(listed below)")
     mock.add_argument("--model", action="append", default=None, dest="models", metavar="ID",
                       help="serve only this model id (repeatable); others get 404 model_not_found. Default: any "
                            "id shaped like one (openai.gpt-4.1, xai.grok-4, gpt-4.1, o3-mini, …)")

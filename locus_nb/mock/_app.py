@@ -3,9 +3,12 @@
 Serve it with uvicorn (`MockServer`, `locus-nb mock`) or mount it in-process with
 `httpx.ASGITransport(app=create_app())` for socket-free tests.
 
-One request, in the order the real service checks: credentials (401), `opc-compartment-id`
-(400), the body (400), the model id (404), injected faults, ZDR, the stored chain and input items
-(400/404); then the scripted model answers, as JSON or — when the body says `"stream": true` — as SSE.
+One request is a pipeline of module-level steps, in the order the real service checks:
+`admit` (credentials 401, `opc-compartment-id` 400), `validate` (the body 400, the model id 404),
+`apply_faults` (injected faults), `check_zdr`, `take_turn` (the stored chain and input items
+400/404, then the scripted model's answer), `keep` (the store), and `respond_json` or — when the
+body says `"stream": true` — `respond_stream` (SSE). `create` runs them; a step refuses by raising
+`APIError`, which becomes the reply.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from starlette.routing import Route
 from . import _scripted
 from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
-from ._faults import MIDSTREAM_ERROR, FaultSchedule, TruncatedBody, http_fault, requested_faults, server_error
+from ._faults import MIDSTREAM_ERROR, FaultPlan, FaultSchedule, TruncatedBody, plan_faults, requested_faults
 from ._response_json import Output, build_output, failed, input_tokens, response_object, usage, wire_json
 from ._sse import EventStream, SSEResponse
 from ._store import Store
@@ -86,6 +89,7 @@ class MockState:
         return f"mock-{next(self._request_ids):012x}"
 
     def record(self, request: Request, raw: bytes, body: Any) -> dict[str, Any]:
+        """Log a request (credentials masked); the entry is returned so later steps can add to it."""
         entry = {
             "method": request.method,
             "path": request.url.path,
@@ -98,13 +102,6 @@ class MockState:
             if len(self.log) > self.config.log_limit:
                 del self.log[: len(self.log) - self.config.log_limit]
         return entry
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _BAD_JSON
 
 
 def _json(value: Any, headers: Mapping[str, str]) -> Response:
@@ -128,8 +125,73 @@ def _thinks(reasoning: Mapping[str, Any] | None) -> tuple[bool, bool]:
     return thinks, thinks and (reasoning.get("summary") or reasoning.get("generate_summary")) is not None
 
 
-def _take_turn(state: MockState, body: Mapping[str, Any], faults: set[str]) -> tuple[list[dict[str, Any]], Output, dict[str, Any]]:
-    """The scripted model's turn: what it sees, what it produces, and the Response that says so."""
+@dataclass
+class Turn:
+    """One answered request: what the model saw, what it produced, and the Response that says so."""
+
+    seen: list[dict[str, Any]]
+    output: Output
+    response: dict[str, Any]
+
+
+# -- the steps of `POST /responses`, in the order the real service checks -------------------------
+
+
+def parse_body(raw: bytes) -> Any:
+    """The request body as JSON: None when empty, `_BAD_JSON` when unreadable (refused by `validate`)."""
+    try:
+        return json.loads(raw) if raw else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _BAD_JSON
+
+
+def admit(state: MockState, request: Request, raw: bytes, entry: dict[str, Any]) -> None:
+    """Credentials (401, the reason kept in the log entry as `auth_error`), then `opc-compartment-id` (400)."""
+    cfg = state.config
+    target = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+    if request.url.query:
+        target += "?" + request.url.query
+    try:
+        check_access(api_key=cfg.api_key, public_keys=state.public_keys, max_skew=cfg.max_clock_skew,
+                     method=request.method, target=target, headers=request.headers, body=raw)
+    except APIError as refused:
+        if refused.__cause__ is not None:
+            entry["auth_error"] = str(refused.__cause__)  # for tests; the client only sees the 401
+        raise
+    require_compartment(request.headers)
+
+
+def validate(state: MockState, body: Any) -> dict[str, Any]:
+    """The body (400: not JSON, or not a valid request), then the model id (404): the request, normalized."""
+    if body is _BAD_JSON:
+        raise bad_request("We could not parse the JSON body of your request. The endpoint expects a JSON "
+                          "payload, but what was sent was not valid JSON.")
+    body = validate_request(body)
+    check_model(body["model"], state.config.models)
+    return body
+
+
+async def apply_faults(state: MockState, body: Mapping[str, Any]) -> FaultPlan:
+    """The injected faults (server-wide and per request): a slow first byte, then any error reply (429/5xx)."""
+    faults = plan_faults(state.faults.take() | requested_faults(body.get("metadata")),
+                         retry_after=state.config.retry_after, first_byte_delay=state.config.first_byte_delay)
+    if faults.delay is not None:
+        await asyncio.sleep(faults.delay)
+    if faults.refusal is not None:
+        raise faults.refusal
+    return faults
+
+
+def check_zdr(state: MockState, body: Mapping[str, Any]) -> None:
+    """A Zero Data Retention tenancy refuses stored state: `store` true (the default) or `previous_response_id`."""
+    if state.config.zdr and (body.get("store") is not False or body.get("previous_response_id")):
+        raise bad_request(ZDR_MESSAGE, param="previous_response_id" if body.get("previous_response_id") else "store")
+
+
+def take_turn(state: MockState, body: Mapping[str, Any], faults: FaultPlan) -> Turn:
+    """The scripted model's turn: what it sees (the stored chain and input items, 400/404), what it produces."""
+    if refusal := faults.unstreamed_failure(body.get("stream") is True):
+        raise refusal  # a generation that fails before a non-streamed answer exists
     seen = state.store.conversation(body)
     thinks, summarize = _thinks(body.get("reasoning"))
     try:
@@ -150,108 +212,105 @@ def _take_turn(state: MockState, body: Mapping[str, Any], faults: set[str]) -> t
         max_output_tokens=body.get("max_output_tokens"),
         include_encrypted="reasoning.encrypted_content" in (body.get("include") or ()),
         summarize=summarize,
-        force_incomplete="incomplete" in faults,
+        force_incomplete=faults.incomplete,
     )
     response = response_object(
         response_id=state.new_id("resp_"), body=body, created_at=int(time.time()),
         status=output.status, output=output.items,
         usage=usage(input_tokens(seen, body.get("instructions"), body.get("tools")), output),
     )
-    return seen, output, response
+    return Turn(seen, output, response)
+
+
+def keep(state: MockState, body: Mapping[str, Any], turn: Turn, faults: FaultPlan) -> None:
+    """Store the turn when `store` is not false; a stream that will fail mid-way is stored as failed."""
+    if body.get("store") is False:
+        return
+    fails = body.get("stream") is True and faults.fails
+    response = failed(turn.response, MIDSTREAM_ERROR) if fails else turn.response
+    state.store.keep(response, turn.seen, turn.output, failed=fails)
+
+
+def respond_json(turn: Turn, faults: FaultPlan, headers: Mapping[str, str]) -> Response | TruncatedBody:
+    """The Response as one JSON body (cut off halfway under `drop_mid_stream`)."""
+    if faults.drops:
+        return TruncatedBody(wire_json(turn.response).encode(), headers)
+    return _json(turn.response, headers=headers)
+
+
+def respond_stream(state: MockState, body: Mapping[str, Any], turn: Turn, faults: FaultPlan,
+                   headers: Mapping[str, str]) -> SSEResponse:
+    """The Response replayed as SSE, paced by `token_delay`, broken off where the faults say."""
+    stream = EventStream(turn.response, requested_tier=body.get("service_tier"), cut=faults.stream_cut(),
+                         error=MIDSTREAM_ERROR,
+                         obfuscate=(body.get("stream_options") or {}).get("include_obfuscation") is not False)
+    return SSEResponse(stream, token_delay=state.config.token_delay, headers=headers)
+
+
+# -- the routes ------------------------------------------------------------------------------------
+
+
+async def create(request: Request) -> Response | TruncatedBody | SSEResponse:
+    """`POST /responses`: the steps above, in order; a refusal from any of them is the reply."""
+    state: MockState = request.app.state.mock
+    raw = await request.body()
+    body = parse_body(raw)
+    entry = state.record(request, raw, body)
+    request_id = state.request_id()
+    try:
+        admit(state, request, raw, entry)
+        body = validate(state, body)
+        faults = await apply_faults(state, body)
+        check_zdr(state, body)
+        turn = take_turn(state, body, faults)
+    except APIError as refusal:
+        return refusal.response(request_id)
+    keep(state, body, turn, faults)
+    headers = request_id_headers(request_id)
+    if body.get("stream") is True:
+        return respond_stream(state, body, turn, faults, headers)
+    return respond_json(turn, faults, headers)
+
+
+async def retrieve_or_delete(request: Request) -> Response:
+    """`GET` / `DELETE /responses/{id}`: a stored response, after the same `admit` as `create`."""
+    state: MockState = request.app.state.mock
+    raw = await request.body()
+    entry = state.record(request, raw, parse_body(raw))
+    request_id = state.request_id()
+    try:
+        admit(state, request, raw, entry)
+        response_id = request.path_params["response_id"]
+        if request.method == "GET" and request.query_params.get("stream", "false").lower() != "false":
+            # Resuming a stream is for background responses, which this mock does not implement.
+            raise bad_request("Unsupported parameter: 'stream'. The locus-nb mock does not implement background "
+                              "mode, so it has no stream to resume.", param="stream", code="unsupported_parameter")
+        found = state.store.get(response_id)
+        if found is None:
+            raise APIError.envelope(404, f"Response with id '{response_id}' not found.", param="response_id")
+    except APIError as refusal:
+        return refusal.response(request_id)
+    headers = request_id_headers(request_id)
+    if request.method == "DELETE":
+        state.store.delete(response_id)
+        return _json({"id": response_id, "object": "response.deleted", "deleted": True}, headers=headers)
+    return _json(found.response, headers=headers)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """Unknown paths and methods get the API's JSON envelope, not Starlette's plain text."""
+    message = f"Invalid URL ({request.method} {request.url.path})" if exc.status_code == 404 else exc.detail
+    return APIError.envelope(exc.status_code, message).response(request.app.state.mock.request_id())
 
 
 def create_app(config: MockConfig | None = None) -> Starlette:
-    state = MockState(config or MockConfig())
-    cfg = state.config
-
-    def admit(request: Request, raw: bytes, entry: dict[str, Any]) -> None:
-        headers = request.headers
-        target = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
-        if request.url.query:
-            target += "?" + request.url.query
-        try:
-            check_access(api_key=cfg.api_key, public_keys=state.public_keys, max_skew=cfg.max_clock_skew,
-                         method=request.method, target=target, headers=headers, body=raw)
-        except APIError as refused:
-            if refused.__cause__ is not None:
-                entry["auth_error"] = str(refused.__cause__)  # for tests; the client only sees the 401
-            raise
-        require_compartment(headers)
-
-    async def create(request: Request) -> Response:
-        raw = await request.body()
-        body = _parse(raw)
-        entry = state.record(request, raw, body)
-        request_id = state.request_id()
-        headers = request_id_headers(request_id)
-        try:
-            admit(request, raw, entry)
-            if body is _BAD_JSON:
-                raise bad_request("We could not parse the JSON body of your request. The endpoint expects a JSON "
-                                  "payload, but what was sent was not valid JSON.")
-            body = validate_request(body)
-            check_model(body["model"], cfg.models)
-            faults = state.faults.take() | requested_faults(body.get("metadata"))
-            if "slow_first_byte" in faults:
-                await asyncio.sleep(cfg.first_byte_delay)
-            if refusal := http_fault(faults, cfg.retry_after):
-                raise refusal
-            store = body.get("store") is not False
-            if cfg.zdr and (store or body.get("previous_response_id")):
-                raise bad_request(ZDR_MESSAGE, param="previous_response_id" if body.get("previous_response_id") else "store")
-            streaming = body.get("stream") is True
-            if "error_event" in faults and not streaming:
-                raise server_error()  # a generation that fails before a non-streamed answer exists
-
-            seen, output, response = _take_turn(state, body, faults)
-        except APIError as refusal:
-            return refusal.response(request_id)
-
-        fails = streaming and "error_event" in faults
-        if store:
-            state.store.keep(failed(response, MIDSTREAM_ERROR) if fails else response, seen, output, failed=fails)
-        if not streaming:
-            if "drop_mid_stream" in faults:
-                return TruncatedBody(wire_json(response).encode(), headers)
-            return _json(response, headers=headers)
-        cut = "drop" if "drop_mid_stream" in faults else "error" if fails else None
-        stream = EventStream(response, requested_tier=body.get("service_tier"), cut=cut, error=MIDSTREAM_ERROR,
-                             obfuscate=(body.get("stream_options") or {}).get("include_obfuscation") is not False)
-        return SSEResponse(stream, token_delay=cfg.token_delay, headers=headers)
-
-    async def stored(request: Request) -> Response:
-        raw = await request.body()
-        entry = state.record(request, raw, _parse(raw))
-        request_id = state.request_id()
-        try:
-            admit(request, raw, entry)
-            response_id = request.path_params["response_id"]
-            if request.method == "GET" and request.query_params.get("stream", "false").lower() != "false":
-                # Resuming a stream is for background responses, which this mock does not implement.
-                raise bad_request("Unsupported parameter: 'stream'. The locus-nb mock does not implement background "
-                                  "mode, so it has no stream to resume.", param="stream", code="unsupported_parameter")
-            found = state.store.get(response_id)
-            if found is None:
-                raise APIError.envelope(404, f"Response with id '{response_id}' not found.", param="response_id")
-        except APIError as refusal:
-            return refusal.response(request_id)
-        headers = request_id_headers(request_id)
-        if request.method == "DELETE":
-            state.store.delete(response_id)
-            return _json({"id": response_id, "object": "response.deleted", "deleted": True}, headers=headers)
-        return _json(found.response, headers=headers)
-
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        # Unknown paths and methods get the API's JSON envelope, not Starlette's plain text.
-        message = f"Invalid URL ({request.method} {request.url.path})" if exc.status_code == 404 else exc.detail
-        return APIError.envelope(exc.status_code, message).response(state.request_id())
-
+    """The app, with its own `MockState` (store, request log, fault schedule) at `app.state.mock`."""
     app = Starlette(
         routes=[
             Route(f"{PREFIX}/responses", create, methods=["POST"]),
-            Route(f"{PREFIX}/responses/{{response_id}}", stored, methods=["GET", "DELETE"]),
+            Route(f"{PREFIX}/responses/{{response_id}}", retrieve_or_delete, methods=["GET", "DELETE"]),
         ],
         exception_handlers={HTTPException: http_error},
     )
-    app.state.mock = state
+    app.state.mock = MockState(config or MockConfig())
     return app

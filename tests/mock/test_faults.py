@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from locus_nb import Message, OCIResponsesModel, RateLimited
+from locus_nb.cli import main
 from locus_nb.mock import MockServer
+from locus_nb.mock._faults import FAULTS, FaultPlan, fault_help, plan_faults
 
 from ..conftest import COMPARTMENT
 from .conftest import HEADERS, deltas, parse_sse
@@ -125,3 +129,37 @@ async def test_our_client_retries_past_a_rate_limit():
                                      compartment_id=COMPARTMENT, store=False, max_retries=1) as model:
             with pytest.raises(RateLimited):
                 await model.complete([Message.user("Count to two")])
+
+
+# -- the one table: FAULTS, the CLI help and the README say the same ---------------------------------
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_the_cli_help_lists_every_fault_from_the_table(capsys):
+    with pytest.raises(SystemExit):
+        main(["mock", "--help"])
+    help_text = capsys.readouterr().out
+    assert fault_help() in help_text
+    for fault in FAULTS.values():
+        assert f"  {fault.name}" in help_text and fault.effect in help_text
+
+
+def test_the_readme_lists_every_fault_as_the_table_says():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## The mock server\n")[1].split("\n## ")[0]
+    listed = re.findall(r"^- `(\w+)`: (.+)$", section, re.M)
+    assert listed == [(fault.name, fault.effect) for fault in FAULTS.values()]
+
+
+def test_a_plan_combines_the_faults_in_table_order():
+    kw = {"retry_after": 0.5, "first_byte_delay": 2.0}
+    assert plan_faults((), **kw) == FaultPlan()
+    both = plan_faults({"unavailable", "rate_limit"}, **kw)
+    assert both.refusal.status == 429 and both.refusal.headers["retry-after-ms"] == "500"  # first in the table
+    assert plan_faults({"slow_first_byte"}, **kw).delay == 2.0
+    cut = plan_faults({"error_event", "drop_mid_stream"}, **kw)
+    assert cut.stream_cut() == "drop" and cut.unstreamed_failure(streaming=False).status == 500
+    assert cut.unstreamed_failure(streaming=True) is None
+    assert plan_faults({"error_event"}, **kw).stream_cut() == "error"
+    assert plan_faults({"incomplete"}, **kw) == FaultPlan(names=frozenset({"incomplete"}), incomplete=True)
