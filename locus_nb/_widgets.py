@@ -82,7 +82,7 @@ class _Timer(Protocol):
     def cancel(self) -> None: ...
 
 
-CallLater = Callable[[float, Callable[[], None]], _Timer]
+_CallLater = Callable[[float, Callable[[], None]], _Timer]
 
 
 class _LiveView:
@@ -97,7 +97,7 @@ class _LiveView:
 
     def __init__(self, title: str | None = None, *, live: bool | None = None, max_rate: float = UPDATES_PER_SECOND,
                  echo: bool = True, clock: Callable[[], float] = time.monotonic,
-                 call_later: CallLater | None = None) -> None:
+                 call_later: _CallLater | None = None) -> None:
         if max_rate <= 0:
             raise ConfigError(f"max_rate must be a positive number of updates per second; got {max_rate!r}")
         self.title = title

@@ -11,7 +11,7 @@ import pytest
 
 from locus_nb import Message, OCIResponsesModel, RateLimited
 from locus_nb.cli import main
-from locus_nb.mock import MockServer
+from locus_nb.mock import MockConfig, MockServer
 from locus_nb.mock._faults import FAULTS, FaultPlan, fault_help, plan_faults
 
 from ..conftest import COMPARTMENT
@@ -143,6 +143,7 @@ def test_the_cli_help_lists_every_fault_from_the_table(capsys):
     assert fault_help() in help_text
     for fault in FAULTS.values():
         assert f"  {fault.name}" in help_text and fault.effect in help_text
+    assert f"default {MockConfig().first_byte_delay:g} s" in FAULTS["slow_first_byte"].effect
 
 
 def test_the_readme_lists_every_fault_as_the_table_says():
