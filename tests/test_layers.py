@@ -4,7 +4,6 @@ the connection variables from the environment."""
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "locus_nb"
@@ -56,8 +55,12 @@ def test_only_the_environment_module_reads_the_environment():
 
     readers = set()
     for path in PACKAGE.glob("*.py"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if re.search(r"\bos\.environ\b|getenv\(", line) and "IPYKERNEL_CELL_NAME" not in line:
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            uses = (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+                    and isinstance(node.value, ast.Name) and node.value.id == "os")
+            if uses and "IPYKERNEL_CELL_NAME" not in lines[node.lineno - 1]:
                 readers.add(path.name)
     assert readers == {"_environment.py"}
     assert "OCI_REGION" in ENV_VARS and "OCI_CONFIG_FILE" in ENV_VARS
