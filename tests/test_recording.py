@@ -32,7 +32,7 @@ async def test_a_recording_stops_when_its_block_ends(make_model):
     with record_requests(model) as sent:
         await model.complete([Message.user("hi")])
     await model.complete([Message.user("hi again")])
-    assert len(sent) == 1 and sent[0].body["input"][0]["content"] == "hi"
+    assert len(sent) == 1 and sent[0].body == model.request_body([Message.user("hi")])
     await model.aclose()
 
 
