@@ -205,7 +205,8 @@ def connect(
     config_file = _text(_pick(config_file, env, "OCI_CONFIG_FILE"), "config_file")
     api_key = _text(_pick(api_key, env, "OCI_GENAI_API_KEY"), "api_key")
     store_value = _pick(store, env, "OCI_RESPONSES_STORE")
-    store_flag = parse_bool(default_store, "default_store") if store_value is None else parse_bool(store_value, "store")
+    default_flag = parse_bool(default_store, "default_store")
+    store_flag = default_flag if store_value is None else parse_bool(store_value, "store")
 
     target: Target = "endpoint" if endpoint else "oci" if (profile or api_key) else "mock"
     if endpoint and not re.match(r"^https?://[^\s/]+", endpoint):
@@ -214,7 +215,7 @@ def connect(
         check_ocid(compartment, "compartment", ("compartment", "tenancy"))
     if project:
         check_ocid(project, "project", ("generativeaiproject",))
-    if profile and not compartment:
+    if not compartment and (profile or target == "oci"):  # OCI answers 400 without opc-compartment-id
         raise ConfigError("OCI needs a compartment: set OCI_COMPARTMENT or pass the compartment parameter")
     profile_config = None
     if profile and not api_key:

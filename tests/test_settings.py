@@ -238,6 +238,10 @@ def test_connect_env_is_all_the_environment_its_model_sees(oci_files, tmp_path, 
     model = connect(endpoint="http://127.0.0.1:9/openai/v1", env={}).model()
     assert isinstance(model.auth, NoAuth) and model.region == "us-chicago-1" and model.compartment_id == MOCK_COMPARTMENT
 
+    # With an API key and no compartment in env=, os.environ's compartment is not borrowed either.
+    with pytest.raises(ConfigError, match="OCI needs a compartment"):
+        connect(env={"OCI_GENAI_API_KEY": "sk-genai-0123456789"})
+
 
 def test_connect_reads_exactly_the_listed_variables():
     from collections.abc import Mapping
