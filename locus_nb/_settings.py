@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from ._auth import profile_auth
 from ._config import DEFAULT_CONFIG_FILE, load_profile
-from ._environment import ENV_VARS, choose_region, clear_environment, is_set, read_environment
+from ._environment import ENV_VARS, choose_region, clear_environment, is_set, read_environment, setting
 from ._errors import ConfigError
 from ._model import OCIResponsesModel
 from ._ocid import check_ocid, mask_ocid
@@ -63,11 +63,6 @@ def parse_bool(value: Any, name: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ConfigError(f"{name} must be a boolean (True/False, 'true'/'false', 1/0, yes/no, on/off); got {value!r}")
-
-
-def _pick(param: Any, env: Mapping[str, str], key: str) -> Any:
-    """The parameter when set, else the (already read) environment's value, else None."""
-    return param if is_set(param) else env.get(key)
 
 
 def _text(value: Any, name: str) -> str | None:
@@ -195,16 +190,16 @@ def connect(
     Each bad input raises a `ConfigError` that names it and says what is expected. For OCI with
     a profile, the config file and the profile must exist (checked here, before any request).
     """
-    env = read_environment(env)
-    profile = _text(_pick(profile, env, "OCI_PROFILE"), "profile")
-    endpoint = _text(_pick(endpoint, env, "LOCUS_NB_ENDPOINT"), "endpoint")
+    env = read_environment(env)  # the one read of the environment: ENV_VARS, from env= or os.environ
+    profile = _text(setting(profile, "OCI_PROFILE", env), "profile")
+    endpoint = _text(setting(endpoint, "LOCUS_NB_ENDPOINT", env), "endpoint")
     region = _text(region if is_set(region) else None, "region")
-    compartment = _text(_pick(compartment, env, "OCI_COMPARTMENT"), "compartment")
-    model_id = _text(_pick(model_id, env, "LOCUS_NB_MODEL"), "model_id") or DEFAULT_MODEL
-    project = _text(_pick(project, env, "OCI_GENAI_PROJECT"), "project")
-    config_file = _text(_pick(config_file, env, "OCI_CONFIG_FILE"), "config_file")
-    api_key = _text(_pick(api_key, env, "OCI_GENAI_API_KEY"), "api_key")
-    store_value = _pick(store, env, "OCI_RESPONSES_STORE")
+    compartment = _text(setting(compartment, "OCI_COMPARTMENT", env), "compartment")
+    model_id = _text(setting(model_id, "LOCUS_NB_MODEL", env), "model_id") or DEFAULT_MODEL
+    project = _text(setting(project, "OCI_GENAI_PROJECT", env), "project")
+    config_file = _text(setting(config_file, "OCI_CONFIG_FILE", env), "config_file")
+    api_key = _text(setting(api_key, "OCI_GENAI_API_KEY", env), "api_key")
+    store_value = setting(store, "OCI_RESPONSES_STORE", env)
     default_flag = parse_bool(default_store, "default_store")
     store_flag = default_flag if store_value is None else parse_bool(store_value, "store")
 
