@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from locus_nb._settings import clear_environment
+
 FIXTURES = Path(__file__).parent / "tests" / "fixtures"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # nbval compares against outputs recorded from the embedded mock: never let a developer's
-    # OCI settings point the notebook kernels elsewhere.
-    for key in ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_RESPONSES_STORE", "LOCUS_NB_MODEL", "OCI_COMPARTMENT", "OCI_REGION",
-                "OCI_GENAI_API_KEY", "OCI_GENAI_PROJECT"):
-        os.environ.pop(key, None)
+    # OCI settings point the notebook kernels elsewhere (the list `connect()` reads, as `run --mock` clears it).
+    clear_environment()
     # The embedded mock streams at full speed in tests (learners get a visible pace by default).
     os.environ["LOCUS_NB_MOCK_TOKEN_DELAY"] = "0"
     # Stable file names in warnings/tracebacks that a kernel prints.

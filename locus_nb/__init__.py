@@ -38,6 +38,7 @@ from ._errors import (
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent, ToolResultEvent
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
+from ._recording import record_requests
 from ._settings import Connection, connect
 from ._tools import Tool, tool
 from ._widgets import StreamView, TranscriptView, show_stream, show_transcript
@@ -53,6 +54,8 @@ __all__ = [
     "ToolCall",
     "Usage",
     "connect",
+    # what went on the wire (for lessons and tests)
+    "record_requests",
     # streaming and agent events
     "AgentEvent",
     "ModelChunkEvent",

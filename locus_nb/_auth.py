@@ -13,13 +13,15 @@ the signature covers `date (request-target) host content-length content-type x-c
 Tokens are refreshed before they expire, and a 401 gets one re-signed retry when a refresh
 produced a different credential — with a new `date`, never the stale token.
 
-The `oci` SDK is imported here only when a signing auth is built: `import locus_nb` stays light.
+Profiles come from `_config` (loaded once, by `connect()` or here, and passed in as `config=`).
+Nothing here reads the environment: each value is given (`OCIResponsesModel` applies the
+documented environment fallbacks for direct use). The `oci` SDK is imported here only when a
+signing auth is built: `import locus_nb` stays light.
 """
 
 from __future__ import annotations
 
 import asyncio
-import configparser
 import email.utils
 import os
 import time
@@ -29,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from ._config import DEFAULT_PROFILE, is_session_profile, load_profile
 from ._errors import ConfigError, ConnectionFailed, LocusError
 
 __all__ = [
@@ -41,13 +44,11 @@ __all__ = [
     "ResourcePrincipalAuth",
     "SessionTokenAuth",
     "auth_hint",
-    "load_profile",
+    "profile_auth",
     "resolve_auth",
 ]
 
 AUTH_MODES = ("api_key", "security_token", "instance_principal", "resource_principal", "bearer", "none")
-DEFAULT_CONFIG_FILE = "~/.oci/config"
-DEFAULT_PROFILE = "DEFAULT"
 MAX_CLOCK_SKEW = 300.0  # seconds; OCI answers 401 beyond this
 _REFRESH_MARGIN = 60.0  # re-read a session token this long before it expires
 _STRIPPED = ("authorization", "x-api-key")
@@ -91,84 +92,6 @@ class BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._api_key}"
         yield request
-
-
-# -- ~/.oci/config ----------------------------------------------------------------------------
-
-
-def config_path(config_file: str | os.PathLike[str] | None = None) -> Path:
-    """`config_file=`, else `OCI_CONFIG_FILE`, else ~/.oci/config."""
-    chosen = config_file or os.environ.get("OCI_CONFIG_FILE") or DEFAULT_CONFIG_FILE
-    return Path(chosen).expanduser()
-
-
-def shown_path(path: Path) -> str:
-    """A path for messages, with the home directory as `~` (it names the user)."""
-    try:
-        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def load_profile(profile: str | None = None, config_file: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """A profile of the OCI config file as the SDK reads it ([DEFAULT] keys inherited).
-
-    Raises `ConfigError` naming the file and profile — never the key path — when the file,
-    the profile or its key file is missing. Adds `_own_keys`: the keys the section itself sets.
-    """
-    import oci.config
-    import oci.exceptions
-
-    profile = profile or DEFAULT_PROFILE
-    path = config_path(config_file)
-    if not path.is_file():
-        raise ConfigError(
-            f"OCI config file {shown_path(path)} not found: create it with `oci setup config` "
-            "(API key) or `oci session authenticate` (session token), or point config_file= / "
-            "OCI_CONFIG_FILE at yours"
-        )
-    try:
-        config = oci.config.from_file(str(path), profile)
-    except oci.exceptions.ProfileNotFound:
-        raise ConfigError(
-            f"profile {profile!r} not found in {shown_path(path)}; profiles there: "
-            f"{', '.join(_sections(path).sections()) or '(none)'}"
-        ) from None
-    except oci.exceptions.InvalidKeyFilePath:
-        raise ConfigError(
-            f"the key_file of profile {profile!r} in {shown_path(path)} does not exist; fix the path "
-            "or re-create the key with `oci setup config`"
-        ) from None
-    except (configparser.Error, ValueError) as exc:
-        raise ConfigError(f"{shown_path(path)} cannot be read as an OCI config file ({type(exc).__name__})") from None
-    config["_own_keys"] = frozenset(_section(path, profile))
-    config["_profile"] = profile
-    config["_path"] = path
-    return config
-
-
-def _sections(path: Path) -> configparser.ConfigParser:
-    """The file's sections as written: [DEFAULT] is an ordinary section here, inherited by none."""
-    parser = configparser.ConfigParser(interpolation=None, default_section="\0")
-    parser.read(path)
-    return parser
-
-
-def _section(path: Path, profile: str) -> Mapping[str, str]:
-    """The keys the profile's own section sets, without those inherited from [DEFAULT]."""
-    parser = _sections(path)
-    return parser[profile] if parser.has_section(profile) else {}
-
-
-def is_session_profile(config: Mapping[str, Any]) -> bool:
-    """A profile made by `oci session authenticate`: it has a `security_token_file` and no `user`.
-
-    A profile with its own `user` that merely inherits `security_token_file` from [DEFAULT] is
-    an API-key profile (configparser inheritance would otherwise make it look like a session).
-    """
-    if not config.get("security_token_file"):
-        return False
-    return "security_token_file" in config.get("_own_keys", ()) or not config.get("user")
 
 
 # -- OCI request signing ----------------------------------------------------------------------
@@ -541,6 +464,11 @@ def _jwt_expiry(token: str) -> float | None:
 # -- choosing, diagnosing ---------------------------------------------------------------------
 
 
+def profile_auth(config: Mapping[str, Any]) -> OCISigningAuth:
+    """The signing a loaded profile was made for: a session profile signs with its token, any other with its key."""
+    return SessionTokenAuth(config=config) if is_session_profile(config) else APIKeyAuth(config=config)
+
+
 def resolve_auth(
     auth: httpx.Auth | str | None,
     *,
@@ -558,14 +486,13 @@ def resolve_auth(
     if auth is None:
         if api_key:
             return BearerAuth(api_key)
-        config = load_profile(profile, config_file)
-        return SessionTokenAuth(config=config) if is_session_profile(config) else APIKeyAuth(config=config)
+        return profile_auth(load_profile(profile, config_file))
     if auth not in AUTH_MODES:
         raise ConfigError(f"unknown auth mode {auth!r}; use one of {', '.join(AUTH_MODES)} or an httpx.Auth")
     if auth == "none":
         return NoAuth()
     if auth == "bearer":
-        return BearerAuth(api_key or os.environ.get("OCI_GENAI_API_KEY", ""))
+        return BearerAuth(api_key or "")
     if auth == "api_key":
         return APIKeyAuth(profile, config_file)
     if auth == "security_token":

@@ -5,13 +5,16 @@ server's `Retry-After` when it sends one (a wait longer than a minute is not wai
 `RateLimited` error is raised with `retry_after` set), else an exponential backoff with jitter
 (0.5 s, 1 s, 2 s … capped at 8 s, each scaled by a random 0.5–1.0). A read timeout is not retried:
 the request reached the server, and running a generation twice costs twice.
+
+Settings come in as arguments. A model made directly falls back on a few environment variables
+(see `OCIResponsesModel`), read through `_environment.setting` only for a value it was not given;
+`connect()` gives every value, so its models read none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
@@ -21,6 +24,7 @@ import httpx
 from httpx_sse import EventSource
 
 from ._auth import auth_hint, resolve_auth
+from ._environment import choose_region, setting
 from ._errors import (
     APIStatusError,
     ConfigError,
@@ -34,7 +38,7 @@ from ._errors import (
 )
 from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
-from ._settings import check_ocid
+from ._ocid import check_ocid
 from ._stream import StreamState, chunks_from_response, fold, truncated
 from ._wire import (
     build_request,
@@ -70,9 +74,10 @@ class OCIResponsesModel:
 
     `auth`: an `httpx.Auth`, or one of "api_key", "security_token", "instance_principal",
     "resource_principal", "bearer", "none"; None picks Bearer when `api_key` is given, else the
-    profile's own kind of signing. Region: `region=`, else OCI_REGION, else the profile's.
-    Compartment (sent as `opc-compartment-id`, required by OCI): `compartment_id=`, else
-    OCI_COMPARTMENT.
+    profile's own kind of signing. Region: `region=`, else OCI_REGION, else the profile's (the
+    same rule as `connect()`, which then has a default). Compartment (sent as `opc-compartment-id`,
+    required by OCI): `compartment_id=`, else OCI_COMPARTMENT. Config file: `config_file=`, else
+    OCI_CONFIG_FILE, else ~/.oci/config. With auth="bearer": `api_key=`, else OCI_GENAI_API_KEY.
     """
 
     def __init__(
@@ -96,9 +101,13 @@ class OCIResponsesModel:
             raise ConfigError("model is required, e.g. model='openai.gpt-4.1'")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
+        if (auth is None and not api_key) or auth in ("api_key", "security_token"):  # a profile will be read
+            config_file = setting(config_file, "OCI_CONFIG_FILE")
+        if auth == "bearer":
+            api_key = setting(api_key, "OCI_GENAI_API_KEY")
         self._auth = resolve_auth(auth, profile=profile, config_file=config_file, api_key=api_key)
-        region = region or os.environ.get("OCI_REGION") or getattr(self._auth, "region", None)
-        compartment_id = compartment_id or os.environ.get("OCI_COMPARTMENT")
+        region, _ = choose_region(region, getattr(self._auth, "region", None))
+        compartment_id = setting(compartment_id, "OCI_COMPARTMENT")
         if base_url is None:
             if not region:
                 raise ConfigError("region is required for OCI: pass region= or set OCI_REGION (e.g. us-chicago-1)")

@@ -1,18 +1,25 @@
-"""Papermill parameters + environment → one validated connection. The only place that reads these env vars.
+"""Papermill parameters + environment → one validated connection.
 
-Precedence for each setting: notebook parameter (when not None/empty/"None") → environment → default.
+Precedence for each setting: notebook parameter (when not None/empty/"None") → environment → default;
+the region also takes a profile's own region before the default. `Connection.describe()` (the
+notebooks' setup cell) says which of them set the region.
 
 | parameter   | environment           | default                                       |
 |-------------|-----------------------|-----------------------------------------------|
 | profile     | OCI_PROFILE           | none → the embedded mock                      |
-| region      | OCI_REGION            | us-chicago-1                                  |
+| region      | OCI_REGION            | the profile's region, else us-chicago-1       |
 | compartment | OCI_COMPARTMENT       | required for OCI                              |
-| store       | OCI_RESPONSES_STORE   | False (stateless, ZDR-safe)                   |
+| store       | OCI_RESPONSES_STORE   | `default_store` (False: stateless, ZDR-safe)  |
 | model_id    | LOCUS_NB_MODEL        | openai.gpt-4.1                                |
 | endpoint    | LOCUS_NB_ENDPOINT     | OCI's URL for the region                      |
 | project     | OCI_GENAI_PROJECT     | none (sent as OpenAI-Project when set)        |
 | config_file | OCI_CONFIG_FILE       | ~/.oci/config                                 |
 | api_key     | OCI_GENAI_API_KEY     | none (a GenAI API key: Bearer instead of a profile) |
+
+The variables are read from `connect(env=…)` (default: `os.environ`) by `_environment`, the one
+module that reads them (`ENV_VARS` lists them). `connect()` hands every value down to the model
+it makes — region, compartment, config file, API key and the profile it loaded (once) — so
+nothing below it looks at the environment.
 
 Target: `endpoint` set → that endpoint; else a profile or an API key → OCI; else the embedded mock.
 Booleans accept papermill's string forms (true/false, 1/0, yes/no, on/off, any case).
@@ -20,15 +27,19 @@ Booleans accept papermill's string forms (true/false, 1/0, yes/no, on/off, any c
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ._errors import ConfigError, mask_ocid
+from ._auth import profile_auth
+from ._config import DEFAULT_CONFIG_FILE, load_profile
+from ._environment import ENV_VARS, choose_region, clear_environment, is_set, read_environment, setting
+from ._errors import ConfigError
+from ._model import OCIResponsesModel
+from ._ocid import check_ocid, mask_ocid
 
-__all__ = ["Connection", "check_ocid", "connect", "parse_bool"]
+__all__ = ["ENV_VARS", "Connection", "check_ocid", "clear_environment", "connect", "parse_bool"]
 
 DEFAULT_REGION = "us-chicago-1"
 DEFAULT_MODEL = "openai.gpt-4.1"
@@ -39,7 +50,6 @@ MOCK_COMPARTMENT = "ocid1.compartment.oc1..mockcompartmentlocusnb"
 _REGION = re.compile(r"^[a-z]{2,3}(?:-[a-z]+)+-\d{1,2}$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
-_UNSET = {"", "none", "null"}
 
 Target = Literal["mock", "endpoint", "oci"]
 
@@ -53,30 +63,6 @@ def parse_bool(value: Any, name: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ConfigError(f"{name} must be a boolean (True/False, 'true'/'false', 1/0, yes/no, on/off); got {value!r}")
-
-
-def check_ocid(value: str, name: str, kinds: Iterable[str], *, min_unique: int = 20) -> str:
-    """`value` if it has the shape of an OCID of one of `kinds`, else a ConfigError (value not echoed whole).
-
-    Real unique parts are 60 characters; `min_unique` lets a caller accept short test ids.
-    """
-    kinds = tuple(kinds)
-    pattern = rf"^ocid1\.(?:{'|'.join(kinds)})\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{{{min_unique},}}$"
-    if not isinstance(value, str) or not re.match(pattern, value):
-        shown = (repr(value[:18]) + ("…" if len(value) > 18 else "")) if isinstance(value, str) else repr(value)
-        region = "" if kinds[0] in ("compartment", "tenancy") else "<region>"  # regional resources carry one
-        raise ConfigError(
-            f"{name} {shown} is not a {kinds[0]} OCID; expected ocid1.{kinds[0]}.oc1.{region}.<unique id> "
-            "(copy it from the OCI console)"
-        )
-    return value
-
-
-def _pick(param: Any, env: Mapping[str, str], key: str) -> Any:
-    if param is not None and not (isinstance(param, str) and param.strip().lower() in _UNSET):
-        return param
-    value = env.get(key, "")
-    return None if value.strip().lower() in _UNSET else value
 
 
 def _text(value: Any, name: str) -> str | None:
@@ -113,6 +99,9 @@ class Connection:
     project: str | None = None
     config_file: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    region_source: str = "the default"  # what set the region: "the region parameter", "OCI_REGION", "profile 'X'"
+    # The profile as `connect()` loaded it (key paths included: never shown); the model signs with it.
+    profile_config: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def where(self) -> str:
@@ -128,9 +117,10 @@ class Connection:
 
     def describe(self) -> str:
         mode = "store=True: the server keeps the conversation" if self.store else "store=False: stateless, ZDR-safe"
+        region_note = "the local mock ignores it" if self.target == "mock" else f"from {self.region_source}"
         lines = [
             f"Connected to {self.where}",
-            f"  region:      {self.region}" + ("  (the local mock ignores it)" if self.target == "mock" else ""),
+            f"  region:      {self.region}  ({region_note})",
             f"  model:       {self.model_id}",
             f"  mode:        {mode}",
             f"  compartment: {mask_ocid(self.compartment)}",
@@ -153,30 +143,30 @@ class Connection:
         """The same connection with store=False (for lessons that are about the stateless mode)."""
         return replace(self, store=False)
 
-    def model(self, *, store: bool | None = None, **kwargs: Any):
+    def model(self, *, store: bool | None = None, **kwargs: Any) -> OCIResponsesModel:
         """An `OCIResponsesModel` for this connection (starting the embedded mock if needed).
 
-        OCI: Bearer with the API key if there is one, else the profile's own signing
-        (a session profile signs with its token, any other with its API key).
+        Every setting is passed explicitly, so the model falls back on nothing of its own. With a
+        profile (and no API key) it signs with the profile `connect()` loaded — a session profile
+        with its token, any other with its API key — against OCI or any endpoint; with an API key,
+        Bearer; the mock and a bare endpoint get no auth. Keywords override any of these.
         """
-        from ._model import OCIResponsesModel
+        settings: dict[str, Any] = {
+            "region": self.region, "compartment_id": self.compartment, "project_id": self.project,
+            "store": self.store if store is None else store, "api_key": self.api_key,
+            "profile": self.profile, "config_file": self.config_file or DEFAULT_CONFIG_FILE, **kwargs,
+        }
+        if "auth" not in settings:
+            settings["auth"] = (profile_auth(self.profile_config) if self.profile_config is not None
+                                else "bearer" if self.api_key else "none")
+        if self.target != "oci" and "base_url" not in settings:
+            if self.target == "mock":
+                from .mock import embedded_mock
 
-        store = self.store if store is None else store
-        common = {"region": self.region, "compartment_id": self.compartment, "store": store,
-                  "project_id": self.project, "api_key": self.api_key}
-        if self.target == "oci":
-            return OCIResponsesModel(self.model_id, **{"profile": self.profile, "config_file": self.config_file,
-                                                       **common, **kwargs})
-        base_url = self.endpoint
-        if self.target == "mock":
-            from .mock import embedded_mock
-
-            base_url = embedded_mock().base_url
-        if self.profile and not self.api_key:  # any endpoint, signed as OCI would want it
-            common = {**common, "profile": self.profile, "config_file": self.config_file}
-        else:
-            kwargs.setdefault("auth", "bearer" if self.api_key else "none")
-        return OCIResponsesModel(self.model_id, **{"base_url": base_url, **common, **kwargs})
+                settings["base_url"] = embedded_mock().base_url
+            else:
+                settings["base_url"] = self.endpoint
+        return OCIResponsesModel(self.model_id, **settings)
 
 
 def connect(
@@ -190,42 +180,49 @@ def connect(
     project: str | None = None,
     config_file: str | None = None,
     api_key: str | None = None,
+    default_store: Any = False,
     env: Mapping[str, str] | None = None,
 ) -> Connection:
     """Validate notebook parameters (papermill passes strings too) and the environment.
 
+    `env`: the environment to read (default: `os.environ`); nothing else is consulted.
+    `default_store`: the store mode when neither `store` nor OCI_RESPONSES_STORE sets one.
     Each bad input raises a `ConfigError` that names it and says what is expected. For OCI with
     a profile, the config file and the profile must exist (checked here, before any request).
     """
-    env = os.environ if env is None else env
-    profile = _text(_pick(profile, env, "OCI_PROFILE"), "profile")
-    endpoint = _text(_pick(endpoint, env, "LOCUS_NB_ENDPOINT"), "endpoint")
-    region = _text(_pick(region, env, "OCI_REGION"), "region") or DEFAULT_REGION
-    compartment = _text(_pick(compartment, env, "OCI_COMPARTMENT"), "compartment")
-    model_id = _text(_pick(model_id, env, "LOCUS_NB_MODEL"), "model_id") or DEFAULT_MODEL
-    project = _text(_pick(project, env, "OCI_GENAI_PROJECT"), "project")
-    config_file = _text(_pick(config_file, env, "OCI_CONFIG_FILE"), "config_file")
-    api_key = _text(_pick(api_key, env, "OCI_GENAI_API_KEY"), "api_key")
-    store_value = _pick(store, env, "OCI_RESPONSES_STORE")
-    store_flag = False if store_value is None else parse_bool(store_value, "store")
+    env = read_environment(env)  # the one read of the environment: ENV_VARS, from env= or os.environ
+    profile = _text(setting(profile, "OCI_PROFILE", env), "profile")
+    endpoint = _text(setting(endpoint, "LOCUS_NB_ENDPOINT", env), "endpoint")
+    region = _text(region if is_set(region) else None, "region")
+    compartment = _text(setting(compartment, "OCI_COMPARTMENT", env), "compartment")
+    model_id = _text(setting(model_id, "LOCUS_NB_MODEL", env), "model_id") or DEFAULT_MODEL
+    project = _text(setting(project, "OCI_GENAI_PROJECT", env), "project")
+    config_file = _text(setting(config_file, "OCI_CONFIG_FILE", env), "config_file")
+    api_key = _text(setting(api_key, "OCI_GENAI_API_KEY", env), "api_key")
+    store_value = setting(store, "OCI_RESPONSES_STORE", env)
+    default_flag = parse_bool(default_store, "default_store")
+    store_flag = default_flag if store_value is None else parse_bool(store_value, "store")
 
     target: Target = "endpoint" if endpoint else "oci" if (profile or api_key) else "mock"
-    _check_region(region, known=target == "oci")
     if endpoint and not re.match(r"^https?://[^\s/]+", endpoint):
         raise ConfigError(f"endpoint must be an http(s) URL ending in /openai/v1; got {endpoint!r}")
     if compartment:
         check_ocid(compartment, "compartment", ("compartment", "tenancy"))
     if project:
         check_ocid(project, "project", ("generativeaiproject",))
-    if profile and not compartment:
+    if not compartment and (profile or target == "oci"):  # OCI answers 400 without opc-compartment-id
         raise ConfigError("OCI needs a compartment: set OCI_COMPARTMENT or pass the compartment parameter")
+    profile_config = None
     if profile and not api_key:
-        from ._auth import DEFAULT_CONFIG_FILE, load_profile
-
-        # The file and the profile exist, or a clear ConfigError (env= decides, not os.environ).
-        load_profile(profile, config_file or DEFAULT_CONFIG_FILE)
+        # The file and the profile exist, or a clear ConfigError; the model signs with what is loaded here.
+        profile_config = load_profile(profile, config_file or DEFAULT_CONFIG_FILE)
+    region, region_source = choose_region(region, profile_config and profile_config.get("region"), profile=profile,
+                                          env=env)
+    region = _text(region, "region") or DEFAULT_REGION
+    _check_region(region, known=target == "oci")
     if target != "oci" and not compartment:
         compartment = MOCK_COMPARTMENT
     return Connection(target=target, region=region, store=store_flag, model_id=model_id,
                       compartment=compartment, profile=profile, endpoint=endpoint.rstrip("/") if endpoint else None,
-                      project=project, config_file=config_file, api_key=api_key)
+                      project=project, config_file=config_file, api_key=api_key, region_source=region_source,
+                      profile_config=profile_config)

@@ -8,12 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+from ._environment import clear_environment
 from ._errors import ConfigError
 
 __all__ = ["main"]
-
-# Variables that point a kernel at a real endpoint; cleared when a run asks for the mock.
-_LIVE_ENV = ("OCI_PROFILE", "LOCUS_NB_ENDPOINT", "OCI_GENAI_API_KEY")
 
 
 def _public_keys(specs: list[str]) -> dict[str, str]:
@@ -54,9 +52,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not notebooks:
         print(f"locus-nb run: no notebooks found in {args.dir}", file=sys.stderr)
         return 2
-    if args.mock:
-        for key in _LIVE_ENV:
-            os.environ.pop(key, None)
+    if args.mock:  # every variable connect() reads, so the kernels record exactly the mock's setup cells
+        clear_environment()
     os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")  # stable names in recorded warnings
 
     out = Path(args.out)
@@ -125,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="the store parameter; both = one run with store=False and one with store=True")
     run.add_argument("-j", "--jobs", type=int, default=None, help="runs at a time (default: number of cores)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--mock", action="store_true", help="ignore OCI_PROFILE/LOCUS_NB_ENDPOINT: use the embedded mock")
+    run.add_argument("--mock", action="store_true",
+                     help="use the embedded mock: clear every connection variable (OCI_PROFILE, OCI_REGION, …) first")
     run.add_argument("--in-place", action="store_true", help="write outputs back into the notebooks (make notebooks)")
     run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     run.set_defaults(func=_cmd_run)

@@ -316,16 +316,33 @@ def test_inherited_security_token_file_does_not_make_a_session_profile(tmp_path,
     assert isinstance(resolve_auth(None, profile="DEFAULT", config_file=config), SessionTokenAuth)
 
 
-def test_oci_config_file_env_is_used(oci_files, monkeypatch):
+def test_oci_config_file_env_is_used_by_a_model_made_directly(oci_files, monkeypatch):
+    from locus_nb import OCIResponsesModel
+
     monkeypatch.setenv("OCI_CONFIG_FILE", str(oci_files.config))
-    assert resolve_auth("api_key").profile == "DEFAULT"
+    model = OCIResponsesModel("openai.gpt-4.1", auth="api_key", base_url="http://127.0.0.1:9/openai/v1")
+    assert model.auth.profile == "DEFAULT" and model.region == "us-phoenix-1"
 
 
-def test_bearer_key_from_env(monkeypatch):
+def test_bearer_key_from_env_for_a_model_made_directly(monkeypatch):
+    from locus_nb import OCIResponsesModel
+
     monkeypatch.setenv("OCI_GENAI_API_KEY", "sk-from-env-123456")
-    out = signed(resolve_auth("bearer"), post())
+    model = OCIResponsesModel("openai.gpt-4.1", auth="bearer", base_url="http://127.0.0.1:9/openai/v1")
+    out = signed(model.auth, post())
     assert out.headers["authorization"] == "Bearer sk-from-env-123456"
-    assert "sk-from-env" not in repr(resolve_auth("bearer"))
+    assert "sk-from-env" not in repr(model.auth) and "sk-from-env" not in repr(model)
+
+
+def test_the_auth_classes_read_no_environment(oci_files, tmp_path, monkeypatch):
+    """Below the model nothing looks at OCI_CONFIG_FILE or OCI_GENAI_API_KEY: each value is given."""
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
+    monkeypatch.setenv("OCI_CONFIG_FILE", str(oci_files.config))
+    monkeypatch.setenv("OCI_GENAI_API_KEY", "sk-from-env-123456")
+    with pytest.raises(ConfigError, match=r"OCI config file ~/.oci/config not found"):
+        resolve_auth("api_key")
+    with pytest.raises(ConfigError, match="auth='bearer' needs an API key"):
+        resolve_auth("bearer")
 
 
 def test_missing_config_file(tmp_path):

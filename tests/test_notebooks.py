@@ -139,6 +139,23 @@ def test_committed_notebook_is_a_clean_mock_recording(path):
         assert leak not in raw, leak
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lessons_call_only_public_helpers(path):
+    """What a learner copies from a lesson works outside it: no environment reads, no client internals."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for internal in ("os.environ", "getenv", "import os", ".client", "event_hooks", "locus_nb._"):
+            assert internal not in cell.source, (internal, cell.source)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_parts_are_numbered_in_order(path):
+    nb = nbformat.read(path, as_version=4)
+    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()]
+    parts = [int(m.group(1)) for line in headings if (m := re.match(r"^#+ Part (\d+)\b", line))]
+    assert parts == list(range(1, len(parts) + 1))
+
+
 @pytest.fixture(scope="module")
 def signed_runs(tmp_path_factory):
     """The OCI code path, unchanged cells: OCI_PROFILE set (an API-key profile with the sample key),

@@ -86,6 +86,39 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys):
     assert summary in capsys.readouterr().out
 
 
+def test_run_mock_clears_every_connection_variable_the_kernels_would_read(tmp_path, monkeypatch):
+    """`make notebooks` in a shell with OCI_REGION (or any connection variable) set records the mock's setup."""
+    monkeypatch.setenv("OCI_REGION", "eu-frankfurt-1")
+    monkeypatch.setenv("OCI_RESPONSES_STORE", "true")
+    out = tmp_path / "out"
+    assert main(["run", "--mock", "--no-progress", "--out", str(out), str(PARAMS_NB)]) == 0
+    assert _printed(out / "params.ipynb") == "store parameter None -> store=False, region=us-chicago-1\n"
+
+
+def test_clearing_the_environment_removes_every_variable_connect_reads(monkeypatch):
+    import os
+
+    from locus_nb import connect
+    from locus_nb._settings import ENV_VARS, clear_environment
+
+    mock_setup = connect(env={}).describe()
+    for name in ENV_VARS:
+        monkeypatch.setenv(name, "ocid1.compartment.oc1..aaaaaaaaaaaaaaaaaaaaaaaaaaaaa" if name == "OCI_COMPARTMENT"
+                           else "eu-frankfurt-1" if name == "OCI_REGION" else "something-else")
+    clear_environment()
+    assert not set(ENV_VARS) & set(os.environ)
+    assert connect().describe() == mock_setup
+
+
+def test_the_test_session_runs_without_connection_variables():
+    """conftest.py clears the same list, so nbval's kernels compare against the mock's recordings."""
+    import os
+
+    from locus_nb._settings import ENV_VARS
+
+    assert not set(ENV_VARS) & set(os.environ)
+
+
 def test_string_parameters_reach_the_notebook_as_strings(tmp_path):
     out = tmp_path / "out"
     assert main(["run", "--no-progress", "-p", "store=true", "--out", str(out), str(PARAMS_NB)]) == 0

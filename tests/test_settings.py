@@ -44,7 +44,7 @@ def test_endpoint_with_a_profile_signs_requests_to_it(oci_files):
 
 def test_describe_masks_the_compartment(oci_files):
     text = connect(profile="DEFAULT", compartment=REAL_LOOKING, config_file=str(oci_files.config), env={}).describe()
-    assert REAL_LOOKING not in text and "…7nla" in text and "us-chicago-1" in text
+    assert REAL_LOOKING not in text and "…7nla" in text and "us-phoenix-1" in text  # the profile's region
 
 
 @pytest.mark.parametrize("value, expected", [(True, True), ("true", True), ("True", True), ("1", True), (1, True),
@@ -167,3 +167,133 @@ def test_model_keywords_override_the_connection():
     model = conn.model(compartment_id=other, max_retries=0, store=True)
     assert model.compartment_id == other and model.max_retries == 0 and model.server_stateful is True
     assert model.base_url == "http://127.0.0.1:9/openai/v1"
+
+
+# -- one rule for the region, whichever way in ----------------------------------------------------
+
+
+def test_a_profiles_region_is_used_the_same_way_by_connect_and_by_the_model(oci_files, monkeypatch):
+    """Profile DEFAULT says us-phoenix-1: connect() and OCIResponsesModel(profile=…) both call Phoenix."""
+    from locus_nb import OCIResponsesModel
+
+    monkeypatch.delenv("OCI_REGION", raising=False)
+    conn = connect(profile="DEFAULT", compartment=REAL_LOOKING, config_file=str(oci_files.config), env={})
+    direct = OCIResponsesModel("openai.gpt-4.1", profile="DEFAULT", config_file=str(oci_files.config),
+                               compartment_id=REAL_LOOKING)
+    phoenix = "https://inference.generativeai.us-phoenix-1.oci.oraclecloud.com/openai/v1"
+    assert conn.region == direct.region == "us-phoenix-1"
+    assert conn.model().base_url == direct.base_url == phoenix
+    assert "  region:      us-phoenix-1  (from profile 'DEFAULT')" in conn.describe()
+
+
+def test_region_precedence_is_parameter_then_environment_then_profile_then_default(oci_files):
+    env = {"OCI_CONFIG_FILE": str(oci_files.config), "OCI_COMPARTMENT": REAL_LOOKING, "OCI_PROFILE": "DEFAULT"}
+    frankfurt = {**env, "OCI_REGION": "eu-frankfurt-1"}
+    cases = [
+        (connect(region="uk-london-1", env=frankfurt), "uk-london-1", "the region parameter"),
+        (connect(env=frankfurt), "eu-frankfurt-1", "OCI_REGION"),
+        (connect(env=env), "us-phoenix-1", "profile 'DEFAULT'"),
+        (connect(compartment=REAL_LOOKING, env={"OCI_GENAI_API_KEY": "sk-genai-0123456789"}), "us-chicago-1",
+         "the default"),
+    ]
+    for conn, region, source in cases:
+        assert conn.region == region and conn.model().region == region
+        assert f"  region:      {region}  (from {source})" in conn.describe()
+
+
+def test_the_mock_setup_text_is_unchanged():
+    assert connect(env={}).describe() == (
+        "Connected to the embedded mock server (no OCI profile configured)\n"
+        "  region:      us-chicago-1  (the local mock ignores it)\n"
+        "  model:       openai.gpt-4.1\n"
+        "  mode:        store=False: stateless, ZDR-safe\n"
+        "  compartment: ocid1.compartment.oc1..…usnb"
+    )
+
+
+# -- connect(env=…) is all the environment there is ----------------------------------------------
+
+
+def test_connect_env_is_all_the_environment_its_model_sees(oci_files, tmp_path, monkeypatch):
+    """os.environ says one thing, env= another: the model and its auth follow env= only."""
+    from locus_nb._auth import APIKeyAuth, NoAuth
+
+    home = tmp_path / "home"
+    (home / ".oci").mkdir(parents=True)
+    (home / ".oci" / "config").write_text(oci_files.config.read_text())  # DEFAULT: an API-key profile, us-phoenix-1
+    elsewhere = tmp_path / "elsewhere"  # DEFAULT here: a session profile in Tokyo
+    elsewhere.write_text(f"[DEFAULT]\ntenancy=ocid1.tenancy.oc1..aaaaaaaaelsewhere\nregion=ap-tokyo-1\n"
+                         f"key_file={oci_files.key_file}\nsecurity_token_file={oci_files.token_file}\n")
+    other = "ocid1.compartment.oc1..aaaaaaaaosenvironcompartmentnotthisone"
+    monkeypatch.setenv("HOME", str(home))
+    for name, value in {"OCI_CONFIG_FILE": str(elsewhere), "OCI_REGION": "ap-tokyo-1", "OCI_COMPARTMENT": other,
+                        "OCI_GENAI_API_KEY": "sk-os-environ-0123456789", "OCI_PROFILE": "NOPE"}.items():
+        monkeypatch.setenv(name, value)
+
+    model = connect(env={"OCI_PROFILE": "DEFAULT", "OCI_COMPARTMENT": REAL_LOOKING}).model()
+    assert isinstance(model.auth, APIKeyAuth) and model.auth.profile == "DEFAULT"
+    assert (model.region, model.compartment_id) == ("us-phoenix-1", REAL_LOOKING)
+    assert model.base_url == "https://inference.generativeai.us-phoenix-1.oci.oraclecloud.com/openai/v1"
+
+    model = connect(endpoint="http://127.0.0.1:9/openai/v1", env={}).model()
+    assert isinstance(model.auth, NoAuth) and model.region == "us-chicago-1" and model.compartment_id == MOCK_COMPARTMENT
+
+    # With an API key and no compartment in env=, os.environ's compartment is not borrowed either.
+    with pytest.raises(ConfigError, match="OCI needs a compartment"):
+        connect(env={"OCI_GENAI_API_KEY": "sk-genai-0123456789"})
+
+
+def test_connect_reads_exactly_the_listed_variables():
+    from collections.abc import Mapping
+
+    from locus_nb._settings import ENV_VARS
+
+    class Spy(Mapping):
+        def __init__(self):
+            self.asked = set()
+
+        def __getitem__(self, key):
+            self.asked.add(key)
+            raise KeyError(key)
+
+        def get(self, key, default=None):
+            self.asked.add(key)
+            return default
+
+        def __contains__(self, key):
+            self.asked.add(key)
+            return False
+
+        def __iter__(self):
+            return iter(())
+
+        def __len__(self):
+            return 0
+
+    spy = Spy()
+    connect(env=spy)
+    assert spy.asked == set(ENV_VARS)
+
+
+def test_the_profile_is_read_once_from_connect_to_the_signer(oci_files, monkeypatch):
+    import oci.config
+
+    reads = []
+    real = oci.config.from_file
+    monkeypatch.setattr(oci.config, "from_file", lambda *a, **k: reads.append(a) or real(*a, **k))
+    env = {"OCI_CONFIG_FILE": str(oci_files.config), "OCI_COMPARTMENT": REAL_LOOKING}
+    connect(profile="SESSION", env=env).model()
+    assert len(reads) == 1
+
+
+# -- default_store ---------------------------------------------------------------------------------
+
+
+def test_default_store_is_used_only_when_neither_parameter_nor_environment_sets_it():
+    assert connect(env={}).store is False
+    assert connect(env={}, default_store=True).store is True
+    assert connect(store="None", env={}, default_store=True).store is True
+    assert connect(store=False, env={}, default_store=True).store is False
+    assert connect(env={"OCI_RESPONSES_STORE": "0"}, default_store=True).store is False
+    with pytest.raises(ConfigError, match="default_store must be a boolean"):
+        connect(env={}, default_store="maybe")

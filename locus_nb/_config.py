@@ -1,0 +1,97 @@
+"""The OCI config file (~/.oci/config): where it is, one profile of it as the `oci` SDK reads it.
+
+`load_profile` is the one reader: `connect()` calls it once and hands the profile down to the
+signer (`profile_auth(config)`); a model made directly has its auth call it. Nothing here reads
+the environment: `OCI_CONFIG_FILE` is the caller's business (`connect()`, or the model for direct use).
+The `oci` SDK is imported only when a profile is loaded.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigError
+
+__all__ = ["DEFAULT_CONFIG_FILE", "DEFAULT_PROFILE", "config_path", "is_session_profile", "load_profile",
+           "shown_path"]
+
+DEFAULT_CONFIG_FILE = "~/.oci/config"
+DEFAULT_PROFILE = "DEFAULT"
+
+
+def config_path(config_file: str | os.PathLike[str] | None = None) -> Path:
+    """`config_file`, else ~/.oci/config."""
+    return Path(config_file or DEFAULT_CONFIG_FILE).expanduser()
+
+
+def shown_path(path: Path) -> str:
+    """A path for messages, with the home directory as `~` (it names the user)."""
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_profile(profile: str | None = None, config_file: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """A profile of the OCI config file as the SDK reads it ([DEFAULT] keys inherited).
+
+    Raises `ConfigError` naming the file and profile — never the key path — when the file,
+    the profile or its key file is missing. Adds `_own_keys`: the keys the section itself sets.
+    """
+    import oci.config
+    import oci.exceptions
+
+    profile = profile or DEFAULT_PROFILE
+    path = config_path(config_file)
+    if not path.is_file():
+        raise ConfigError(
+            f"OCI config file {shown_path(path)} not found: create it with `oci setup config` "
+            "(API key) or `oci session authenticate` (session token), or point config_file= / "
+            "OCI_CONFIG_FILE at yours"
+        )
+    try:
+        config = oci.config.from_file(str(path), profile)
+    except oci.exceptions.ProfileNotFound:
+        raise ConfigError(
+            f"profile {profile!r} not found in {shown_path(path)}; profiles there: "
+            f"{', '.join(_sections(path).sections()) or '(none)'}"
+        ) from None
+    except oci.exceptions.InvalidKeyFilePath:
+        raise ConfigError(
+            f"the key_file of profile {profile!r} in {shown_path(path)} does not exist; fix the path "
+            "or re-create the key with `oci setup config`"
+        ) from None
+    except (configparser.Error, ValueError) as exc:
+        raise ConfigError(f"{shown_path(path)} cannot be read as an OCI config file ({type(exc).__name__})") from None
+    config["_own_keys"] = frozenset(_section(path, profile))
+    config["_profile"] = profile
+    config["_path"] = path
+    return config
+
+
+def _sections(path: Path) -> configparser.ConfigParser:
+    """The file's sections as written: [DEFAULT] is an ordinary section here, inherited by none."""
+    parser = configparser.ConfigParser(interpolation=None, default_section="\0")
+    parser.read(path)
+    return parser
+
+
+def _section(path: Path, profile: str) -> Mapping[str, str]:
+    """The keys the profile's own section sets, without those inherited from [DEFAULT]."""
+    parser = _sections(path)
+    return parser[profile] if parser.has_section(profile) else {}
+
+
+def is_session_profile(config: Mapping[str, Any]) -> bool:
+    """A profile made by `oci session authenticate`: it has a `security_token_file` and no `user`.
+
+    A profile with its own `user` that merely inherits `security_token_file` from [DEFAULT] is
+    an API-key profile (configparser inheritance would otherwise make it look like a session).
+    """
+    if not config.get("security_token_file"):
+        return False
+    return "security_token_file" in config.get("_own_keys", ()) or not config.get("user")

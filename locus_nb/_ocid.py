@@ -1,0 +1,32 @@
+"""OCIDs: the shape one must have (`check_ocid`) and how one is shown (`mask_ocid`).
+
+Depends only on the error root, so the client and the notebook settings both use it without
+importing each other. `mask_ocid` lives in `_errors` (every error message is masked with it) and
+is re-exported here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ._errors import ConfigError, mask_ocid
+
+__all__ = ["check_ocid", "mask_ocid"]
+
+
+def check_ocid(value: str, name: str, kinds: Iterable[str], *, min_unique: int = 20) -> str:
+    """`value` if it has the shape of an OCID of one of `kinds`, else a ConfigError (value not echoed whole).
+
+    Real unique parts are 60 characters; `min_unique` lets a caller accept short test ids.
+    """
+    kinds = tuple(kinds)
+    pattern = rf"^ocid1\.(?:{'|'.join(kinds)})\.oc\d+\.[a-z0-9-]*\.[a-z0-9]{{{min_unique},}}$"
+    if not isinstance(value, str) or not re.match(pattern, value):
+        shown = (repr(value[:18]) + ("…" if len(value) > 18 else "")) if isinstance(value, str) else repr(value)
+        region = "" if kinds[0] in ("compartment", "tenancy") else "<region>"  # regional resources carry one
+        raise ConfigError(
+            f"{name} {shown} is not a {kinds[0]} OCID; expected ocid1.{kinds[0]}.oc1.{region}.<unique id> "
+            "(copy it from the OCI console)"
+        )
+    return value

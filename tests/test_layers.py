@@ -1,0 +1,66 @@
+"""How the package is put together: modules import each other without cycles, and one module reads
+the connection variables from the environment."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent.parent / "locus_nb"
+
+
+def _imports(path: Path) -> set[str]:
+    """The package modules `path` imports anywhere in its code (function-level imports count too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            found.add(node.module.split(".")[0])  # `from .mock._server import …` is the mock package
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {p.stem: p for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    return {name: _imports(path) & set(modules) for name, path in modules.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node):], node]
+        if node in done:
+            return None
+        for dep in sorted(graph.get(node, ())):
+            if found := visit(dep, [*path, node]):
+                return found
+        done.add(node)
+        return None
+
+    return next((c for c in (visit(n, []) for n in sorted(graph)) if c), None)
+
+
+def test_the_modules_import_each_other_without_a_cycle():
+    assert _cycle(_graph()) is None, " -> ".join(_cycle(_graph()) or [])
+
+
+def test_the_client_does_not_import_the_notebook_settings():
+    assert "_settings" not in _graph()["_model"]
+    assert "_settings" not in _graph()["_auth"]
+
+
+def test_only_the_environment_module_reads_the_environment():
+    """`_environment` reads the connection variables (`ENV_VARS`); the CLI only sets a kernel's cell name."""
+    from locus_nb._settings import ENV_VARS
+
+    readers = set()
+    for path in PACKAGE.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            uses = (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+                    and isinstance(node.value, ast.Name) and node.value.id == "os")
+            if uses and "IPYKERNEL_CELL_NAME" not in lines[node.lineno - 1]:
+                readers.add(path.name)
+    assert readers == {"_environment.py"}
+    assert "OCI_REGION" in ENV_VARS and "OCI_CONFIG_FILE" in ENV_VARS
