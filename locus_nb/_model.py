@@ -315,26 +315,23 @@ class OCIResponsesModel:
         """
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
         response = await self._send(body, stream=True)
-        snapshot = StreamSnapshot(store=self.store)
         try:
             # The chunks come from a generator of their own, so that what the caller throws in at
-            # this `yield` (or a bug anywhere) is never mistaken for a broken stream.
-            async with aclosing(self._chunks(response, snapshot)) as chunks:
+            # this `yield` is never taken for a broken stream.
+            async with aclosing(self._chunks(response)) as chunks:
                 async for chunk in chunks:
                     yield chunk
-            if snapshot.response is None:
-                raise self._stream_error(response, snapshot, "the stream closed before response.completed")
         finally:
             await response.aclose()
 
-    async def _chunks(self, response: httpx.Response, snapshot: StreamSnapshot) -> AsyncIterator[ModelChunkEvent]:
+    async def _chunks(self, response: httpx.Response) -> AsyncIterator[ModelChunkEvent]:
         """The chunks of a streamed reply, from its SSE events or, when a server ignored `"stream": true`
         and answered with one JSON Response (some compatible gateways), all at once."""
+        snapshot = StreamSnapshot(store=self.store)
         with self._stream_broken(response, snapshot):
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 await response.aread()
-                snapshot.response = self._parse_reply(response)
-                for chunk in chunks_from_response(snapshot.response):
+                for chunk in chunks_from_response(self._parse_reply(response)):
                     yield chunk
                 return
             async with aclosing(EventSource(response).aiter_sse()) as events:
@@ -347,8 +344,10 @@ class OCIResponsesModel:
                     chunk = handle_event(_decode_json(data), snapshot)
                     if chunk is not None:
                         yield chunk
-                    elif snapshot.failure is not None:  # (a failing event has no chunk)
-                        return
+                    elif snapshot.failure is not None:  # (an event that fails makes no chunk)
+                        break
+            if snapshot.response is None:  # the one place a failure kept in the snapshot is raised
+                raise self._stream_error(response, snapshot, "the stream closed before response.completed")
 
     @contextmanager
     def _stream_broken(self, response: httpx.Response, snapshot: StreamSnapshot) -> Iterator[None]:
