@@ -95,6 +95,9 @@ class StreamSnapshot:
 # -- accumulate: one handler per event type ---------------------------------------------------------
 
 
+_UNREADABLE = "the stream sent an event this client cannot read"
+
+
 class _Unreadable(Exception):
     """An event field of another JSON type than the API sends. Raised by the handlers before they
     change anything, and turned into `snapshot.failure` by `accumulate_event`: it never leaves
@@ -237,9 +240,6 @@ def accumulate_event(event: Any, snapshot: StreamSnapshot) -> None:
         snapshot.failure = StreamFailure(f"{_UNREADABLE} ({kind}: {problem})")
 
 
-_UNREADABLE = "the stream sent an event this client cannot read"
-
-
 # -- build: what an event, once accumulated, means to the caller -------------------------------------
 
 
@@ -251,7 +251,7 @@ def build_chunk(event: Mapping[str, Any], snapshot: StreamSnapshot) -> ModelChun
     kind = event["type"]
     if kind == "response.output_text.delta":
         return text_chunk(snapshot.text[-1])
-    if kind == "response.output_item.done" and event.get("item", {}).get("type") == "function_call":
+    if kind == "response.output_item.done" and (event.get("item") or {}).get("type") == "function_call":
         return ModelChunkEvent(tool_calls=[snapshot.calls[-1]])
     if kind in ("response.completed", "response.incomplete"):
         return done_chunk(snapshot.response)

@@ -304,3 +304,15 @@ def test_a_long_stream_keeps_every_delta_in_order():
     pieces = [f" w{i}" for i in range(20_000)]
     state, emitted = run([CREATED, *map(text_delta, pieces)])
     assert state.text_so_far == "".join(pieces) and [c.content for c in emitted] == pieces
+
+
+def test_null_fields_read_as_absent():
+    """`null` is what some gateways send for a field they leave out."""
+    events = [CREATED, {"type": "response.output_item.added", "output_index": None, "item": None},
+              {**text_delta("Hi"), "delta": "Hi"}, {"type": "response.output_text.delta", "delta": None},
+              {"type": "response.output_item.done", "output_index": None, "item": None},
+              {"type": "response.completed", "response": {"id": "resp_1", "status": None, "output": None,
+                                                          "usage": None}}]
+    state, emitted = run(events)
+    assert state.failure is None and state.response.text == "Hi" and state.response.status == "completed"
+    assert [c.content for c in emitted if not c.done] == ["Hi", ""] and emitted[-1].done
