@@ -295,15 +295,16 @@ def _text_of(parts: Any) -> str:
 # The JSON types of the fields this client reads. A reply whose fields have other types is not a
 # Response it can read: that is checked here, explicitly, so that a bug in the reading below is
 # never mistaken for a bad reply (and caught and reported as one).
-_RESPONSE_FIELDS: dict[str, type | tuple[type, ...]] = {
+_FieldTypes = Mapping[str, type | tuple[type, ...]]
+_NUMBER = (int, float)
+_RESPONSE_FIELDS: _FieldTypes = {
     "id": str, "status": str, "output": list, "usage": dict, "incomplete_details": dict, "error": dict}
-_ITEM_FIELDS: dict[str, type | tuple[type, ...]] = {
+_ITEM_FIELDS: _FieldTypes = {
     "type": str, "id": str, "call_id": str, "name": str, "arguments": str, "content": (list, str), "summary": list}
-_PART_FIELDS: dict[str, type | tuple[type, ...]] = {"type": str, "text": str}
-_USAGE_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "input_tokens": (int, float), "output_tokens": (int, float), "total_tokens": (int, float),
-    "input_tokens_details": dict, "output_tokens_details": dict}
-_TOKEN_DETAIL_FIELDS: dict[str, type | tuple[type, ...]] = {"cached_tokens": (int, float), "reasoning_tokens": (int, float)}
+_PART_FIELDS: _FieldTypes = {"type": str, "text": str}
+_USAGE_FIELDS: _FieldTypes = {"input_tokens": _NUMBER, "output_tokens": _NUMBER, "total_tokens": _NUMBER,
+                              "input_tokens_details": dict, "output_tokens_details": dict}
+_TOKEN_DETAIL_FIELDS: _FieldTypes = {"cached_tokens": _NUMBER, "reasoning_tokens": _NUMBER}
 
 
 def json_type(value: Any) -> str:
@@ -312,7 +313,7 @@ def json_type(value: Any) -> str:
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
-def _wrong_field(value: Any, types: Mapping[str, type | tuple[type, ...]], what: str) -> str | None:
+def _wrong_field(value: Any, types: _FieldTypes, what: str) -> str | None:
     if not isinstance(value, dict):
         return f"{what} is a JSON {json_type(value)}, not an object"
     for name, kind in types.items():
