@@ -17,7 +17,8 @@ class ModelChunkEvent:
     content: str | None = None
     """A piece of the answer's text, as it arrived."""
     tool_calls: list[ToolCall] | None = None
-    """A tool call the model has finished asking for (name, call id and all its arguments)."""
+    """Tool calls the model has finished asking for, each with its name, call id and all its arguments
+    (one per chunk when streamed)."""
     done: bool = False
     """True on the last chunk of a turn, and only there."""
     response: ModelResponse | None = None
