@@ -231,13 +231,16 @@ def report(times: dict[str, list[float]], n: int, server: str) -> str:
 NOTES = """\
 Reading the figures:
 
-- Per event, `stream()` does what the floor does plus the fold (a new immutable state), one
-  `ModelChunkEvent` and one async-generator hop.
+- Per event, `stream()` does what the floor does plus the fold (`accumulate_event` appends the
+  delta to the snapshot, `build_chunk` makes its `ModelChunkEvent`) and two async-generator hops.
 - Found by profiling and fixed: the official SDK leaves much garbage, and the cyclic GC collected it
   during the *next* client's run, so every run now starts after `gc.collect()`; text chunks are made
-  by `text_chunk()` (the frozen dataclass's `__init__` cost half the fold), the per-token state is
-  built positionally, and events are decoded with `JSONDecoder().decode`. Before these changes
-  the script showed `stream()` at about 1.45× the floor on the local server.
+  by `text_chunk()` (the frozen dataclass's `__init__` cost half the fold), and events are decoded
+  with `JSONDecoder().decode`. Before these changes the script showed `stream()` at about 1.45×
+  the floor on the local server. (Issue 9 replaced the immutable fold state with one mutable
+  snapshot at the same speed.)
+- On a shared 2-core machine the floor itself moves by 2× from one run to the next; compare
+  ratios from the same run only.
 - The mock is started with `--token-delay 0` (its command's default paces deltas 0.02 s apart, for
   demos). When the mock's "raw bytes" time comes close to its floor, the mock's own writes are the
   bottleneck and every client waits on it: the ratios then understate what the clients cost. The

@@ -27,7 +27,7 @@ from typing import Any
 
 from ._errors import ConfigError, LocusError, StreamTruncated, mask_secrets
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent, ToolResultEvent
-from ._messages import Message, ModelResponse, ToolCall
+from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._stream import chunks_from_response
 from ._tools import Tool, tool, tool_output
 
@@ -94,7 +94,7 @@ class Agent:
     async def run(self, prompt: str) -> AsyncIterator[AgentEvent]:
         staged = [Message.user(prompt)]  # sent, but not yet part of the conversation
         texts: list[str] = []
-        usage: dict[str, int] = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+        usage = Usage()
         total_calls = 0
         for iteration in range(1, self.max_iterations + 1):
             response: ModelResponse | None = None
@@ -105,8 +105,7 @@ class Agent:
                     yield chunk
             if response is None:
                 raise StreamTruncated("the model's answer ended without its final response")
-            for key in usage:
-                usage[key] += getattr(response.usage, key)
+            usage += response.usage
             if response.text:
                 texts.append(response.text)
             calls = response.message.tool_calls
@@ -125,9 +124,9 @@ class Agent:
             staged = []
             if not calls:
                 reason = "incomplete" if response.status == "incomplete" else "completed"
-                yield TerminateEvent(response.text, iteration, total_calls, reason, dict(usage))
+                yield TerminateEvent(response.text, iteration, total_calls, reason=reason, usage=usage)
                 return
-        yield TerminateEvent("\n\n".join(texts), self.max_iterations, total_calls, "max_iterations", dict(usage))
+        yield TerminateEvent("\n\n".join(texts), self.max_iterations, total_calls, reason="max_iterations", usage=usage)
 
     # -- one model call -----------------------------------------------------------------------
 
@@ -170,7 +169,7 @@ class Agent:
                     replaced = await _call(after, call, result, is_error)
                     if isinstance(replaced, str):
                         result = replaced
-                yield ToolResultEvent(call, result, is_error)
+                yield ToolResultEvent(call, result, is_error=is_error)
         finally:  # interrupted (break, cancel, a hook that raised): stop the tools still running
             for _, task, _ in planned:
                 if task is not None and not task.done():
@@ -188,10 +187,15 @@ class Agent:
         except LocusError as exc:  # invalid arguments: the message says which
             return f"Error: {exc}", True
         except Exception as exc:  # the tool itself failed; the model may try another way
-            # What a tool says about its failure reaches the model and the transcript: mask the
-            # caller's own credentials too, not only what looks like one.
-            redact = getattr(self.model, "_secrets", ())
-            return mask_secrets(f"Error: {call.name} raised {type(exc).__name__}: {exc}", redact), True
+            # What a tool says about its failure reaches the model and the transcript: the model
+            # masks the caller's own credentials too, not only what looks like one.
+            return self._redact(f"Error: {call.name} raised {type(exc).__name__}: {exc}"), True
+
+    def _redact(self, text: str) -> str:
+        """`text` with the model's own secrets masked (its `redact()`, when it has one) and anything
+        that looks like a credential."""
+        redact = getattr(self.model, "redact", None)  # duck-typed models may not have one
+        return mask_secrets(redact(text) if callable(redact) else text)
 
     def _hook(self, name: str) -> Callable[..., Any] | None:
         if isinstance(self.hooks, Mapping):

@@ -190,8 +190,8 @@ class ServerError(APIStatusError):
 
 class StreamError(LocusError):
     """A stream that failed or stopped early. `partial_text` is everything received before it broke;
-    also the `response_id`, the reply's `request_id` (`opc-request-id`), and the server's `code`
-    and `server_message` when it sent them."""
+    also the `response_id`, the reply's `request_id` (`opc-request-id`, also named in the message),
+    and the server's `code` and `server_message` when it sent them."""
 
     def __init__(
         self,
@@ -208,22 +208,8 @@ class StreamError(LocusError):
         self.code = code
         self.server_message = mask_secrets(server_message) if server_message is not None else None
         self.request_id = request_id
-        super().__init__(message)
-
-    def attach(self, *, request_id: str | None = None, redact: Iterable[str | None] = ()) -> StreamError:
-        """Add what only the HTTP side knows, for errors made by the pure fold: the reply's
-        `opc-request-id` (also named in the message) and the caller's own secrets (API key, session
-        token, key paths), masked in every text the error shows. Returns the error itself."""
-        redact = tuple(redact)
-        text = self.args[0] if self.args else ""
-        if request_id and self.request_id is None:
-            self.request_id = request_id
-            text += f" [opc-request-id {request_id}]"
-        self.args = (mask_secrets(text, redact),)
-        self.message = mask_secrets(self.message, redact)
-        if self.server_message is not None:
-            self.server_message = mask_secrets(self.server_message, redact)
-        return self
+        super().__init__(f"{message} [opc-request-id {request_id}]" if request_id else message)
+        self.message = mask_secrets(message)
 
 
 class StreamFailed(StreamError):

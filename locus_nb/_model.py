@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import aclosing, contextmanager
 from typing import Any
 
 import httpx
@@ -35,17 +35,19 @@ from ._errors import (
     ServerError,
     StreamError,
     mask_ocid,
+    mask_secrets,
 )
 from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
 from ._ocid import check_ocid
-from ._stream import StreamState, chunks_from_response, fold, truncated
+from ._stream import StreamSnapshot, chunks_from_response, handle_event, stream_error
 from ._wire import (
     build_request,
     error_from_body,
     failed_response_error,
     parse_response,
     request_id_of,
+    response_problem,
     retry_after_seconds,
 )
 
@@ -154,6 +156,9 @@ class OCIResponsesModel:
     ) -> ModelResponse:
         """One non-streaming turn. Options: max_output_tokens, temperature, top_p, reasoning,
         text (structured output), metadata, tool_choice, parallel_tool_calls, include, …"""
+        if options.pop("stream", False):  # else request_body would take it, and a stream come back
+            raise ConfigError("complete() returns the whole reply at once; to stream it, use "
+                              "`async for chunk in model.stream(messages): …`")
         body = self.request_body(messages, provider_state, tools=tools, **options)
         return self._parse_reply(await self._send(body))
 
@@ -162,19 +167,22 @@ class OCIResponsesModel:
         request_id = request_id_of(response.headers)
         try:
             data = response.json()
-            if data.get("status") == "failed":
-                raise failed_response_error(data, status=response.status_code, request_id=request_id,
-                                            redact=self._secrets)
-            return parse_response(data, store=self.store)
-        except (ValueError, AttributeError, TypeError):  # not JSON, or not shaped like a Response
+        except ValueError:  # not JSON, or not even text (UnicodeDecodeError)
+            data, problem = None, "not JSON"
+        else:
+            problem = response_problem(data)
+        if problem is not None:  # checked, not caught: a bug in parse_response is not a bad reply
             excerpt = response.content[:120].decode("utf-8", "replace")
             raise APIStatusError(
                 f"the endpoint answered {response.status_code} with a body that is not a JSON Response object "
-                f"(content-type {response.headers.get('content-type', 'none')}: {excerpt!r}); "
+                f"(content-type {response.headers.get('content-type', 'none')}: {excerpt!r}): {problem}; "
                 "is base_url a Responses endpoint?",
                 status=response.status_code,
                 request_id=request_id,
-            ) from None
+            )
+        if data.get("status") == "failed":
+            raise failed_response_error(data, status=response.status_code, request_id=request_id, redact=self._secrets)
+        return parse_response(data, store=self.store)
 
     def request_body(
         self,
@@ -286,6 +294,11 @@ class OCIResponsesModel:
         hint = auth_hint(self._auth, status, response.headers) if status in (401, 403) else None
         return error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets)
 
+    def redact(self, text: str) -> str:
+        """`text` safe to show: the caller's own secrets (API key, session token, key paths) masked,
+        and anything that looks like an OCID or a token. The agent masks a tool's failure with it."""
+        return mask_secrets(text, self._secrets)
+
     @property
     def _secrets(self) -> tuple[str, ...]:
         """The caller's own secrets (API key, session token, key paths): masked wherever a server echoes them."""
@@ -311,44 +324,56 @@ class OCIResponsesModel:
         """
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
         response = await self._send(body, stream=True)
-        state = StreamState(store=self.store)
         try:
-            try:
-                if "text/event-stream" not in response.headers.get("content-type", ""):
-                    # A server that ignores `"stream": true` and answers with one JSON Response
-                    # (some compatible gateways): the same chunks, all at once.
-                    await response.aread()
-                    for chunk in chunks_from_response(self._parse_reply(response)):
-                        yield chunk
-                    return
-                async with aclosing(EventSource(response).aiter_sse()) as events:
-                    async for sse in events:
-                        data = sse.data
-                        if not data or state.response is not None:
-                            continue  # keep-alives; anything after the end
-                        if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
-                            break
-                        event = _decode_json(data)
-                        if type(event) is not dict:
-                            raise truncated(state, f"the stream sent an event that is not a JSON object: {data[:80]}")
-                        state = fold(state, event)
-                        if state.emit is not None:
-                            yield state.emit
-                        if state.error is not None:
-                            raise state.error
-                if state.response is None:
-                    raise truncated(state, "the stream closed before response.completed")
-            except httpx.RequestError as exc:
-                if state.response is None:  # after `done` the answer is whole: a broken drain is harmless
-                    raise truncated(state, f"the stream broke off ({type(exc).__name__})") from None
-            except json.JSONDecodeError as exc:
-                raise truncated(state, f"the stream sent an event that is not JSON ({exc.msg})") from None
-            except (AttributeError, TypeError, ValueError) as exc:  # an event whose fields have the wrong shapes
-                raise truncated(state, f"the stream sent an event this client cannot read ({type(exc).__name__})") from None
-        except StreamError as err:  # made where the reply's request id and the caller's secrets are unknown
-            raise err.attach(request_id=request_id_of(response.headers), redact=self._secrets) from None
+            # The chunks come from a generator of their own, so that what the caller throws in at
+            # this `yield` is never taken for a broken stream.
+            async with aclosing(self._chunks(response)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         finally:
             await response.aclose()
+
+    async def _chunks(self, response: httpx.Response) -> AsyncIterator[ModelChunkEvent]:
+        """The chunks of a streamed reply, from its SSE events or, when a server ignored `"stream": true`
+        and answered with one JSON Response (some compatible gateways), all at once."""
+        snapshot = StreamSnapshot(store=self.store)
+        with self._stream_broken(response, snapshot):
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                await response.aread()
+                for chunk in chunks_from_response(self._parse_reply(response)):
+                    yield chunk
+                return
+            async with aclosing(EventSource(response).aiter_sse()) as events:
+                async for sse in events:
+                    data = sse.data
+                    if not data or snapshot.response is not None:
+                        continue  # keep-alives; anything after the end (read on, so the connection is reused)
+                    if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
+                        break
+                    chunk = handle_event(_decode_json(data), snapshot)
+                    if chunk is not None:
+                        yield chunk
+                    elif snapshot.failure is not None:  # (an event that fails makes no chunk)
+                        break
+            if snapshot.response is None:  # the one place a failure kept in the snapshot is raised
+                raise self._stream_error(response, snapshot, "the stream closed before response.completed")
+
+    @contextmanager
+    def _stream_broken(self, response: httpx.Response, snapshot: StreamSnapshot) -> Iterator[None]:
+        """Reading a stream, the connection can break off and an event can be something other than
+        JSON: both are a `StreamTruncated` holding the text so far (httpx's `map_exceptions` idiom)."""
+        try:
+            yield
+        except httpx.RequestError as exc:
+            if snapshot.response is None:  # after `done` the answer is whole: a broken drain is harmless
+                raise self._stream_error(response, snapshot, f"the stream broke off ({type(exc).__name__})") from None
+        except json.JSONDecodeError as exc:
+            raise self._stream_error(response, snapshot, f"the stream sent an event that is not JSON ({exc.msg})") from None
+
+    def _stream_error(self, response: httpx.Response, snapshot: StreamSnapshot, why: str) -> StreamError:
+        """The snapshot's failure, else `why` the stream stopped, with the reply's request id and the
+        caller's secrets masked."""
+        return stream_error(snapshot, why, request_id=request_id_of(response.headers), redact=self._secrets)
 
 
 def tool_spec(tool: Any) -> dict[str, Any]:

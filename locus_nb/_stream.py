@@ -1,166 +1,192 @@
-"""Streamed Responses events → running state → chunk events, as a pure fold. No sockets.
+"""Streamed Responses events → one snapshot → chunk events, as the anthropic SDK writes it. No sockets.
 
-    state = StreamState(store=False)
-    for event in events:              # dicts: the JSON of each SSE `data:` line
-        state = fold(state, event)    # never mutates `state`
-        if state.emit: ...            # the chunk this event produced, if any
-        if state.error: raise state.error
+    snapshot = StreamSnapshot(store=False)
+    for event in events:                         # the JSON of each SSE `data:` line
+        chunk = handle_event(event, snapshot)    # accumulate_event, then build_chunk
+        if chunk is not None: ...                # what this event means to the caller
+    if snapshot.response is None:
+        raise stream_error(snapshot, "the stream closed before response.completed")
 
-Text arrives in `response.output_text.delta`; a function call's name and `call_id` arrive in
-`response.output_item.added`/`.done` while its argument deltas carry only `item_id`. The final
-`ModelResponse` comes from `response.completed` (or `response.incomplete`) through the same
-`parse_response` as a non-streamed reply; when a gateway leaves that `output` empty, the items
-gathered from `response.output_item.done` stand in.
+`accumulate_event` is the one function that changes the snapshot; `build_chunk` reads it to say
+what the event means to the caller. Text arrives in `response.output_text.delta`; a function
+call's name and `call_id` arrive in `response.output_item.added`/`.done` while its argument deltas
+carry only `item_id`. The final `ModelResponse` comes from `response.completed` (or
+`response.incomplete`) through the same `parse_response` as a non-streamed reply; when a gateway
+leaves that `output` empty, the items gathered from `response.output_item.done` stand in.
+
+What the server says went wrong (`response.failed`, an `error` event) and events this client
+cannot read (fields of the wrong JSON type) are kept as data, `snapshot.failure`, and raised once
+by the caller, who knows the reply's request id and the secrets to mask: `stream_error`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
-from types import MappingProxyType
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from ._errors import StreamError, StreamFailed, StreamTruncated
+from ._errors import StreamError, StreamFailed, StreamTruncated, mask_secrets
 from ._events import ModelChunkEvent, done_chunk, text_chunk
-from ._messages import ModelResponse
-from ._wire import parse_response, tool_call_from_item
+from ._messages import ModelResponse, ToolCall
+from ._wire import item_problem, json_type, parse_response, response_problem, tool_call_from_item
 
 __all__ = [
-    "StreamState",
+    "StreamFailure",
+    "StreamSnapshot",
+    "accumulate_event",
+    "build_chunk",
     "chunks_from_response",
-    "fold",
     "fold_all",
-    "received_text",
-    "truncated",
+    "handle_event",
+    "stream_error",
 ]
 
-# Appending to a string kept in an immutable state would copy it on every delta (quadratic).
-# Text is instead a chain of (piece, count, older) nodes merged like a binary counter: O(1)
-# amortized appends, O(n log n) copying in all, and never deeper than log2(deltas) (so such a
-# state still prints, compares and copies).
-Chain = tuple[str, int, "Chain"] | None
 
-_new = tuple.__new__
-_NO_ITEMS: Mapping[int, dict[str, Any]] = MappingProxyType({})
-_NO_ARGUMENTS: Mapping[str, Chain] = MappingProxyType({})
+@dataclass(frozen=True)
+class StreamFailure:
+    """Why a stream cannot give its answer, as the events told it."""
+
+    reason: str
+    """The start of the error's message: what happened."""
+    by_server: bool = False
+    """True when the server itself ended the stream (`response.failed`, an `error` event); False
+    when it sent something this client cannot read."""
+    code: str | None = None
+    """The server's error code, when it sent one."""
+    server_message: str | None = None
+    """The server's own message, when it sent one."""
 
 
-class StreamState(NamedTuple):
+@dataclass
+class StreamSnapshot:
+    """Everything a stream has said so far. Changed only by `accumulate_event`."""
+
     store: bool = False
+    """The model's store mode: it decides the final response's `provider_state`."""
     response_id: str | None = None
-    text: Chain = None  # every output_text delta so far, newest first
-    reasoning: Chain = None  # reasoning-summary deltas, parts separated by a blank line
-    items: Mapping[int, dict[str, Any]] = _NO_ITEMS  # output items by output_index (added, then done)
-    arguments: Mapping[str, Chain] = _NO_ARGUMENTS  # function-call argument deltas by item_id
-    emit: ModelChunkEvent | None = None  # what the last event produced for the caller
-    response: ModelResponse | None = None  # set by response.completed / response.incomplete
-    error: StreamError | None = None  # set by response.failed / error
+    """The server's id for this response, from the first event that names it."""
+    text: list[str] = field(default_factory=list)
+    """Every output_text delta so far, in order (joined when needed: see `text_so_far`)."""
+    reasoning: list[str] = field(default_factory=list)
+    """Reasoning-summary deltas, parts separated by a blank line."""
+    items: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Output items by `output_index`, as added, then as done."""
+    arguments: dict[str, list[str]] = field(default_factory=dict)
+    """Function-call argument deltas, by `item_id`."""
+    calls: list[ToolCall] = field(default_factory=list)
+    """The tool calls completed so far, in the order they completed."""
+    response: ModelResponse | None = None
+    """The final response, from `response.completed` / `response.incomplete`."""
+    failure: StreamFailure | None = None
+    """Set by `response.failed`, an `error` event, or an event that cannot be read."""
 
     @property
     def done(self) -> bool:
-        return self.response is not None or self.error is not None
+        """True once the stream has said how it ends; later events change nothing."""
+        return self.response is not None or self.failure is not None
+
+    @property
+    def text_so_far(self) -> str:
+        """All answer text received so far (what survives a broken stream)."""
+        return "".join(self.text)
 
 
-def appended(chain: Chain, piece: str) -> Chain:
-    count = 1
-    while chain is not None and chain[1] == count:
-        piece = chain[0] + piece
-        count += count
-        chain = chain[2]
-    return (piece, count, chain)
+# -- accumulate: one handler per event type ---------------------------------------------------------
 
 
-def joined(chain: Chain) -> str:
-    parts: list[str] = []
-    while chain is not None:
-        parts.append(chain[0])
-        chain = chain[2]
-    return "".join(reversed(parts))
+_UNREADABLE = "the stream sent an event this client cannot read"
 
 
-def received_text(state: StreamState) -> str:
-    """All answer text received so far (what survives a broken stream)."""
-    return joined(state.text)
+class _Unreadable(Exception):
+    """An event field of another JSON type than the API sends. Raised by the handlers before they
+    change anything, and turned into `snapshot.failure` by `accumulate_event`: it never leaves
+    this module."""
 
 
-# -- one handler per event type ---------------------------------------------------------------
+def _field(event: Mapping[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    """`event[name]` (`default` when missing or null), checked to be of the JSON type the API sends."""
+    value = event.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _Unreadable(f"its {name!r} is a JSON {json_type(value)}")
+    return value
 
 
-def _started(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    rid = (event.get("response") or {}).get("id") or state.response_id
-    return state._replace(response_id=rid, emit=None)
+def _readable(problem: str | None) -> None:
+    if problem is not None:
+        raise _Unreadable(problem)
 
 
-def _text_delta(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    # One call per token, so built positionally: `_replace` would cost three times as much.
+def _started(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
+    body = _field(event, "response", dict, {})
+    _readable(response_problem(body))
+    snapshot.response_id = body.get("id") or snapshot.response_id
+
+
+def _text_delta(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
     delta = event.get("delta") or ""
-    store, rid, text, reasoning, items, arguments, _, response, error = state
-    chunk = text_chunk(delta)
-    return _new(StreamState, (store, rid, appended(text, delta), reasoning, items, arguments, chunk, response, error))
+    if type(delta) is not str:  # checked inline: one event per token
+        raise _Unreadable(f"its 'delta' is a JSON {json_type(delta)}")
+    snapshot.text.append(delta)
 
 
-def _item_added(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    index = event.get("output_index", len(state.items))
-    return state._replace(items={**state.items, index: event.get("item") or {}}, emit=None)
+def _item_added(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
+    index = _field(event, "output_index", int, len(snapshot.items))
+    item = _field(event, "item", dict, {})
+    _readable(item_problem(item))
+    snapshot.items[index] = item
 
 
-def _arguments_delta(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    key = event.get("item_id") or ""
-    chain = appended(state.arguments.get(key), event.get("delta") or "")
-    return state._replace(arguments={**state.arguments, key: chain}, emit=None)
+def _arguments_delta(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
+    key, delta = _field(event, "item_id", str, ""), _field(event, "delta", str, "")
+    snapshot.arguments.setdefault(key, []).append(delta)
 
 
-def _arguments_done(state: StreamState, event: Mapping[str, Any]) -> StreamState:
+def _arguments_done(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
     # The full arguments replace the deltas; `name` is absent here on the real wire.
-    key = event.get("item_id") or ""
-    chain = appended(None, event.get("arguments") or "")
-    return state._replace(arguments={**state.arguments, key: chain}, emit=None)
+    key, arguments = _field(event, "item_id", str, ""), _field(event, "arguments", str, "")
+    snapshot.arguments[key] = [arguments]
 
 
-def _completed_call_item(state: StreamState, added: Mapping[str, Any], done: Mapping[str, Any]) -> dict[str, Any]:
-    item = {**added, **{k: v for k, v in done.items() if v not in (None, "")}}
-    if not item.get("arguments") and item.get("id") in state.arguments:
-        item["arguments"] = joined(state.arguments[item["id"]])
-    return item
-
-
-def _item_done(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    done = event.get("item") or {}
-    index = event.get("output_index")
+def _item_done(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
+    done = _field(event, "item", dict, {})
+    _readable(item_problem(done))
+    index = _field(event, "output_index", int)
     if index is None:  # no index: find the item it completes by id, else append
-        index = next((i for i, it in state.items.items() if it.get("id") == done.get("id")), len(state.items))
-    emit = None
+        index = next((i for i, it in snapshot.items.items() if it.get("id") == done.get("id")), len(snapshot.items))
     if done.get("type") == "function_call":
-        done = _completed_call_item(state, state.items.get(index) or {}, done)
-        emit = ModelChunkEvent(tool_calls=[tool_call_from_item(done)])
-    return state._replace(items={**state.items, index: done}, emit=emit)
+        done = _completed_call_item(snapshot, snapshot.items.get(index) or {}, done)
+        snapshot.calls.append(tool_call_from_item(done))
+    snapshot.items[index] = done
 
 
-def _summary_part_added(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    reasoning = appended(state.reasoning, "\n\n") if state.reasoning is not None else None
-    return state._replace(reasoning=reasoning, emit=None)
+def _summary_part_added(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
+    if snapshot.reasoning:
+        snapshot.reasoning.append("\n\n")
 
 
-def _summary_delta(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    return state._replace(reasoning=appended(state.reasoning, event.get("delta") or ""), emit=None)
+def _summary_delta(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
+    snapshot.reasoning.append(_field(event, "delta", str, ""))
 
 
-def _finished(state: StreamState, event: Mapping[str, Any]) -> StreamState:
+def _finished(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
     """`response.completed` or `response.incomplete` (an answer cut short, not an error)."""
-    body = event.get("response") or {}
+    body = _field(event, "response", dict, {})
     if not body.get("output"):  # some gateways send the final response without its items
-        body = {**body, "output": _gathered_output(state)}
-    response = parse_response(body, store=state.store)
-    if not response.reasoning_summary and state.reasoning is not None:
-        response = replace(response, reasoning_summary=joined(state.reasoning))
-    return state._replace(response_id=response.response_id or state.response_id, response=response,
-                          emit=done_chunk(response))
+        body = {**body, "output": _gathered_output(snapshot)}
+    _readable(response_problem(body))
+    response = parse_response(body, store=snapshot.store)
+    if not response.reasoning_summary and snapshot.reasoning:
+        response = replace(response, reasoning_summary="".join(snapshot.reasoning))
+    snapshot.response_id = response.response_id or snapshot.response_id
+    snapshot.response = response
 
 
-def _failed(state: StreamState, event: Mapping[str, Any]) -> StreamState:
+def _failed(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
     """`response.failed` ({response: {error: {code, message}}}) or `error`, flat or nested."""
-    body = event.get("response") or {}
+    body = _field(event, "response", dict, {})
     if isinstance(event.get("error"), Mapping):  # the nested shape the real API sends
         detail = event["error"]
     elif isinstance(body.get("error"), Mapping):  # response.failed
@@ -168,21 +194,15 @@ def _failed(state: StreamState, event: Mapping[str, Any]) -> StreamState:
     else:  # the flat shape of the spec
         detail = event
     code = detail.get("code") or (detail.get("type") if detail is not event else None)
-    message = detail.get("message") or "no message"
-    rid = body.get("id") or state.response_id
-    what = "response.failed" if event.get("type") == "response.failed" else "an error event"
-    text = received_text(state)
-    error = StreamFailed(
-        f"the stream ended with {what}: [{code}] {message}{_received_note(state, text)}",
-        partial_text=text,
-        response_id=rid,
-        code=str(code) if code is not None else None,
-        server_message=message,
-    )
-    return state._replace(response_id=rid, error=error, emit=None)
+    message = _field(detail, "message", str) or "no message"
+    rid = _field(body, "id", str) or snapshot.response_id
+    what = "response.failed" if event["type"] == "response.failed" else "an error event"
+    snapshot.response_id = rid
+    snapshot.failure = StreamFailure(f"the stream ended with {what}: [{code}] {message}", by_server=True,
+                                     code=str(code) if code is not None else None, server_message=message)
 
 
-_HANDLERS: dict[str, Callable[[StreamState, Mapping[str, Any]], StreamState]] = {
+_ACCUMULATORS: dict[str, Callable[[StreamSnapshot, Mapping[str, Any]], None]] = {
     "response.created": _started,
     "response.in_progress": _started,
     "response.queued": _started,
@@ -200,27 +220,76 @@ _HANDLERS: dict[str, Callable[[StreamState, Mapping[str, Any]], StreamState]] = 
 }
 
 
-def fold(state: StreamState, event: Mapping[str, Any]) -> StreamState:
-    """The state after one event. Events after the end, and kinds we do not use, change nothing."""
-    handler = _HANDLERS.get(event.get("type"))  # type: ignore[arg-type]
-    if handler is None or state.response is not None or state.error is not None:
-        return state if state.emit is None else state._replace(emit=None)
-    return handler(state, event)
+def accumulate_event(event: Any, snapshot: StreamSnapshot) -> None:
+    """Take one event (the decoded JSON of an SSE `data:` line) into the snapshot. Kinds this
+    client does not use change nothing; an event it cannot read sets `snapshot.failure`."""
+    if type(event) is not dict:
+        snapshot.failure = StreamFailure(f"the stream sent an event that is not a JSON object: {_excerpt(event)}")
+        return
+    kind = event.get("type")
+    if type(kind) is not str:  # events without a type are skipped, like those of unknown types
+        if kind is not None:
+            snapshot.failure = StreamFailure(f"{_UNREADABLE} (its 'type' is a JSON {json_type(kind)})")
+        return
+    accumulate = _ACCUMULATORS.get(kind)
+    if accumulate is None:
+        return
+    try:
+        accumulate(snapshot, event)
+    except _Unreadable as problem:
+        snapshot.failure = StreamFailure(f"{_UNREADABLE} ({kind}: {problem})")
 
 
-def fold_all(events: Iterable[Mapping[str, Any]], state: StreamState | None = None) -> StreamState:
+# -- build: what an event, once accumulated, means to the caller -------------------------------------
+
+
+def build_chunk(event: Mapping[str, Any], snapshot: StreamSnapshot) -> ModelChunkEvent | None:
+    """The chunk for an event `accumulate_event` has just taken in: a text delta, a completed tool
+    call, or the final `done` chunk; None for the rest."""
+    if snapshot.failure is not None:
+        return None
+    kind = event["type"]
+    if kind == "response.output_text.delta":
+        return text_chunk(snapshot.text[-1])
+    if kind == "response.output_item.done" and (event.get("item") or {}).get("type") == "function_call":
+        return ModelChunkEvent(tool_calls=[snapshot.calls[-1]])
+    if kind in ("response.completed", "response.incomplete"):
+        return done_chunk(snapshot.response)
+    return None
+
+
+def handle_event(event: Any, snapshot: StreamSnapshot) -> ModelChunkEvent | None:
+    """One event: accumulated, then its chunk, if any. Events after the end change nothing."""
+    if snapshot.done:
+        return None
+    accumulate_event(event, snapshot)
+    return build_chunk(event, snapshot)
+
+
+def fold_all(events: Iterable[Any], snapshot: StreamSnapshot | None = None) -> StreamSnapshot:
+    """The snapshot after all these events (for tests and notebooks)."""
+    snapshot = snapshot or StreamSnapshot()
     for event in events:
-        state = fold(state or StreamState(), event)
-    return state or StreamState()
+        handle_event(event, snapshot)
+    return snapshot
 
 
-def truncated(state: StreamState, why: str) -> StreamTruncated:
-    """The error for a stream that stopped before its terminal event."""
-    text = received_text(state)
-    return StreamTruncated(
-        f"{why}{_received_note(state, text)}",
+def stream_error(snapshot: StreamSnapshot, why: str = "", *, request_id: str | None = None,
+                 redact: Iterable[str | None] = ()) -> StreamError:
+    """The error for a stream without its answer: the snapshot's failure if it has one, else
+    `why` it stopped. `request_id` and the caller's own secrets (`redact`) are those of the reply."""
+    text = snapshot.text_so_far
+    where = f" (response {snapshot.response_id})" if snapshot.response_id else ""
+    note = f"{where}; {len(text)} characters of text had arrived (see .partial_text)" if text else where
+    failure = snapshot.failure or StreamFailure(why)
+    server_message = mask_secrets(failure.server_message, redact) if failure.server_message is not None else None
+    return (StreamFailed if failure.by_server else StreamTruncated)(
+        mask_secrets(failure.reason + note, redact),
         partial_text=text,
-        response_id=state.response_id,
+        response_id=snapshot.response_id,
+        code=failure.code,
+        server_message=server_message,
+        request_id=request_id,
     )
 
 
@@ -232,24 +301,29 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
     return chunks
 
 
-# -- helpers ------------------------------------------------------------------------------------
+# -- helpers ------------------------------------------------------------------------------------------
 
 
-def _received_note(state: StreamState, text: str) -> str:
-    where = f" (response {state.response_id})" if state.response_id else ""
-    n = len(text)
-    return f"{where}; {n} characters of text had arrived (see .partial_text)" if n else where
+def _excerpt(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:80]
 
 
-def _gathered_output(state: StreamState) -> list[dict[str, Any]]:
+def _completed_call_item(snapshot: StreamSnapshot, added: Mapping[str, Any], done: Mapping[str, Any]) -> dict[str, Any]:
+    item = {**added, **{k: v for k, v in done.items() if v not in (None, "")}}
+    if not item.get("arguments") and item.get("id") in snapshot.arguments:
+        item["arguments"] = "".join(snapshot.arguments[item["id"]])
+    return item
+
+
+def _gathered_output(snapshot: StreamSnapshot) -> list[dict[str, Any]]:
     """The output items as the events described them, for a final response that lacks them."""
     output = []
-    for _, item in sorted(state.items.items()):
+    for _, item in sorted(snapshot.items.items()):
         if item.get("type") == "function_call" and not item.get("arguments"):
-            item = _completed_call_item(state, item, {})
+            item = _completed_call_item(snapshot, item, {})
         output.append(item)
-    if state.text is not None and not any(it.get("type") == "message" and it.get("content") for it in output):
-        text = received_text(state)
+    if snapshot.text and not any(it.get("type") == "message" and it.get("content") for it in output):
         output = [it for it in output if it.get("type") != "message"]
-        output.append({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]})
+        output.append({"type": "message", "role": "assistant",
+                       "content": [{"type": "output_text", "text": snapshot.text_so_far}]})
     return output

@@ -40,8 +40,11 @@ __all__ = [
     "error_from_body",
     "failed_response_error",
     "is_reasoning_model",
+    "item_problem",
+    "json_type",
     "parse_response",
     "request_id_of",
+    "response_problem",
     "retry_after_seconds",
     "to_input_items",
 ]
@@ -121,8 +124,10 @@ def _replay_items(output: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], 
         if kind == "reasoning" and item.get("encrypted_content"):
             replay.append({k: item[k] for k in ("type", "id", "summary", "encrypted_content") if k in item})
         elif kind == "message":
-            parts = [{"type": "output_text", "text": _text_of([p]), "annotations": []}
-                     for p in item.get("content") or () if p.get("type") in ("output_text", "text")]
+            content = item.get("content") or ()
+            texts = [content] if isinstance(content, str) else [
+                _text_of([p]) for p in content if p.get("type") in ("output_text", "text")]
+            parts = [{"type": "output_text", "text": text, "annotations": []} for text in texts]
             replay.append({"type": "message", "id": item.get("id"), "role": "assistant", "status": "completed",
                            "content": parts})
         elif kind == "function_call":
@@ -287,8 +292,70 @@ def _text_of(parts: Any) -> str:
     return "".join(p.get("text", "") for p in parts or () if p.get("type") in ("output_text", "text"))
 
 
+# The JSON types of the fields this client reads. A reply whose fields have other types is not a
+# Response it can read: that is checked here, explicitly, so that a bug in the reading below is
+# never mistaken for a bad reply (and caught and reported as one).
+_FieldTypes = Mapping[str, type | tuple[type, ...]]
+_NUMBER = (int, float)
+_RESPONSE_FIELDS: _FieldTypes = {
+    "id": str, "status": str, "output": list, "usage": dict, "incomplete_details": dict, "error": dict}
+_ITEM_FIELDS: _FieldTypes = {
+    "type": str, "id": str, "call_id": str, "name": str, "arguments": str, "content": (list, str), "summary": list}
+_PART_FIELDS: _FieldTypes = {"type": str, "text": str}
+_USAGE_FIELDS: _FieldTypes = {"input_tokens": _NUMBER, "output_tokens": _NUMBER, "total_tokens": _NUMBER,
+                              "input_tokens_details": dict, "output_tokens_details": dict}
+_TOKEN_DETAIL_FIELDS: _FieldTypes = {"cached_tokens": _NUMBER, "reasoning_tokens": _NUMBER}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _wrong_field(value: Any, types: _FieldTypes, what: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"{what} is a JSON {json_type(value)}, not an object"
+    for name, kind in types.items():
+        field = value.get(name)
+        if field is not None and not isinstance(field, kind):
+            return f"{what}'s {name!r} is a JSON {json_type(field)}"
+    return None
+
+
+def item_problem(item: Any) -> str | None:
+    """Why `item` is not an output item `parse_response` can read, or None."""
+    if problem := _wrong_field(item, _ITEM_FIELDS, "an output item"):
+        return problem
+    content = item.get("content")
+    for part in content if isinstance(content, list) else ():
+        if problem := _wrong_field(part, _PART_FIELDS, "a content part"):
+            return problem
+    for part in item.get("summary") or ():
+        if problem := _wrong_field(part, _PART_FIELDS, "a summary part"):
+            return problem
+    return None
+
+
+def response_problem(body: Any) -> str | None:
+    """Why `body` is not a Response `parse_response` can read (a field of another JSON type), or None."""
+    if problem := _wrong_field(body, _RESPONSE_FIELDS, "the response"):
+        return problem
+    for item in body.get("output") or ():
+        if problem := item_problem(item):
+            return problem
+    usage = body.get("usage") or {}
+    if problem := _wrong_field(usage, _USAGE_FIELDS, "usage"):
+        return problem
+    for name in ("input_tokens_details", "output_tokens_details"):
+        if problem := _wrong_field(usage.get(name) or {}, _TOKEN_DETAIL_FIELDS, name):
+            return problem
+    return None
+
+
 def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
-    """A Response object (non-stream body, or the `response` of a terminal stream event)."""
+    """A Response object (non-stream body, or the `response` of a terminal stream event), of
+    the shape `response_problem` checks."""
     texts: list[str] = []
     calls: list[ToolCall] = []
     summary: list[str] = []

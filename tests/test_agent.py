@@ -23,6 +23,7 @@ from locus_nb import (
     TerminateEvent,
     ToolCallEvent,
     ToolResultEvent,
+    Usage,
     Veto,
     tool,
 )
@@ -156,7 +157,7 @@ async def test_tool_round_trip_events_and_requests(mock_app, store, path):
     else:
         assert agent.provider_state == {}
         assert [i["type"] for i in sent[1]["input"]] == ["message", "function_call", "function_call_output"]
-    assert events[-1].usage["total_tokens"] > 0
+    assert events[-1].usage.total_tokens > 0
 
 
 @pytest.mark.parametrize("store", [False, True], ids=["store=False", "store=True"])
@@ -254,7 +255,8 @@ async def test_unknown_tool_and_broken_json_are_reported_to_the_model(streamed):
     # the model's broken call is replayed byte for byte
     assert [i["arguments"] for i in sent[1]["input"] if i["type"] == "function_call"] == [
         '{"city": "Paris"}', '{"city": "Par', "[1, 2]"]
-    assert events[-1] == TerminateEvent("Sorry, I could not check.", 2, 3, "completed", events[-1].usage)
+    assert events[-1] == TerminateEvent("Sorry, I could not check.", 2, 3, reason="completed",
+                                        usage=Usage(input_tokens=20, output_tokens=10, total_tokens=30))
 
 
 # -- limits and endings ----------------------------------------------------------------------------------
@@ -466,3 +468,53 @@ def test_configuration_errors():
         Agent(model=None, tools=[get_time, tool(get_time)])
     with pytest.raises(ConfigError, match="max_iterations"):
         Agent(model=None, max_iterations=0)
+
+
+# -- issue 9: the usage of every turn, and the model's own way to mask its secrets --------------------------
+
+
+async def test_terminate_event_sums_the_usage_of_every_turn_with_cached_and_reasoning_tokens():
+    def with_usage(reply: dict[str, Any], cached: int, reasoning: int) -> dict[str, Any]:
+        return {**reply, "usage": {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
+                                   "input_tokens_details": {"cached_tokens": cached},
+                                   "output_tokens_details": {"reasoning_tokens": reasoning}}}
+
+    replies = [with_usage(response_json("resp_1", call_item("get_temperature", '{"city": "Paris"}', "call_a")), 2, 3),
+               with_usage(response_json("resp_2", message_item("18°C in Paris.")), 8, 1)]
+    events = await run(Agent(canned_model(replies, []), tools=[get_temperature]), QUESTION)
+    assert events[-1].usage == Usage(input_tokens=20, output_tokens=10, total_tokens=30, cached_tokens=10,
+                                     reasoning_tokens=4)
+
+
+class _RedactingModel:
+    """A duck-typed model (no OCIResponsesModel) that knows its own secret and says how to mask it."""
+
+    server_stateful = False
+
+    def __init__(self) -> None:
+        self.replies = iter([response_json("resp_1", call_item("lookup", "{}", "call_1")),
+                             response_json("resp_2", message_item("It failed."))])
+
+    async def complete(self, messages, provider_state=None, *, tools=(), **options):
+        from locus_nb._wire import parse_response
+
+        return parse_response(next(self.replies), store=False)
+
+    def redact(self, text: str) -> str:
+        return text.replace("hunter2", "[mine]")
+
+
+@pytest.mark.parametrize("redacts", [True, False], ids=["model.redact", "no redact"])
+async def test_a_tool_failure_is_masked_by_the_models_own_redact(redacts):
+    @tool
+    def lookup() -> str:
+        """Look it up."""
+        raise RuntimeError("password hunter2 refused, token ST$abcdefghijklmnop")
+
+    model = _RedactingModel()
+    if not redacts:  # a model without redact() still works: what looks like a token is masked anyway
+        model.redact = None
+    events = await run(Agent(model, tools=[lookup], stream=False), "look it up")
+    [result] = of(events, ToolResultEvent)
+    mine = "[mine]" if redacts else "hunter2"
+    assert result.result == f"Error: lookup raised RuntimeError: password {mine} refused, token ST$****"

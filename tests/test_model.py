@@ -400,3 +400,44 @@ async def test_every_recorded_json_reply_through_complete(name):
         assert [(c.id, c.name, c.raw_arguments) for c in response.message.tool_calls] == [
             (i["call_id"], i["name"], i["arguments"]) for i in items if i["type"] == "function_call"]
         assert response.usage.total_tokens == body["usage"]["total_tokens"]
+
+
+# -- issue 9: misuse is refused, bugs are not mistaken for bad replies, secrets are masked in public ------
+
+
+async def test_complete_refuses_stream_true_and_points_to_stream():
+    handler = Scripted(httpx.Response(200, json=OK_BODY))
+    async with scripted_model(handler) as model:
+        with pytest.raises(ConfigError, match=r"model\.stream\(") as info:
+            await model.complete([Message.user("hi")], stream=True)
+    assert "Responses endpoint" not in str(info.value)
+    assert handler.requests == []  # refused before anything was sent
+
+
+async def test_a_bug_while_reading_a_reply_is_not_taken_for_a_bad_body(monkeypatch):
+    """Only a body that is not JSON, or not shaped like a Response, is the server's fault."""
+    def broken(body, *, store):
+        raise TypeError("a bug in the client")
+
+    monkeypatch.setattr(_model, "parse_response", broken)
+    async with scripted_model(Scripted(httpx.Response(200, json=OK_BODY))) as model:
+        with pytest.raises(TypeError, match="a bug in the client"):
+            await model.complete([Message.user("hi")])
+
+
+@pytest.mark.parametrize("reply", [
+    httpx.Response(200, json={"id": "resp_1", "output": [{"type": "function_call", "arguments": 7}]}),
+    httpx.Response(200, json={"id": "resp_1", "output": [], "usage": {"input_tokens": "many"}}),
+    httpx.Response(200, json={"id": "resp_1", "status": "failed", "error": "boom"}),
+    httpx.Response(200, content=b"\xff\xfe not text"),
+], ids=["arguments not a string", "tokens not a number", "error not an object", "not UTF-8"])
+async def test_more_bodies_that_are_not_responses_are_typed_errors(reply):
+    async with scripted_model(Scripted(reply)) as model:
+        with pytest.raises(APIStatusError, match="not a JSON Response object"):
+            await model.complete([Message.user("hi")])
+
+
+def test_redact_masks_the_callers_own_secrets():
+    model = scripted_model(Scripted(httpx.Response(200)), auth="bearer", api_key="sk-secret-123456")
+    assert model.redact("the server said sk-secret-123456 is bad") == "the server said **** is bad"
+    assert model.redact(f"in {COMPARTMENT}") == "in ocid1.compartment.oc1..…0001"

@@ -30,7 +30,7 @@ from locus_nb import (
     StreamFailed,
     StreamTruncated,
 )
-from locus_nb._stream import fold_all, received_text
+from locus_nb._stream import fold_all
 
 from .conftest import COMPARTMENT
 from .sse_helpers import (
@@ -72,10 +72,10 @@ def summary(chunks: list[ModelChunkEvent]) -> tuple:
 def expected_from_fold(data: bytes) -> tuple:
     """What the pure fold makes of the same recording, parsed without httpx-sse."""
     events = events_of(data)
-    state = fold_all(events)
+    snapshot = fold_all(events)
     deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
-    calls = [[c] for c in state.response.message.tool_calls]
-    return deltas, calls, 1, state.response, state.response.reasoning_summary or None
+    calls = [[c] for c in snapshot.response.message.tool_calls]
+    return deltas, calls, 1, snapshot.response, snapshot.response.reasoning_summary or None
 
 
 @pytest.mark.parametrize("path", COMPLETE_STREAMS, ids=lambda p: p.name)
@@ -84,7 +84,7 @@ async def test_stream_of_each_recording_matches_the_fold(path):
     async with sse_model(serving([data])) as model:
         chunks = await collect(model)
     assert summary(chunks) == expected_from_fold(data)
-    assert chunks[-1].done and chunks[-1].response.text == received_text(fold_all(events_of(data)))
+    assert chunks[-1].done and chunks[-1].response.text == fold_all(events_of(data)).text_so_far
 
 
 async def test_small_recording_split_at_every_byte_offset():
@@ -256,13 +256,48 @@ async def test_non_json_event_is_a_typed_error():
     (b'data: ["response.completed"]\n\n', "not a JSON object"),
     (b'data: {"type": "response.completed", "response": {"id": "resp_x", "output": "oops"}}\n\n', "cannot read"),
     (b'data: {"type": "response.output_item.done", "output_index": 1, "item": "oops"}\n\n', "cannot read"),
-], ids=["number", "array", "output not a list", "item not an object"])
+    (b'data: {"type": "response.output_text.delta", "item_id": "m", "delta": 5}\n\n', "cannot read"),
+    (b'data: {"type": "response.output_item.added", "output_index": "1", "item": {}}\n\n', "cannot read"),
+    (b'data: {"type": "response.completed", "response": {"id": "resp_x", "usage": {"output_tokens": "7"}}}\n\n',
+     "cannot read"),
+    (b'data: {"type": "response.failed", "response": {"id": "resp_x", "error": {"message": ["boom"]}}}\n\n',
+     "cannot read"),
+    (b'data: {"type": ["response.completed"]}\n\n', "cannot read"),
+], ids=["number", "array", "output not a list", "item not an object", "delta not a string", "index not a number",
+        "tokens not a number", "error message not a string", "type not a string"])
 async def test_events_of_the_wrong_shape_keep_the_text_so_far(event, says):
     """Whatever a gateway sends, the caller gets a typed error that still holds what arrived."""
     async with sse_model(serving([_text_stream() + event])) as model:
         with pytest.raises(StreamTruncated, match=says) as info:
             await collect(model)
     assert info.value.partial_text == "2+2 = 4" and info.value.response_id.startswith("resp_0dbef2")
+
+
+@pytest.mark.parametrize("where", ["parse_response", "text_chunk"])
+async def test_a_bug_in_the_fold_is_not_a_stream_error(monkeypatch, where):
+    """Only what the server sent can make a stream error; a bug in this client propagates as itself."""
+    def broken(*args, **kwargs):
+        raise AttributeError("a bug in the fold")
+
+    monkeypatch.setattr(f"locus_nb._stream.{where}", broken)
+    data = (RESPONSES / "stream_text_gpt52.sse").read_bytes()
+    async with sse_model(serving([data])) as model:
+        with pytest.raises(AttributeError, match="a bug in the fold"):
+            await collect(model)
+
+
+@pytest.mark.parametrize("thrown", [ValueError("consumer bug"), TypeError("consumer bug"),
+                                    json.JSONDecodeError("consumer bug", "", 0), httpx.ReadError("consumer bug")],
+                         ids=lambda e: type(e).__name__)
+async def test_an_exception_thrown_in_by_the_consumer_is_not_a_stream_error(thrown):
+    data = (RESPONSES / "stream_text_gpt52.sse").read_bytes()
+    body = Body([data])
+    async with sse_model(lambda request: httpx.Response(200, headers=SSE_HEADERS, stream=body)) as model:
+        chunks = model.stream(ASK)
+        assert (await anext(chunks)).content == "2"
+        with pytest.raises(type(thrown), match="consumer bug"):
+            await chunks.athrow(thrown)
+    assert body.closed
 
 
 # -- before the first event: errors are read, typed, and retried --------------------------------------

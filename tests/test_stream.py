@@ -1,4 +1,5 @@
-"""The pure fold over streamed events, on every recorded `.sse` fixture and on hand-made sequences."""
+"""The fold over streamed events (one snapshot, updated by `accumulate_event`, read by `build_chunk`),
+on every recorded `.sse` fixture and on hand-made sequences."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from typing import Any
 
 import pytest
 
-from locus_nb import Message, ModelChunkEvent, StreamFailed, StreamTruncated, _stream
-from locus_nb._stream import StreamState, chunks_from_response, fold, fold_all, received_text, truncated
+from locus_nb import Message, ModelChunkEvent, StreamFailed, StreamTruncated
+from locus_nb._stream import (
+    StreamFailure,
+    StreamSnapshot,
+    accumulate_event,
+    build_chunk,
+    chunks_from_response,
+    fold_all,
+    handle_event,
+    stream_error,
+)
 from locus_nb._wire import build_request
 
 from .sse_helpers import ENDINGS, SSE_FIXTURES, events_of
@@ -18,18 +28,13 @@ from .sse_helpers import ENDINGS, SSE_FIXTURES, events_of
 WITH_ITEMS = [p for p in SSE_FIXTURES if ENDINGS.get(p.name) == "completed"]
 
 
-def deepcopy(state: StreamState) -> StreamState:
-    shared = {id(m): m for m in (_stream._NO_ITEMS, _stream._NO_ARGUMENTS)}  # read-only, not copyable
-    return copy.deepcopy(state, memo=shared)
-
-
-def run(events: list[dict[str, Any]], store: bool = False) -> tuple[StreamState, list[ModelChunkEvent]]:
-    state, emitted = StreamState(store=store), []
+def run(events: list[dict[str, Any]], store: bool = False) -> tuple[StreamSnapshot, list[ModelChunkEvent]]:
+    snapshot, emitted = StreamSnapshot(store=store), []
     for event in events:
-        state = fold(state, event)
-        if state.emit is not None:
-            emitted.append(state.emit)
-    return state, emitted
+        chunk = handle_event(event, snapshot)
+        if chunk is not None:
+            emitted.append(chunk)
+    return snapshot, emitted
 
 
 def of_type(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -57,22 +62,24 @@ def test_fold_every_fixture(path):
     deltas = [e["delta"] for e in of_type(events, "response.output_text.delta")]
     # one chunk per text delta, with exactly its content, in order
     assert [c.content for c in emitted if c.content is not None] == deltas
-    assert received_text(state) == "".join(deltas)
+    assert state.text_so_far == "".join(deltas)
 
     if ending == "failed":
-        assert state.response is None and isinstance(state.error, StreamFailed)
+        assert state.response is None and state.failure is not None and state.done
+        error = stream_error(state)  # what stream() raises, once
+        assert isinstance(error, StreamFailed)
         failure = events[-1]
         detail = failure.get("error") or (failure.get("response") or {}).get("error") or failure
-        assert state.error.code == detail["code"]
-        assert state.error.server_message == detail["message"]
-        assert detail["message"] in str(state.error)
-        assert state.error.response_id == (failure.get("response") or {}).get("id")
+        assert state.failure.code == error.code == detail["code"]
+        assert state.failure.server_message == error.server_message == detail["message"]
+        assert detail["message"] in str(error)
+        assert error.response_id == (failure.get("response") or {}).get("id")
         assert not any(c.done for c in emitted)
         return
 
     response = state.response
     final = terminal_response(events)
-    assert state.error is None and response is not None
+    assert state.failure is None and response is not None
     assert response.status == ending == final["status"]
     assert response.response_id == final["id"] == state.response_id
     assert response.usage.output_tokens == (final.get("usage") or {}).get("output_tokens", 0)
@@ -80,7 +87,7 @@ def test_fold_every_fixture(path):
     # byte-exact text: against the recording's own output_text.done events when it has them
     done_texts = [e["text"] for e in of_type(events, "response.output_text.done")]
     if done_texts:
-        assert response.text == "".join(done_texts) == received_text(state)
+        assert response.text == "".join(done_texts) == state.text_so_far
     else:  # a lone terminal frame: the text of its message items
         items = [i for i in final["output"] if i["type"] == "message"]
         assert response.text == "".join(p["text"] for i in items for p in i["content"])
@@ -136,9 +143,7 @@ def test_reasoning_summary_is_carried_on_the_done_chunk():
     assert state.response.reasoning_summary == "\n\n".join(summaries)
     assert emitted[-1].reasoning == "\n\n".join(summaries)
     # what the summary deltas added up to, part by part, is the same text
-    from locus_nb._stream import joined
-
-    assert joined(state.reasoning) == "\n\n".join(summaries)
+    assert "".join(state.reasoning) == "\n\n".join(summaries)
 
 
 @pytest.mark.parametrize("store", [False, True])
@@ -161,15 +166,17 @@ def test_reasoning_items_are_kept_for_replay_when_stateless(store):
 
 
 @pytest.mark.parametrize("path", SSE_FIXTURES, ids=lambda p: p.name)
-def test_fold_never_changes_the_state_it_is_given(path):
-    state = StreamState()
+def test_only_accumulate_event_changes_the_snapshot(path):
+    """`build_chunk` reads the snapshot and never changes it; asked twice, it says the same."""
+    snapshot = StreamSnapshot()
     for event in events_of(path.read_bytes()):
-        before = deepcopy(state)
-        after = fold(state, event)
-        assert state == before, event["type"]
-        # and the same event on the same state gives the same result
-        assert fold(state, event) == after or after.error is not None  # errors are new exception objects
-        state = after
+        accumulate_event(event, snapshot)
+        before = copy.deepcopy(snapshot)
+        chunk = build_chunk(event, snapshot)
+        assert snapshot == before, event["type"]
+        assert build_chunk(event, snapshot) == chunk
+        if snapshot.done:
+            break
 
 
 # -- hand-made sequences --------------------------------------------------------------------------
@@ -214,7 +221,9 @@ def test_error_event_carries_partial_text_id_code_and_message(shape):
     else:
         error = {"type": "error", "code": "rate_limit_exceeded", "message": "Too large", "param": None}
     state, emitted = run([CREATED, text_delta("Hel"), text_delta("lo"), error])
-    err = state.error
+    assert state.failure == StreamFailure("the stream ended with an error event: [rate_limit_exceeded] Too large",
+                                          by_server=True, code="rate_limit_exceeded", server_message="Too large")
+    err = stream_error(state)
     assert isinstance(err, StreamFailed)
     assert (err.partial_text, err.response_id, err.code, err.server_message) == (
         "Hello", "resp_1", "rate_limit_exceeded", "Too large")
@@ -226,30 +235,60 @@ def test_response_failed_after_text():
     failed = {"type": "response.failed", "response": {"id": "resp_1", "status": "failed",
                                                       "error": {"code": "server_error", "message": "boom"}}}
     state, _ = run([CREATED, text_delta("partial"), failed])
-    assert (state.error.code, state.error.server_message, state.error.partial_text) == ("server_error", "boom", "partial")
+    err = stream_error(state)
+    assert (err.code, err.server_message, err.partial_text) == ("server_error", "boom", "partial")
 
 
 def test_truncated_stream_error_keeps_what_arrived():
     state, _ = run([CREATED, text_delta("Hello, wor")])
     assert not state.done
-    err = truncated(state, "the stream closed before response.completed")
+    err = stream_error(state, "the stream closed before response.completed")
     assert isinstance(err, StreamTruncated)
     assert (err.partial_text, err.response_id, err.code) == ("Hello, wor", "resp_1", None)
     assert "retry" in str(err)
 
 
+def test_the_error_names_the_request_id_and_masks_the_callers_secrets():
+    echoed = {"type": "error", "code": "bad_key", "message": "key sk-mine-0123456789 refused"}
+    state, _ = run([CREATED, text_delta("Hi"), echoed])
+    err = stream_error(state, request_id="req-9", redact=["sk-mine-0123456789"])
+    assert err.request_id == "req-9" and str(err).startswith(
+        "the stream ended with an error event: [bad_key] key **** refused (response resp_1); 2 characters of text "
+        "had arrived (see .partial_text) [opc-request-id req-9]")
+    assert err.server_message == err.message.split("] ", 1)[1].split(" (", 1)[0] == "key **** refused"
+
+
+@pytest.mark.parametrize(("event", "problem"), [
+    (42, "an event that is not a JSON object: 42"),
+    ({"type": 7}, "cannot read (its 'type' is a JSON number)"),
+    (text_delta(None) | {"delta": ["a"]}, "cannot read (response.output_text.delta: its 'delta' is a JSON array)"),
+    ({"type": "response.output_item.added", "output_index": True, "item": {}},
+     "cannot read (response.output_item.added: its 'output_index' is a JSON boolean)"),
+    ({"type": "response.output_item.done", "item": {"type": "function_call", "arguments": {}}},
+     "cannot read (response.output_item.done: an output item's 'arguments' is a JSON object)"),
+    ({"type": "response.completed", "response": {"id": "resp_1", "output": [{"type": "message", "content": [3]}]}},
+     "cannot read (response.completed: a content part is a JSON number, not an object)"),
+], ids=["number", "type", "delta", "index", "arguments", "content part"])
+def test_an_event_of_the_wrong_shape_is_kept_as_a_failure_not_raised(event, problem):
+    state, emitted = run([CREATED, text_delta("Hi"), event, text_delta(" more")])
+    assert problem in state.failure.reason and not state.failure.by_server
+    assert state.done and state.response is None and [c.content for c in emitted] == ["Hi"]
+    err = stream_error(state)
+    assert isinstance(err, StreamTruncated) and err.partial_text == "Hi" and problem in str(err)
+
+
 def test_events_after_the_end_change_nothing():
     completed = {"type": "response.completed", "response": {"id": "resp_1", "status": "completed", "output": []}}
     state, emitted = run([CREATED, text_delta("Hi"), completed, text_delta(" again"), {"type": "error", "code": "x"}])
-    assert state.response.text == "Hi" and state.error is None
+    assert state.response.text == "Hi" and state.failure is None
     assert emitted[-1].done and len(emitted) == 2
 
 
 def test_unknown_events_emit_nothing():
-    state = fold(fold(StreamState(), CREATED), text_delta("a"))
-    assert state.emit is not None
-    after = fold(state, {"type": "response.output_text.annotation.added", "annotation": {}})
-    assert after.emit is None and received_text(after) == "a"
+    state = fold_all([CREATED])
+    assert handle_event(text_delta("a"), state) is not None
+    assert handle_event({"type": "response.output_text.annotation.added", "annotation": {}}, state) is None
+    assert state.text_so_far == "a" and not state.done
 
 
 def test_chunks_from_a_whole_response():
@@ -261,17 +300,19 @@ def test_chunks_from_a_whole_response():
     assert chunks[-1].done and chunks[-1].response is response and sum(c.done for c in chunks) == 1
 
 
-def test_long_text_stays_shallow():
-    from locus_nb._stream import appended, joined
+def test_a_long_stream_keeps_every_delta_in_order():
+    pieces = [f" w{i}" for i in range(20_000)]
+    state, emitted = run([CREATED, *map(text_delta, pieces)])
+    assert state.text_so_far == "".join(pieces) and [c.content for c in emitted] == pieces
 
-    chain, pieces = None, [f" w{i}" for i in range(20_000)]
-    for piece in pieces:
-        chain = appended(chain, piece)
-    depth = 0
-    node = chain
-    while node is not None:
-        depth, node = depth + 1, node[2]
-    assert joined(chain) == "".join(pieces)
-    assert depth <= 15  # log2(20,000): such a state still prints, compares and copies
-    state = StreamState(text=chain)
-    assert state == deepcopy(state) and "w19999" in repr(state)
+
+def test_null_fields_read_as_absent():
+    """`null` is what some gateways send for a field they leave out."""
+    events = [CREATED, {"type": "response.output_item.added", "output_index": None, "item": None},
+              {**text_delta("Hi"), "delta": "Hi"}, {"type": "response.output_text.delta", "delta": None},
+              {"type": "response.output_item.done", "output_index": None, "item": None},
+              {"type": "response.completed", "response": {"id": "resp_1", "status": None, "output": None,
+                                                          "usage": None}}]
+    state, emitted = run(events)
+    assert state.failure is None and state.response.text == "Hi" and state.response.status == "completed"
+    assert [c.content for c in emitted if not c.done] == ["Hi", ""] and emitted[-1].done

@@ -305,3 +305,16 @@ def test_auth_error_takes_the_callers_hint_and_redacts_its_secrets():
     err = error_from_body(401, b'{"code":"NotAuthenticated","message":"bad key sk-abcdef123"}',
                           hint="check the key", redact=["sk-abcdef123"])
     assert err.hint == "check the key" and "sk-abcdef123" not in repr(err) + str(err)
+
+
+def test_usage_adds_up_field_by_field():
+    from locus_nb import Usage
+
+    a = Usage(input_tokens=10, output_tokens=5, total_tokens=15, cached_tokens=4, reasoning_tokens=2)
+    b = Usage(input_tokens=1, output_tokens=2, total_tokens=3, cached_tokens=0, reasoning_tokens=1)
+    assert a + b == Usage(input_tokens=11, output_tokens=7, total_tokens=18, cached_tokens=4, reasoning_tokens=3)
+    assert sum([a, b], Usage()) == a + b
+    with pytest.raises(TypeError):
+        a + 1  # noqa: B018
+    with pytest.raises(TypeError):
+        Usage(10, 5)  # keyword-only: which count is which is never guessed from the order
