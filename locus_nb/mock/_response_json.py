@@ -13,10 +13,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _scripted
 from ._sealed import Thought, seal_thought
+
+if TYPE_CHECKING:
+    from ._models import Family
 
 __all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage", "wire_json"]
 
@@ -158,12 +161,14 @@ def _echo_text(text: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"format": fmt, "verbosity": text.get("verbosity") or "medium"}
 
 
-def _echo_reasoning(reasoning: Mapping[str, Any] | None) -> dict[str, Any]:
+def _echo_reasoning(reasoning: Mapping[str, Any] | None, default_effort: str | None) -> dict[str, Any]:
+    """The request's `reasoning`, the model's default effort filled in (recorded: gpt-5.2 → "none")."""
     reasoning = dict(reasoning or {})
     summary = reasoning.pop("summary", None) or reasoning.pop("generate_summary", None)
     if summary == "auto":  # the service reports what "auto" picked (recorded: "detailed")
         summary = "detailed"
-    echoed = {**reasoning, "context": reasoning.get("context"), "effort": reasoning.get("effort"), "summary": summary}
+    effort = reasoning.get("effort") or default_effort
+    echoed = {**reasoning, "context": reasoning.get("context"), "effort": effort, "summary": summary}
     return dict(sorted(echoed.items()))
 
 
@@ -185,9 +190,11 @@ def response_object(
     status: str,
     output: list[dict[str, Any]],
     usage: dict[str, Any] | None,
+    family: Family,
     error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Response in the wire's key order; unset request fields are echoed with the API's defaults."""
+    """A Response in the wire's key order; unset request fields are echoed with the API's defaults
+    (the model family's, where they differ by model: `reasoning.effort`, `top_p`)."""
     def get(key: str, default: Any = None) -> Any:
         value = body.get(key)
         return default if value is None else value
@@ -213,7 +220,7 @@ def response_object(
         "previous_response_id": get("previous_response_id"),
         "prompt_cache_key": get("prompt_cache_key"),
         "prompt_cache_retention": get("prompt_cache_retention", "in_memory"),
-        "reasoning": _echo_reasoning(get("reasoning")),
+        "reasoning": _echo_reasoning(get("reasoning"), family.default_effort),
         "safety_identifier": get("safety_identifier"),
         "service_tier": get("service_tier") if get("service_tier") in ("flex", "scale", "priority") else "default",
         "store": get("store", True),
@@ -223,7 +230,7 @@ def response_object(
         "tool_usage": _tool_usage(),
         "tools": _echo_tools(get("tools")),
         "top_logprobs": get("top_logprobs", 0),
-        "top_p": get("top_p", 1.0),
+        "top_p": get("top_p", family.top_p),
         "truncation": get("truncation", "disabled"),
         "usage": usage,
         "user": get("user"),

@@ -8,6 +8,7 @@ from ..conftest import load_json
 from .conftest import WEATHER_TOOL
 
 MODEL = "openai.gpt-4.1"
+REASONING_MODEL = "openai.gpt-5"  # gpt-4.1 takes no `reasoning` (a 400, as on the real endpoint)
 NOT_PERSISTED = ("Items are not persisted when `store` is set to false. Try again with `store` set to true, "
                  "or remove this item from your input.")
 
@@ -75,19 +76,19 @@ async def test_item_reference_to_a_stored_item_is_resolved(client):
 
 
 async def test_replayed_ids_of_unstored_items_get_the_real_404(client):
-    r1 = await client.create({"model": MODEL, "input": "My favorite city is Lisbon.", "store": False,
+    r1 = await client.create({"model": REASONING_MODEL, "input": "My favorite city is Lisbon.", "store": False,
                               "reasoning": {"effort": "low"}})
     reasoning, message = r1["output"]
     assert reasoning["type"] == "reasoning" and "encrypted_content" not in reasoning
     for replayed in ({"type": "item_reference", "id": message["id"]}, reasoning):
-        r = await client.post({"model": MODEL, "store": False, "input": [user("hi"), replayed, user("again")]})
+        r = await client.post({"model": REASONING_MODEL, "store": False, "input": [user("hi"), replayed, user("again")]})
         assert r.status_code == 404
         assert r.json() == {"error": {"message": f"Item with id '{replayed['id']}' not found. {NOT_PERSISTED}",
                                       "type": "invalid_request_error", "param": "input", "code": None}}
 
 
 async def test_replaying_the_full_output_with_ids_and_encrypted_reasoning_works_under_store_false(client):
-    body = {"model": MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
+    body = {"model": REASONING_MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
     turn1 = [user("My favorite city is Lisbon.")]
     r1 = await client.create({**body, "input": turn1})
     r2 = await client.create({**body, "input": [*turn1, *r1["output"], user("What is my favorite city?")]})
@@ -95,7 +96,7 @@ async def test_replaying_the_full_output_with_ids_and_encrypted_reasoning_works_
 
 
 async def test_reasoning_item_without_its_following_item_gets_the_real_400(client):
-    body = {"model": MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
+    body = {"model": REASONING_MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
     r1 = await client.create({**body, "input": "What is the meaning of life?"})
     reasoning, message = r1["output"]
     easy_reply = {"role": "assistant", "content": message["content"][0]["text"]}  # the id is lost
@@ -126,7 +127,7 @@ async def test_function_call_left_without_output_gets_400(client):
 
 
 async def test_tampered_encrypted_reasoning_is_refused(client):
-    body = {"model": MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
+    body = {"model": REASONING_MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
     r1 = await client.create({**body, "input": "Hello"})
     reasoning, message = r1["output"]
     forged = {**reasoning, "encrypted_content": reasoning["encrypted_content"][:-8] + "AAAAAAA="}
