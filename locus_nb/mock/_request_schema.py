@@ -151,7 +151,9 @@ class SummaryText(_Strict):
 
 class ReasoningItem(_Strict):
     type: Literal["reasoning"]
-    id: str
+    # Clients that omit item ids under store=false replay only type, summary and encrypted_content
+    # (`_store` then requires the encrypted content: without id or content nothing is left to read).
+    id: str | None = None
     summary: list[SummaryText]
     encrypted_content: str | None = None
     content: list[dict[str, Any]] | None = None
