@@ -152,7 +152,9 @@ class SummaryText(_Strict):
 class ReasoningItem(_Strict):
     type: Literal["reasoning"]
     # Clients that omit item ids under store=false replay only type, summary and encrypted_content
-    # (`_store` then requires the encrypted content: without id or content nothing is left to read).
+    # (OpenAI's own Codex: `ResponseItem::Reasoning` serializes no id, openai/codex
+    # codex-rs/protocol/src/models.rs `#[serde(default, skip_serializing)] id`). `_store` then
+    # requires the encrypted content: without id or content nothing is left to read.
     id: str | None = None
     summary: list[SummaryText]
     encrypted_content: str | None = None
