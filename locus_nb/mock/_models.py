@@ -116,7 +116,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("gpt-oss", "openai", r"gpt-oss-", ("openai.gpt-oss-120b", "openai.gpt-oss-20b"),
            efforts=("low", "medium", "high"), default_effort="medium", thinks_by_default=True,
            source="https://docs.oracle.com/iaas/Content/generative-ai/openai-gpt-oss-120b.htm"),
-    Family("gpt-4.1, gpt-4o and other non-reasoning OpenAI models", "openai", r"", ("openai.gpt-4.1", "gpt-4o", "gpt-4.1-mini"),
+    Family("gpt-4.1, gpt-4o and other OpenAI ids", "openai", r"", ("openai.gpt-4.1", "gpt-4o", "gpt-4.1-mini"),
            source="BoundaryML/baml#2708 (gpt-4.1: reasoning.effort 400)"),
     # -- other vendors ------------------------------------------------------------------------------
     Family("grok non-reasoning", "xai", r"grok-(?:2|3(?!-mini))|.*non-reasoning",
