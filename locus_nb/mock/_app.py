@@ -42,6 +42,7 @@ from ._validate import check_model, validate_request
 __all__ = ["PREFIX", "ZDR_MESSAGE", "MockConfig", "MockState", "create_app"]
 
 PREFIX = "/openai/v1"
+LOGPROBS = "message.output_text.logprobs"  # `include` entry: per-token logprobs in the answer
 TEXT_TOKENS_KEY = "mock_text_tokens"  # metadata: answer with exactly this many text deltas
 _MAX_TEXT_TOKENS = 1_000_000
 _BAD_JSON = object()
@@ -210,6 +211,7 @@ def take_turn(state: MockState, body: Mapping[str, Any], faults: FaultPlan) -> T
         include_encrypted="reasoning.encrypted_content" in (body.get("include") or ()),
         summarize=summarize,
         force_incomplete=faults.incomplete,
+        logprobs=(body.get("top_logprobs") or 0) if LOGPROBS in (body.get("include") or ()) else None,
     )
     response = response_object(
         response_id=state.new_id("resp_"), body=body, created_at=int(time.time()),

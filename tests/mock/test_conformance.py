@@ -43,6 +43,7 @@ STREAMS = {
     "error event": {"input": "Count to ten", "metadata": {"mock_fault": "error_event"}},
     "long": {"input": "Go", "metadata": {"mock_text_tokens": "500"}},
     "no obfuscation": {"input": "Hi", "stream_options": {"include_obfuscation": False}},
+    "logprobs": {"input": "Count to three", "include": ["message.output_text.logprobs"], "top_logprobs": 2},
 }
 REAL_STREAMS = ["stream_text_gpt52.sse", "stream_reasoning_commentary_function_call_gpt55.sse",
                 "stream_reasoning_encrypted_function_call_gpt5.sse", "stream_reasoning_summary_o3mini.sse",
