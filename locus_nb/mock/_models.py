@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._errors import APIError, bad_request
+from ._validate import listing
 
 __all__ = ["FAMILIES", "Family", "check_parameters", "family_of", "thinks"]
 
@@ -163,11 +164,9 @@ def effort_unsupported(effort: str, model: str, family: Family) -> APIError:
     """An effort the model does not offer: "Unsupported value: 'minimal' is not supported with the
     'gpt-5.1' model. Supported values are: 'none', 'low', 'medium', and 'high'." (param
     `reasoning.effort`, code `unsupported_value`: openai/openai-agents-python#2089, anomalyco/opencode#4451)."""
-    quoted = [f"'{e}'" for e in family.efforts]
-    listing = quoted[0] if len(quoted) == 1 else (
-        " and ".join(quoted) if len(quoted) == 2 else ", ".join(quoted[:-1]) + f", and {quoted[-1]}")
     return bad_request(f"Unsupported value: '{effort}' is not supported with the '{model}' model. "
-                       f"Supported values are: {listing}.", param="reasoning.effort", code="unsupported_value")
+                       f"Supported values are: {listing(list(family.efforts))}.", param="reasoning.effort",
+                       code="unsupported_value")
 
 
 def check_parameters(body: Mapping[str, Any]) -> Family:
