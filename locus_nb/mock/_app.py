@@ -33,7 +33,7 @@ from . import _models, _scripted
 from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultPlan, FaultSchedule, TruncatedBody, plan_faults, requested_faults
-from ._models import check_parameters, family_of
+from ._models import LOGPROBS, check_parameters, family_of
 from ._response_json import Output, build_output, failed, input_tokens, response_object, usage, wire_json
 from ._sse import EventStream, SSEResponse
 from ._store import Store
@@ -42,7 +42,6 @@ from ._validate import check_model, validate_request
 __all__ = ["PREFIX", "ZDR_MESSAGE", "MockConfig", "MockState", "create_app"]
 
 PREFIX = "/openai/v1"
-LOGPROBS = "message.output_text.logprobs"  # `include` entry: per-token logprobs in the answer
 TEXT_TOKENS_KEY = "mock_text_tokens"  # metadata: answer with exactly this many text deltas
 _MAX_TEXT_TOKENS = 1_000_000
 _BAD_JSON = object()

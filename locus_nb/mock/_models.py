@@ -2,8 +2,8 @@
 
 `FAMILIES` is the one table. A request's model id (`openai.gpt-5.2`, `gpt-5.2-2025-12-11`,
 `xai.grok-4`, …) picks the first family whose vendor and pattern match; the family then decides
-what `check_parameters` refuses (`temperature`/`top_p` on a reasoning model, an effort the model
-does not offer, `reasoning` on a model that does not reason), what the Response echoes in
+what `check_parameters` refuses (`temperature`/`top_p` or logprobs on a reasoning model, an effort
+the model does not offer, `reasoning` on a model that does not reason), what the Response echoes in
 `reasoning` and `top_p` when the request leaves them out, and whether the turn produces a
 reasoning item (and so reasoning tokens in `usage`). The README's list is rendered from it
 (`python -m locus_nb.mock._readme`).
@@ -37,9 +37,10 @@ from typing import Any, Literal
 from ._errors import APIError, bad_request
 from ._validate import listing
 
-__all__ = ["FAMILIES", "Family", "check_parameters", "family_of", "thinks"]
+__all__ = ["FAMILIES", "LOGPROBS", "Family", "check_parameters", "family_of", "thinks"]
 
 SAMPLING = ("temperature", "top_p")
+LOGPROBS = "message.output_text.logprobs"  # an `include` entry: refused with reasoning on, like sampling
 Sampling = Literal["always", "effort_none", "never"]
 
 _PYDANTIC_AI = "pydantic-ai profiles/openai.py (live-verified 2026-07)"
@@ -169,6 +170,13 @@ def effort_unsupported(effort: str, model: str, family: Family) -> APIError:
                        code="unsupported_value")
 
 
+def logprobs_refused() -> APIError:
+    """`include: ["message.output_text.logprobs"]` while the model reasons: "logprobs are not supported
+    with reasoning models." (param `include`; gpt-5-mini on api.openai.com, vllm-project/vllm#23319)."""
+    return bad_request("logprobs are not supported with reasoning models.", param="include",
+                       code="unsupported_parameter")
+
+
 def check_parameters(body: Mapping[str, Any]) -> Family:
     """The request's family, if its reasoning and sampling settings are ones the real model takes."""
     family = family_of(body["model"])
@@ -185,6 +193,8 @@ def check_parameters(body: Mapping[str, Any]) -> Family:
     for name in SAMPLING:
         if body.get(name) is not None and not family.sampling_allowed(effort):
             raise sampling_refused(name)
+    if LOGPROBS in (body.get("include") or ()) and not family.sampling_allowed(effort):
+        raise logprobs_refused()
     return family
 
 

@@ -42,7 +42,7 @@ def render() -> str:
         "Model families (`locus_nb/mock/_models.py`), each with the real endpoint's rules and defaults; the",
         "first whose id matches decides (`openai.` is optional for OpenAI's ids):",
         "",
-        "| family | e.g. | `reasoning` omitted | `reasoning.effort` | `temperature`, `top_p` |",
+        "| family | e.g. | `reasoning` omitted | `reasoning.effort` | `temperature`, `top_p`, logprobs |",
         "|---|---|---|---|---|",
     ]
     for f in FAMILIES:

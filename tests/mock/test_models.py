@@ -93,6 +93,21 @@ async def test_sampling_parameters_follow_the_family(client, family, model, name
                 f"Unsupported parameter: '{name}' is not supported with this model.", name, "unsupported_parameter"))
 
 
+@pytest.mark.parametrize("family,model", EXAMPLES, ids=IDS)
+async def test_logprobs_are_refused_where_the_model_reasons(client, family, model):
+    for effort in (None, *family.efforts):
+        body = {"model": model, "input": "hi", "include": ["message.output_text.logprobs"], "top_logprobs": 2}
+        if effort is not None:
+            body["reasoning"] = {"effort": effort}
+        r = await client.post(body)
+        if family.sampling_allowed(effort):
+            assert r.status_code == 200, (effort, r.text)
+            assert r.json()["output"][-1]["content"][0]["logprobs"]
+        else:  # gpt-5-mini on api.openai.com: vllm-project/vllm#23319
+            assert (r.status_code, r.json()) == (400, error(
+                "logprobs are not supported with reasoning models.", "include", "unsupported_parameter"))
+
+
 def test_sampling_is_taken_exactly_where_the_sources_say():
     allowed = {f.name: [e for e in (None, *f.efforts) if f.sampling_allowed(e)] for f in FAMILIES if f.reasons}
     assert allowed["gpt-5"] == allowed["o-series"] == allowed["gpt-5-pro"] == []
