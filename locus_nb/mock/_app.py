@@ -29,10 +29,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import _scripted
+from . import _models, _scripted
 from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultPlan, FaultSchedule, TruncatedBody, plan_faults, requested_faults
+from ._models import LOGPROBS, check_parameters, family_of
 from ._response_json import Output, build_output, failed, input_tokens, response_object, usage, wire_json
 from ._sse import EventStream, SSEResponse
 from ._store import Store
@@ -118,13 +119,6 @@ def _text_tokens(metadata: Mapping[str, Any] | None) -> int | None:
     return int(value)
 
 
-def _thinks(reasoning: Mapping[str, Any] | None) -> tuple[bool, bool]:
-    """(emit a reasoning item, with a summary) for the request's `reasoning` setting."""
-    reasoning = reasoning or {}
-    thinks = reasoning.get("effort") != "none" and any(v is not None for v in reasoning.values())
-    return thinks, thinks and (reasoning.get("summary") or reasoning.get("generate_summary")) is not None
-
-
 @dataclass
 class Turn:
     """One answered request: what the model saw, what it produced, and the Response that says so."""
@@ -162,12 +156,14 @@ def admit(state: MockState, request: Request, raw: bytes, entry: dict[str, Any])
 
 
 def validate(state: MockState, body: Any) -> dict[str, Any]:
-    """The body (400: not JSON, or not a valid request), then the model id (404): the request, normalized."""
+    """The body (400: not JSON, or not a valid request), the model id (404), then what the model's
+    family takes (400: sampling on a reasoning model, an effort it lacks): the request, normalized."""
     if body is _BAD_JSON:
         raise bad_request("We could not parse the JSON body of your request. The endpoint expects a JSON "
                           "payload, but what was sent was not valid JSON.")
     body = validate_request(body)
     check_model(body["model"], state.config.models)
+    check_parameters(body)
     return body
 
 
@@ -193,7 +189,8 @@ def take_turn(state: MockState, body: Mapping[str, Any], faults: FaultPlan) -> T
     if refusal := faults.unstreamed_failure(body.get("stream") is True):
         raise refusal  # a generation that fails before a non-streamed answer exists
     seen = state.store.conversation(body)
-    thinks, summarize = _thinks(body.get("reasoning"))
+    family = family_of(body["model"])
+    thinks, summarize = _models.thinks(family, body.get("reasoning"))
     try:
         reply = _scripted.reply(
             seen,
@@ -213,11 +210,12 @@ def take_turn(state: MockState, body: Mapping[str, Any], faults: FaultPlan) -> T
         include_encrypted="reasoning.encrypted_content" in (body.get("include") or ()),
         summarize=summarize,
         force_incomplete=faults.incomplete,
+        logprobs=(body.get("top_logprobs") or 0) if LOGPROBS in (body.get("include") or ()) else None,
     )
     response = response_object(
         response_id=state.new_id("resp_"), body=body, created_at=int(time.time()),
         status=output.status, output=output.items,
-        usage=usage(input_tokens(seen, body.get("instructions"), body.get("tools")), output),
+        usage=usage(input_tokens(seen, body.get("instructions"), body.get("tools")), output), family=family,
     )
     return Turn(seen, output, response)
 

@@ -24,14 +24,22 @@ INCLUDABLE = Literal[
     "computer_call_output.output.image_url",
     "code_interpreter_call.outputs",
 ]
-# Real request fields this mock does not implement: refused plainly rather than ignored.
+# Real request fields this mock does not implement: refused plainly (400 `unsupported_parameter`,
+# "The locus-nb mock does not implement …") rather than ignored, and never `unknown_parameter`,
+# which the real API keeps for fields it does not know. With `CreateRequest`'s fields these are
+# every field of openai-python's `ResponseCreateParams` (tests/mock/test_request_schema.py).
 UNSUPPORTED = {
     "conversation": "conversations",
     "prompt": "prompt templates",
     "background": "background mode",
+    "context_management": "context management (compaction)",
+    "moderation": "moderation",
+    "prompt_cache_options": "prompt cache options (explicit cache breakpoints)",
 }
 # Chat Completions habits the Responses endpoint refuses, with where the setting went.
-MOVED = {"response_format": "text.format"}
+# (`reasoning_effort`: "Unsupported parameter: 'reasoning_effort'. In the Responses API, this parameter
+# has moved to 'reasoning.effort'. …", OpenHands/software-agent-sdk#755.)
+MOVED = {"response_format": "text.format", "reasoning_effort": "reasoning.effort"}
 
 
 class _Strict(BaseModel):
@@ -143,7 +151,11 @@ class SummaryText(_Strict):
 
 class ReasoningItem(_Strict):
     type: Literal["reasoning"]
-    id: str
+    # Clients that omit item ids under store=false replay only type, summary and encrypted_content
+    # (OpenAI's own Codex: `ResponseItem::Reasoning` serializes no id, openai/codex
+    # codex-rs/protocol/src/models.rs `#[serde(default, skip_serializing)] id`). `_store` then
+    # requires the encrypted content: without id or content nothing is left to read.
+    id: str | None = None
     summary: list[SummaryText]
     encrypted_content: str | None = None
     content: list[dict[str, Any]] | None = None
@@ -286,7 +298,7 @@ class CreateRequest(_Strict):
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=16)] | None = None
     truncation: Literal["auto", "disabled"] | None = None
-    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
     user: str | None = None
     safety_identifier: str | None = None
     prompt_cache_key: str | None = None

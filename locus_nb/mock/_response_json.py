@@ -8,15 +8,19 @@ body is the same object that a stream's terminal event carries.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _scripted
 from ._sealed import Thought, seal_thought
+
+if TYPE_CHECKING:
+    from ._models import Family
 
 __all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage", "wire_json"]
 
@@ -39,12 +43,41 @@ class Output:
     thoughts: dict[str, Thought] = field(default_factory=dict)
 
 
-def message_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
+# Runner-up tokens for `top_logprobs`, in order (the chosen token is never among its own runners-up).
+_RUNNERS_UP = (" the", " a", ",", ".", " and", " to", " of", " is", " in", " it", " I", " you", " that", "\n",
+               " for", " on", " with", " as", " be", " at", " this")
+
+
+def _logprob(token: str, position: int, salt: str = "") -> float:
+    """A fixed number in [0, 1) for a token at a position: the same text always gets the same values."""
+    digest = hashlib.sha256(f"{position}:{salt}:{token}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def token_logprobs(text: str, top: int) -> list[dict[str, Any]]:
+    """Per-token logprobs for `include: ["message.output_text.logprobs"]`, one per streamed delta, in
+    the real shape (`token`, `bytes`, `logprob`, `top_logprobs` of up to `top` entries: the chosen token
+    first, then runners-up). Deterministic, and a distribution: the probabilities sum to less than 1."""
+    out = []
+    for position, token in enumerate(_scripted.word_pieces(text)):
+        chosen = -round(0.1 + 0.5 * _logprob(token, position), 6)  # p in (0.55, 0.91]
+        entries = [(token, chosen)]
+        runners = [t for t in _RUNNERS_UP if t != token][: max(0, top - 1)]
+        # p ≤ e^-3 · (1 + e^-1 + e^-2 + …) < 0.08: with the chosen token's, below 1
+        entries += [(t, -round(3 + i + _logprob(t, position, token), 6)) for i, t in enumerate(runners)]
+        out.append({"token": token, "bytes": list(token.encode()), "logprob": chosen,
+                    "top_logprobs": [{"token": t, "bytes": list(t.encode()), "logprob": lp} for t, lp in entries[:top]]})
+    return out
+
+
+def message_item(item_id: str, text: str, status: str = "completed", logprobs: int | None = None) -> dict[str, Any]:
+    """An assistant message; with `logprobs` (the request's `top_logprobs`), per-token logprobs in its part."""
+    per_token = token_logprobs(text, logprobs) if logprobs is not None else []
     return {
         "id": item_id,
         "type": "message",
         "status": status,
-        "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": text}],
+        "content": [{"type": "output_text", "annotations": [], "logprobs": per_token, "text": text}],
         "role": "assistant",
     }
 
@@ -69,8 +102,10 @@ def build_output(
     include_encrypted: bool,
     summarize: bool,
     force_incomplete: bool = False,
+    logprobs: int | None = None,
 ) -> Output:
-    """Output items for a reply, cut where `max_output_tokens` runs out (status `incomplete`)."""
+    """Output items for a reply, cut where `max_output_tokens` runs out (status `incomplete`);
+    `logprobs`: per-token logprobs with this many `top_logprobs` in the message (None: none)."""
     out = Output()
     left = max_output_tokens if max_output_tokens is not None else sys.maxsize
     if force_incomplete:  # the `incomplete` fault: stop halfway, as a capped generation would
@@ -90,7 +125,7 @@ def build_output(
         if cost > left:
             text, cost, out.status = _scripted.truncate_tokens(text, left), left, "incomplete"
         if text:
-            produced.append(message_item(new_id("msg_"), text, out.status))
+            produced.append(message_item(new_id("msg_"), text, out.status, logprobs))
             out.output_tokens += cost
             left -= cost
     for name, arguments in reply.calls:
@@ -158,12 +193,14 @@ def _echo_text(text: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"format": fmt, "verbosity": text.get("verbosity") or "medium"}
 
 
-def _echo_reasoning(reasoning: Mapping[str, Any] | None) -> dict[str, Any]:
+def _echo_reasoning(reasoning: Mapping[str, Any] | None, default_effort: str | None) -> dict[str, Any]:
+    """The request's `reasoning`, the model's default effort filled in (recorded: gpt-5.2 → "none")."""
     reasoning = dict(reasoning or {})
     summary = reasoning.pop("summary", None) or reasoning.pop("generate_summary", None)
     if summary == "auto":  # the service reports what "auto" picked (recorded: "detailed")
         summary = "detailed"
-    echoed = {**reasoning, "context": reasoning.get("context"), "effort": reasoning.get("effort"), "summary": summary}
+    effort = reasoning.get("effort") or default_effort
+    echoed = {**reasoning, "context": reasoning.get("context"), "effort": effort, "summary": summary}
     return dict(sorted(echoed.items()))
 
 
@@ -185,9 +222,11 @@ def response_object(
     status: str,
     output: list[dict[str, Any]],
     usage: dict[str, Any] | None,
+    family: Family,
     error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Response in the wire's key order; unset request fields are echoed with the API's defaults."""
+    """A Response in the wire's key order; unset request fields are echoed with the API's defaults
+    (the model family's, where they differ by model: `reasoning.effort`, `top_p`)."""
     def get(key: str, default: Any = None) -> Any:
         value = body.get(key)
         return default if value is None else value
@@ -213,7 +252,7 @@ def response_object(
         "previous_response_id": get("previous_response_id"),
         "prompt_cache_key": get("prompt_cache_key"),
         "prompt_cache_retention": get("prompt_cache_retention", "in_memory"),
-        "reasoning": _echo_reasoning(get("reasoning")),
+        "reasoning": _echo_reasoning(get("reasoning"), family.default_effort),
         "safety_identifier": get("safety_identifier"),
         "service_tier": get("service_tier") if get("service_tier") in ("flex", "scale", "priority") else "default",
         "store": get("store", True),
@@ -223,7 +262,7 @@ def response_object(
         "tool_usage": _tool_usage(),
         "tools": _echo_tools(get("tools")),
         "top_logprobs": get("top_logprobs", 0),
-        "top_p": get("top_p", 1.0),
+        "top_p": get("top_p", family.top_p),
         "truncation": get("truncation", "disabled"),
         "usage": usage,
         "user": get("user"),

@@ -29,24 +29,34 @@ def _frame(event_type: str, fields: Mapping[str, Any], seq: int) -> bytes:
 
 
 class _DeltaTemplate:
-    """One delta event type for one item, pre-serialized around its changing values."""
+    """One delta event type for one item, pre-serialized around its changing values: the delta, its
+    sequence number, the obfuscation padding and (when the request asked for them) its logprobs."""
 
-    def __init__(self, event_type: str, fields: Mapping[str, Any], obfuscate: bool) -> None:
+    def __init__(self, event_type: str, fields: Mapping[str, Any], obfuscate: bool, logprobs: bool = False) -> None:
         marked = {**fields, "delta": "@@delta@@", "sequence_number": "@@seq@@"}
         if obfuscate:
             marked["obfuscation"] = "@@obfuscation@@"
+        if logprobs:
+            marked["logprobs"] = "@@logprobs@@"
         data = {"type": event_type, **dict(sorted(marked.items()))}
-        # Keys sort as delta < obfuscation < sequence_number, so the pieces come in that order.
-        self._parts = re.split(r'"@@(?:delta|obfuscation|seq)@@"', f"event: {event_type}\ndata: {wire_json(data)}\n\n")
-        self._obfuscate = obfuscate
+        # [text, name, text, name, …, text]: the fixed JSON around each changing value, in key order.
+        self._parts = re.split(r'"@@(delta|logprobs|obfuscation|seq)@@"', f"event: {event_type}\ndata: {wire_json(data)}\n\n")
 
-    def render(self, delta: str, seq: int) -> bytes:
+    def render(self, delta: str, seq: int, logprobs: Any = None) -> bytes:
         parts = self._parts
-        if self._obfuscate:
-            start = (seq * 7) % 48
-            pad = _OBFUSCATION[start : start + max(1, 16 - len(delta))]
-            return f'{parts[0]}{wire_json(delta)}{parts[1]}"{pad}"{parts[2]}{seq}{parts[3]}'.encode()
-        return f"{parts[0]}{wire_json(delta)}{parts[1]}{seq}{parts[2]}".encode()
+        out = [parts[0]]
+        for name, text in zip(parts[1::2], parts[2::2]):
+            if name == "delta":
+                out.append(wire_json(delta))
+            elif name == "seq":
+                out.append(str(seq))
+            elif name == "logprobs":
+                out.append(wire_json(logprobs))
+            else:
+                start = (seq * 7) % 48
+                out.append(f'"{_OBFUSCATION[start : start + max(1, 16 - len(delta))]}"')
+            out.append(text)
+        return "".join(out).encode()
 
 
 class EventStream:
@@ -111,11 +121,13 @@ class EventStream:
         self.seq += 1
         yield self._next("response.failed", response=failed(self.response, error)), False
 
-    def _deltas(self, event_type: str, fields: Mapping[str, Any], pieces: list[str]) -> Iterator[tuple[bytes, bool]]:
-        template = _DeltaTemplate(event_type, fields, self.obfuscate)
-        for piece in pieces:
+    def _deltas(self, event_type: str, fields: Mapping[str, Any], pieces: list[str],
+                logprobs: list[dict[str, Any]] | None = None) -> Iterator[tuple[bytes, bool]]:
+        """One delta frame per piece; with `logprobs` (one per piece), each frame carries its own."""
+        template = _DeltaTemplate(event_type, fields, self.obfuscate, logprobs=bool(logprobs))
+        for i, piece in enumerate(pieces):
             seq, self.seq = self.seq, self.seq + 1  # before yielding: a cut may not resume this generator
-            yield template.render(piece, seq), True
+            yield template.render(piece, seq, [logprobs[i]] if logprobs else None), True
 
     def _item_frames(self, index: int, item: Mapping[str, Any], pieces: list[list[str]]) -> Iterator[tuple[bytes, bool]]:
         where = {"item_id": item["id"], "output_index": index}
@@ -124,11 +136,12 @@ class EventStream:
             yield self._next("response.output_item.added", item={**item, "status": "in_progress", "content": []},
                              output_index=index), False
             for c, part in enumerate(item["content"]):
-                empty = {**part, "text": ""}
+                empty = {**part, "logprobs": [], "text": ""}
+                logprobs = part.get("logprobs") or []  # one per piece, when the request included them
                 yield self._next("response.content_part.added", content_index=c, part=empty, **where), False
                 yield from self._deltas("response.output_text.delta",
-                                        {"content_index": c, "logprobs": [], **where}, pieces[c])
-                yield self._next("response.output_text.done", content_index=c, logprobs=[], text=part["text"],
+                                        {"content_index": c, "logprobs": [], **where}, pieces[c], logprobs)
+                yield self._next("response.output_text.done", content_index=c, logprobs=logprobs, text=part["text"],
                                  **where), False
                 yield self._next("response.content_part.done", content_index=c, part=part, **where), False
         elif kind == "function_call":

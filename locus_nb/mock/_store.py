@@ -3,8 +3,9 @@
 Stored responses (`store: true`) chain by `previous_response_id`; `store: false` responses are not
 kept. Input items are resolved the way the real endpoint does: an item that needs the server's
 memory (an `item_reference`, a reasoning item without `encrypted_content`) must have been stored,
-a reasoning item must come with the item it produced, and every function call must be paired
-with its output.
+a reasoning item that names its id must come with the item it produced (one replayed without ids,
+only `encrypted_content` and `summary`, is read from its content alone), and every function call
+must be paired with its output.
 """
 
 from __future__ import annotations
@@ -96,26 +97,33 @@ class Store:
                     raise item_not_found(item["id"])
                 resolved.append(dict(remembered))
             elif kind == "reasoning":
-                thought = self._thought_for(item)
+                thought = self._thought_for(item, index)
                 following = items[index + 1] if index + 1 < len(items) else None
-                if thought.follows and (following is None or following.get("id") != thought.follows):
+                # The follower is named by id: a reasoning item replayed without its own id (an
+                # "omit ids" client) has no id to hold it to, so only an item with one is checked.
+                if item.get("id") and thought.follows and (following is None or following.get("id") != thought.follows):
                     raise _reasoning_without_follower(item["id"])
                 resolved.append(_context_item(item, thought))
             else:
                 resolved.append(item)
         return resolved
 
-    def _thought_for(self, item: Mapping[str, Any]) -> Thought:
-        sealed = item.get("encrypted_content")
+    def _thought_for(self, item: Mapping[str, Any], index: int) -> Thought:
+        """The thought a reasoning item stands for: sealed in its encrypted content (which must be
+        the mock's, and this item's when it names an id), or kept in the store under its id."""
+        sealed, item_id = item.get("encrypted_content"), item.get("id")
         if sealed:
             thought = open_thought(sealed)
-            if thought is None or thought.item_id != item["id"]:
-                raise bad_request(f"The encrypted content for item {item['id']} could not be verified.",
+            if thought is None or (item_id is not None and thought.item_id != item_id):
+                raise bad_request(f"The encrypted content for item {item_id or f'input[{index}]'} could not be verified.",
                                   param="input", code="invalid_encrypted_content")
             return thought
-        thought = self._thoughts.get(item["id"])
+        if item_id is None:  # neither an id to look up nor content to read: the SDK marks `id` required
+            raise bad_request(f"Missing required parameter: 'input[{index}].id'.", param=f"input[{index}].id",
+                              code="missing_required_parameter")
+        thought = self._thoughts.get(item_id)
         if thought is None:  # only the server could have filled it in, and it never kept it
-            raise item_not_found(item["id"])
+            raise item_not_found(item_id)
         return thought
 
     # -- keeping responses ------------------------------------------------------------------------

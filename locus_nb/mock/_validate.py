@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from ._errors import APIError, bad_request, model_not_found
 from ._request_schema import MOVED, UNSUPPORTED, CreateRequest
 
-__all__ = ["check_model", "validate_request"]
+__all__ = ["check_model", "listing", "validate_request"]
 
 
 # -- pydantic's first error → the endpoint's sentence -------------------------------------------
@@ -72,7 +72,7 @@ def _number(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def _listing(names: list[str]) -> str:
+def listing(names: list[str]) -> str:
     """'a' and 'b' / 'a', 'b', and 'c' — as the endpoint lists supported values."""
     quoted = [f"'{n}'" for n in names]
     if len(quoted) <= 2:
@@ -82,7 +82,7 @@ def _listing(names: list[str]) -> str:
 
 def _values(expected: str) -> str:
     """pydantic's "'<a>', '<b>'" (union tags) or "'a' or 'b'" (literals) as the endpoint's listing."""
-    return _listing(re.findall(r"'<([^>]+)>'", expected) or re.findall(r"'([^']*)'", expected))
+    return listing(re.findall(r"'<([^>]+)>'", expected) or re.findall(r"'([^']*)'", expected))
 
 
 def _translate(error: Mapping[str, Any]) -> APIError:
@@ -156,7 +156,7 @@ def _check_parts(items: Any) -> None:
         allowed = _ASSISTANT_PARTS if item["role"] == "assistant" else _USER_PARTS
         for j, part in enumerate(item["content"]):
             if part["type"] not in allowed:
-                raise bad_request(f"Invalid value: '{part['type']}'. Supported values are: {_listing(list(allowed))}.",
+                raise bad_request(f"Invalid value: '{part['type']}'. Supported values are: {listing(list(allowed))}.",
                                   param=f"input[{i}].content[{j}]", code="invalid_value")
 
 

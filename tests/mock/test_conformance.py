@@ -43,6 +43,9 @@ STREAMS = {
     "error event": {"input": "Count to ten", "metadata": {"mock_fault": "error_event"}},
     "long": {"input": "Go", "metadata": {"mock_text_tokens": "500"}},
     "no obfuscation": {"input": "Hi", "stream_options": {"include_obfuscation": False}},
+    # logprobs: a model that is not reasoning (reasoning models refuse them)
+    "logprobs": {"model": "openai.gpt-4.1", "input": "Count to three", "include": ["message.output_text.logprobs"],
+                 "top_logprobs": 2},
 }
 REAL_STREAMS = ["stream_text_gpt52.sse", "stream_reasoning_commentary_function_call_gpt55.sse",
                 "stream_reasoning_encrypted_function_call_gpt5.sse", "stream_reasoning_summary_o3mini.sse",
@@ -84,7 +87,7 @@ async def test_every_stream_event_validates_against_the_sdk_types(client, case):
 @pytest.mark.parametrize("case", STREAMS)
 def test_the_sdk_stream_reader_consumes_every_stream(mock_server, case):
     with openai.OpenAI(base_url=mock_server.base_url, api_key="k", default_headers=HEADERS, max_retries=0) as client:
-        stream = client.responses.create(model=MODEL, stream=True, **STREAMS[case])
+        stream = client.responses.create(**{"model": MODEL, **STREAMS[case]}, stream=True)
         if case == "error event":  # the real nested error frame makes the SDK raise, with its message
             with pytest.raises(openai.APIError, match="An error occurred while processing"):
                 list(stream)

@@ -162,8 +162,8 @@ async def test_replayed_encrypted_reasoning_is_read_back(client):
     assert with_thought["usage"]["input_tokens"] - without["usage"]["input_tokens"] == thought + 4
 
 
-async def test_no_reasoning_item_unless_asked(client):
-    r = await client.create({"model": "openai.gpt-5", "input": "Hello", "reasoning": {"effort": "none"}})
+async def test_no_reasoning_item_at_effort_none(client):
+    r = await client.create({"model": "openai.gpt-5.2", "input": "Hello", "reasoning": {"effort": "none"}})
     assert [i["type"] for i in r["output"]] == ["message"]
     assert r["usage"]["output_tokens_details"]["reasoning_tokens"] == 0
 

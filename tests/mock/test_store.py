@@ -8,6 +8,7 @@ from ..conftest import load_json
 from .conftest import WEATHER_TOOL
 
 MODEL = "openai.gpt-4.1"
+REASONING_MODEL = "openai.gpt-5"  # gpt-4.1 takes no `reasoning` (a 400, as on the real endpoint)
 NOT_PERSISTED = ("Items are not persisted when `store` is set to false. Try again with `store` set to true, "
                  "or remove this item from your input.")
 
@@ -75,19 +76,19 @@ async def test_item_reference_to_a_stored_item_is_resolved(client):
 
 
 async def test_replayed_ids_of_unstored_items_get_the_real_404(client):
-    r1 = await client.create({"model": MODEL, "input": "My favorite city is Lisbon.", "store": False,
+    r1 = await client.create({"model": REASONING_MODEL, "input": "My favorite city is Lisbon.", "store": False,
                               "reasoning": {"effort": "low"}})
     reasoning, message = r1["output"]
     assert reasoning["type"] == "reasoning" and "encrypted_content" not in reasoning
     for replayed in ({"type": "item_reference", "id": message["id"]}, reasoning):
-        r = await client.post({"model": MODEL, "store": False, "input": [user("hi"), replayed, user("again")]})
+        r = await client.post({"model": REASONING_MODEL, "store": False, "input": [user("hi"), replayed, user("again")]})
         assert r.status_code == 404
         assert r.json() == {"error": {"message": f"Item with id '{replayed['id']}' not found. {NOT_PERSISTED}",
                                       "type": "invalid_request_error", "param": "input", "code": None}}
 
 
 async def test_replaying_the_full_output_with_ids_and_encrypted_reasoning_works_under_store_false(client):
-    body = {"model": MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
+    body = {"model": REASONING_MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
     turn1 = [user("My favorite city is Lisbon.")]
     r1 = await client.create({**body, "input": turn1})
     r2 = await client.create({**body, "input": [*turn1, *r1["output"], user("What is my favorite city?")]})
@@ -95,7 +96,7 @@ async def test_replaying_the_full_output_with_ids_and_encrypted_reasoning_works_
 
 
 async def test_reasoning_item_without_its_following_item_gets_the_real_400(client):
-    body = {"model": MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
+    body = {"model": REASONING_MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
     r1 = await client.create({**body, "input": "What is the meaning of life?"})
     reasoning, message = r1["output"]
     easy_reply = {"role": "assistant", "content": message["content"][0]["text"]}  # the id is lost
@@ -126,7 +127,7 @@ async def test_function_call_left_without_output_gets_400(client):
 
 
 async def test_tampered_encrypted_reasoning_is_refused(client):
-    body = {"model": MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
+    body = {"model": REASONING_MODEL, "store": False, "reasoning": {"effort": "low"}, "include": ["reasoning.encrypted_content"]}
     r1 = await client.create({**body, "input": "Hello"})
     reasoning, message = r1["output"]
     forged = {**reasoning, "encrypted_content": reasoning["encrypted_content"][:-8] + "AAAAAAA="}
@@ -145,3 +146,53 @@ async def test_zdr_mode_rejects_stored_state_with_ocis_message(make_client):
         assert r.json()["error"]["message"] == message
     ok = await client.post({"model": MODEL, "input": "hi", "store": False})
     assert ok.status_code == 200
+
+
+# -- reasoning replayed without ids (clients with an "omit ids" policy under store=false) ----------------
+
+
+def without_ids(output: list[dict]) -> list[dict]:
+    """The output as such a client sends it back: reasoning as type, encrypted_content and summary only,
+    the message in its easy form."""
+    replay = []
+    for item in output:
+        if item["type"] == "reasoning":
+            replay.append({k: item[k] for k in ("type", "encrypted_content", "summary")})
+        else:
+            replay.append({"role": "assistant", "content": item["content"][0]["text"]})
+    return replay
+
+
+async def test_reasoning_without_an_id_is_read_from_its_encrypted_content(client):
+    body = {"model": REASONING_MODEL, "store": False, "include": ["reasoning.encrypted_content"]}
+    turn1 = [user("My favorite city is Lisbon.")]
+    r1 = await client.create({**body, "input": turn1})
+    reasoning, message = without_ids(r1["output"])
+    question = user("What is my favorite city?")
+    with_thought = await client.create({**body, "input": [*turn1, reasoning, message, question]})
+    without = await client.create({**body, "input": [*turn1, message, question]})
+    assert with_thought["output"][-1]["content"][0]["text"] == "Your favorite city is Lisbon."
+    thought = r1["usage"]["output_tokens_details"]["reasoning_tokens"]
+    assert with_thought["usage"]["input_tokens"] - without["usage"]["input_tokens"] == thought + 4  # it was read
+
+
+async def test_reasoning_without_an_id_is_not_held_to_a_following_item_by_id(client):
+    body = {"model": REASONING_MODEL, "store": False, "include": ["reasoning.encrypted_content"]}
+    r1 = await client.create({**body, "input": "What is the meaning of life?"})
+    reasoning, _ = without_ids(r1["output"])
+    r = await client.post({**body, "input": [user("What is the meaning of life?"), reasoning, user("Anything to add?")]})
+    assert r.status_code == 200, r.text
+
+
+async def test_reasoning_without_an_id_needs_its_encrypted_content(client):
+    body = {"model": REASONING_MODEL, "store": False, "include": ["reasoning.encrypted_content"]}
+    r1 = await client.create({**body, "input": "Hello"})
+    reasoning, message = without_ids(r1["output"])
+    bare = {"type": "reasoning", "summary": []}
+    r = await client.post({**body, "input": [user("Hello"), bare, message, user("Again")]})
+    assert (r.status_code, r.json()["error"]) == (400, {
+        "message": "Missing required parameter: 'input[1].id'.", "type": "invalid_request_error",
+        "param": "input[1].id", "code": "missing_required_parameter"})
+    forged = {**reasoning, "encrypted_content": reasoning["encrypted_content"][:-8] + "AAAAAAA="}
+    r = await client.post({**body, "input": [user("Hello"), forged, message, user("Again")]})
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_encrypted_content")

@@ -125,9 +125,9 @@ async def test_compartment_header_is_required(client):
 
 async def test_every_known_field_is_accepted(client):
     body = {
-        **BASE, "instructions": "Be brief.", "tools": [], "tool_choice": "auto", "parallel_tool_calls": True,
+        **BASE, "model": "openai.gpt-5.2", "instructions": "Be brief.", "tools": [], "tool_choice": "auto", "parallel_tool_calls": True,
         "store": False, "include": ["reasoning.encrypted_content"], "text": {"format": {"type": "text"}, "verbosity": "low"},
-        "reasoning": {"effort": "low", "summary": "auto"}, "max_output_tokens": 16, "max_tool_calls": 2, "temperature": 0,
+        "reasoning": {"effort": "none", "summary": "auto"}, "max_output_tokens": 16, "max_tool_calls": 2, "temperature": 0,
         "top_p": 1, "top_logprobs": 0, "frequency_penalty": 0, "presence_penalty": 0, "metadata": {"lesson": "01"},
         "truncation": "disabled", "service_tier": "auto", "user": "u", "safety_identifier": "s",
         "prompt_cache_key": "k", "prompt_cache_retention": "24h", "stream": False,
