@@ -154,10 +154,11 @@ def _differences(recorded: Any, sent: Any, path: str = "") -> list[tuple[str, An
                 for d in _differences(recorded.get(k, _ABSENT), sent.get(k, _ABSENT), f"{path}.{k}" if path else k)]
     if isinstance(recorded, list) and isinstance(sent, list):
         found = [d for i, (r, s) in enumerate(zip(recorded, sent)) for d in _differences(r, s, f"{path}[{i}]")]
-        if len(recorded) != len(sent):
-            found.append((f"{path} (length)", len(recorded), len(sent)))
+        for i in range(min(len(recorded), len(sent)), max(len(recorded), len(sent))):  # items only one side has
+            found.append((f"{path}[{i}]", recorded[i] if i < len(recorded) else _ABSENT,
+                          sent[i] if i < len(sent) else _ABSENT))
         return found
-    if canonical_body(recorded) == canonical_body(sent):
+    if recorded is not _ABSENT and sent is not _ABSENT and canonical_body(recorded) == canonical_body(sent):
         return []
     return [(path or "(the body)", recorded, sent)]
 
@@ -272,8 +273,9 @@ class Cassette:
                 lines.append(f"  first field that differs: {name}: recorded {_short(recorded)}, sent {_short(sent)}")
         else:
             lines.append("  the cassette holds no exchanges")
-        lines.append(f"  re-record it against the endpoint (with credentials): locus-nb run --record {self.path.parent} "
-                     "<the notebook> (with the same -p parameters), then commit the new cassette")
+        lines.append(f"  re-record it: `locus-nb run --record {self.path.parent} NOTEBOOK -p …` with the notebook and "
+                     f"parameters that made {self.path.name}, against the endpoint and with its credentials; "
+                     "then commit the new cassette")
         return "\n".join(lines)
 
 

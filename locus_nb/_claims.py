@@ -56,21 +56,19 @@ class ClaimFailed(LocusError):
         return [f"\x1b[0;31m{first}\x1b[0m", *rest]
 
 
-def expect(condition: Any, claim: str, *, got: Any = _NOTHING, expected: Any = _NOTHING) -> bool:
+def expect(condition: Any, claim: str, *, got: Any = _NOTHING, expected: Any = _NOTHING) -> None:
     """Check one lesson claim: `✓ claim` when `condition` is true, else `ClaimFailed` (see the module doc).
 
     `got`: what came (shown only when the claim fails); `expected`: what should have, when the claim
-    text alone does not say it. Returns True when the claim holds (False only in JupyterLab, where a
-    failed claim is printed rather than raised).
+    text alone does not say it. Returns None, so a claim that ends a cell adds no `Out[]`.
     """
     if condition:
         print(f"{HELD} {claim}")
-        return True
+        return
     failure = ClaimFailed(claim, got=got, expected=expected)
-    if in_jupyter_server():
-        print("\n".join(failure.lines()))
-        return False
-    raise failure
+    if not in_jupyter_server():
+        raise failure
+    print("\n".join(failure.lines()))
 
 
 @dataclass(frozen=True)
