@@ -225,7 +225,7 @@ def _claims_cell(claims: Claims) -> str:
 
 def _target(result: RunResult) -> str:
     """The setup cell's own words (a record or replay run's name its cassette)."""
-    return result.target.replace("|", "/") or "(setup not reached)"
+    return result.target.replace("|", "/") or "(no setup line)"
 
 
 def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: int, relative_to: Path) -> str:
