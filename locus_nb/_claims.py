@@ -77,7 +77,7 @@ class Claims:
 
     held: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
-    all: tuple[tuple[bool, str], ...] = field(default=(), repr=False)
+    stated: tuple[tuple[bool, str], ...] = field(default=(), repr=False)  # (held, claim), in order
 
 
 def claims_in(notebook: str | Path) -> Claims:
@@ -95,4 +95,4 @@ def claims_in(notebook: str | Path) -> Claims:
             elif output.output_type == "error" and output.get("ename") == ClaimFailed.__name__:
                 found.append((False, output.get("evalue", "")))
     return Claims(held=tuple(c for ok, c in found if ok), failed=tuple(c for ok, c in found if not ok),
-                  all=tuple(found))
+                  stated=tuple(found))

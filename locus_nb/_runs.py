@@ -218,7 +218,7 @@ def run_notebooks(
 
 
 def _claims_cell(claims: Claims) -> str:
-    if not claims.all:
+    if not claims.stated:
         return "—"
     return f"{len(claims.held)} held" + (f", **{len(claims.failed)} failed**" if claims.failed else "")
 
@@ -253,7 +253,7 @@ def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: i
     for r in results:
         lines.append(f"**{Path(r.notebook).stem}** · {describe(r.parameters)}")
         lines.append("")
-        lines += [f"- {'✓' if ok else '✗'} {claim}" for ok, claim in r.claims.all] or ["- (no claims stated)"]
+        lines += [f"- {'✓' if ok else '✗'} {claim}" for ok, claim in r.claims.stated] or ["- (no claims stated)"]
         lines.append("")
     return "\n".join(lines)
 

@@ -33,6 +33,13 @@ SSE_FIXTURES = sorted(ENDINGS)
 MESSAGES = [Message.system("Be brief."), Message.user("My favorite color is purple. Just acknowledge.")]
 
 
+@pytest.fixture(autouse=True)
+def no_secrets_in_any_cassette(tmp_path):
+    """Every cassette a test here writes is scanned for secrets when the test ends."""
+    yield
+    assert_no_secrets(tmp_path.rglob("*.jsonl"))
+
+
 class Tee(httpx.AsyncBaseTransport):
     """Keeps every chunk of every response body the client reads through `inner`."""
 

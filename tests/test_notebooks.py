@@ -226,6 +226,22 @@ def test_a_recorded_run_writes_one_redacted_cassette_per_notebook_and_store_mode
     assert '"end": "cut", "error": "RemoteProtocolError"' in text and '"end": "closed"' in text
 
 
+def test_locus_nb_run_replays_the_cassettes_with_the_same_claims(signed_runs, tmp_path):
+    """`locus-nb run --replay`: no connection variables, no server; the setup cell names the cassette."""
+    results, _, cassettes, _ = signed_runs
+    chosen = [nb for nb in NOTEBOOKS if nb.stem in ("02_stored", "04_streaming")]
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ENV_VARS:
+            patch.delenv(name, raising=False)
+        replayed = run_notebooks(chosen, [{"store": s} for s in (False, True)], tmp_path, progress=False,
+                                 replay=cassettes)
+    recorded = {(r.notebook, r.parameters["store"]): r for r in results}
+    for result in replayed:
+        assert result.ok, result.error
+        assert result.target.startswith(f"Replaying cassette {Path(result.cassette).name} (no network")
+        assert result.claims == recorded[(result.notebook, result.parameters["store"])].claims
+
+
 def _unshare_works() -> bool:
     return shutil.which("unshare") is not None and subprocess.run(
         ["unshare", "-n", "true"], capture_output=True).returncode == 0

@@ -57,8 +57,8 @@ def test_worker_count_is_bounded_by_runs_and_request():
 
 
 def test_summary_is_one_markdown_table_row_per_run_then_every_claim(tmp_path):
-    held = Claims(held=("the reply recalls purple",), all=((True, "the reply recalls purple"),))
-    mixed = Claims(held=("a",), failed=("b (got: 'c')",), all=((True, "a"), (False, "b (got: 'c')")))
+    held = Claims(held=("the reply recalls purple",), stated=((True, "the reply recalls purple"),))
+    mixed = Claims(held=("a",), failed=("b (got: 'c')",), stated=((True, "a"), (False, "b (got: 'c')")))
     results = [
         RunResult("notebooks/01_stateless.ipynb", {"store": False}, str(tmp_path / "a.ipynb"), True, 1.234,
                   claims=held, target="the embedded mock server (no OCI profile configured)"),
