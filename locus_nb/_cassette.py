@@ -18,7 +18,8 @@ Lines — one JSON object per line, keys in a fixed order, so a re-recording dif
 - `request`: `method`, `path`, the `headers` that matter (`accept`, `content-type`,
   `opc-compartment-id`, `openai-project`; never `authorization` or the signature's headers), and
   `body` (the JSON, or None).
-- `response`: `status`, `headers` (`content-type`, `retry-after`, `opc-request-id`,
+- `response`: `{"error": "ConnectError"}` when the request got no answer at all (replayed as that
+  httpx error), else `status`, `headers` (`content-type`, `retry-after`, `opc-request-id`,
   `x-request-id`), and the body: `json` with the `encoding` that re-creates its bytes exactly
   (`compact` or `spaced`), else `text` (the exact string); or for a stream (`text/event-stream`)
   `stream` = {`events`: N, `end`: `complete` | `cut` | `closed`} and N event lines. Each event line
@@ -57,8 +58,9 @@ import httpx
 
 from ._errors import LocusError
 
-__all__ = ["CASSETTE_SUFFIX", "VOLATILE_FIELDS", "Cassette", "Exchange", "RecordingTransport", "Redactor",
-           "ReplayMismatch", "ReplayTransport", "canonical_body", "cassette_writer", "load_cassette", "player"]
+__all__ = ["CASSETTE_SUFFIX", "VOLATILE_FIELDS", "Cassette", "CassetteWriter", "Exchange", "RecordingTransport",
+           "Redactor", "ReplayMismatch", "ReplayTransport", "canonical_body", "cassette_writer", "load_cassette", "player",
+           "replay_events"]
 
 CASSETTE_SUFFIX = ".jsonl"
 FORMAT_VERSION = 1
@@ -379,7 +381,11 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             "headers": redact.headers(request.headers, REQUEST_HEADERS),
             "body": json.loads(redact.text(json.dumps(body, ensure_ascii=False))) if body is not None else None,
         }
-        reply = await self.inner.handle_async_request(request)
+        try:
+            reply = await self.inner.handle_async_request(request)
+        except httpx.TransportError as exc:  # no answer at all (refused, timed out): replayed as the same error
+            self.writer.write(recorded_request, {"error": type(exc).__name__})
+            raise
         # A Response over the inner one decodes any content-encoding: the cassette keeps the plain bytes.
         decoded = httpx.Response(reply.status_code, headers=reply.headers, stream=reply.stream, request=request,
                                  extensions=reply.extensions)
@@ -446,6 +452,12 @@ class _RecordingStream(httpx.AsyncByteStream):
         await self.inner.aclose()
 
 
+def _transport_error(name: str) -> type[httpx.TransportError]:
+    """The httpx exception class a recording names (ReadError if it names none httpx has)."""
+    error = getattr(httpx, name, None)
+    return error if isinstance(error, type) and issubclass(error, httpx.TransportError) else httpx.ReadError
+
+
 class ReplayTransport(httpx.AsyncBaseTransport):
     """Answers every request from a cassette; opens no socket. `pace`: wait each event's recorded time."""
 
@@ -455,6 +467,9 @@ class ReplayTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         exchange = self.cassette.play(request.method, request.url.path, await request.aread())
+        if "error" in exchange.response:
+            raise _transport_error(exchange.response["error"])("replayed: the recorded request got no answer",
+                                                               request=request)
         headers = exchange.response.get("headers", {})
         if exchange.streamed:
             return httpx.Response(exchange.response["status"], headers=headers, request=request,
@@ -482,10 +497,7 @@ class _ReplayStream(httpx.AsyncByteStream):
         if end.get("tail"):
             yield end["tail"].encode()
         if end.get("end") == "cut":
-            error = getattr(httpx, end.get("error", ""), None)
-            if not (isinstance(error, type) and issubclass(error, httpx.TransportError)):
-                error = httpx.ReadError
-            raise error(f"replayed: the recorded stream broke off here ({end.get('error')})")
+            raise _transport_error(end.get("error", ""))(f"replayed: the recorded stream broke off here ({end.get('error')})")
         if end.get("end") == "closed":
             raise ReplayMismatch(
                 f"cassette {self.cassette}, exchange {self.exchange.number}: the client stopped reading this "

@@ -25,7 +25,7 @@ from locus_nb.mock._replay import create_replay_app
 
 from .cassette_helpers import assert_no_secrets
 from .conftest import COMPARTMENT, RESPONSES
-from .sse_helpers import ENDINGS, SSE_HEADERS, Body, sse_model
+from .sse_helpers import ENDINGS, SSE_HEADERS, Body
 
 JSON_FIXTURES = ["openai_python_live_text_nonstream.json", *sorted(p.name for p in RESPONSES.glob("nonstream_*.json")
                                                                    if not p.name.endswith(".request.json"))]
@@ -210,6 +210,21 @@ async def test_equal_requests_replay_in_recorded_order_then_the_last_repeats(tmp
         assert [(await live.complete(MESSAGES)).text for _ in range(2)] == ["first", "second"]
     async with _model(ReplayTransport(load_cassette(tmp_path / "c.jsonl"))) as model:
         assert [(await model.complete(MESSAGES)).text for _ in range(3)] == ["first", "second", "second"]
+
+
+async def test_a_request_that_got_no_answer_replays_as_the_same_transport_error(tmp_path):
+    from locus_nb import ConnectionFailed
+
+    def refuse(request):
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async with _model(RecordingTransport(_writer(tmp_path), httpx.MockTransport(refuse))) as live:
+        with pytest.raises(ConnectionFailed):
+            await live.complete(MESSAGES)
+    assert load_cassette(tmp_path / "c.jsonl").exchanges[0].response == {"error": "ConnectError"}
+    async with _model(ReplayTransport(load_cassette(tmp_path / "c.jsonl"))) as model:
+        with pytest.raises(ConnectionFailed, match="ConnectError"):
+            await model.complete(MESSAGES)
 
 
 async def test_paced_replay_waits_the_recorded_time_between_events(tmp_path):

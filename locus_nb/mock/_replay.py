@@ -50,6 +50,11 @@ def create_replay_app(source: Path, *, pace: bool = False) -> Starlette:
             except ReplayMismatch as miss:
                 misses.append(miss)
                 continue
+            if "error" in exchange.response:  # recorded with no answer at all: say so with a gateway error
+                return Response(json.dumps({"error": {
+                    "message": f"the recorded request got no answer ({exchange.response['error']})",
+                    "type": "server_error", "param": None, "code": "no_answer_recorded"}}),
+                    status_code=502, media_type="application/json")
             headers = exchange.response.get("headers", {})
             status = exchange.response["status"]
             if exchange.streamed:
