@@ -33,7 +33,7 @@ Lines — one JSON object per line, keys in a fixed order, so a re-recording dif
 Redaction happens before anything is written: `Authorization` and signature headers are never
 kept; OCIDs become `ocid1.<kind>.<realm>.<region>.redacted0001`, numbered per cassette in order of
 appearance (the same OCID always gets the same number); `opc-request-id`/`x-request-id` values
-become `redacted-0001`, …; session tokens (`ST$…`), Bearer values, `keyId`/`signature` values, JWTs
+become `redacted-0001`, … (in a body too); session tokens (`ST$…`), Bearer values, `keyId`/`signature` values, JWTs
 and any secret the connection knows (API key, token, key file path) become `****`.
 
 Matching (replay): method, path and the canonical body — JSON with keys sorted, the OCIDs' unique
@@ -110,6 +110,9 @@ class Redactor:
     def text(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "****")
+        for original, placeholder in list(self._request_ids.items()):  # a request id quoted in a body, too
+            if len(original) >= 8:
+                text = text.replace(original, placeholder)
         text = _SECRETS.sub(lambda m: "****" if m.group("jwt") else m.group("keep") + "****", text)
         return _OCID.sub(self._ocid, text)
 

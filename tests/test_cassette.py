@@ -264,8 +264,9 @@ def test_redaction_is_consistent_within_a_cassette_and_masks_tokens_and_known_se
     assert values["b"] == "ocid1.user.oc1..redacted0002"
     assert values["t"] == "ST$****" and values["h"] == "Bearer ****" and values["j"] == "****"
     assert values["k"] == 'keyId="****",signature="****"' and values["p"] == "****"
-    assert redact.request_id("abc/123") == redact.request_id("abc/123") == "redacted-0001"
+    assert redact.request_id("abc/123456") == redact.request_id("abc/123456") == "redacted-0001"
     assert redact.request_id("def") == "redacted-0002"
+    assert redact.text("see opc-request-id abc/123456 and def") == "see opc-request-id redacted-0001 and def"
     assert redact.text("ocid1.compartment.oc1..redacted0001") == "ocid1.compartment.oc1..redacted0001"
 
 
