@@ -51,6 +51,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,8 @@ import httpx
 from ._errors import LocusError
 
 __all__ = ["CASSETTE_SUFFIX", "VOLATILE_FIELDS", "Cassette", "CassetteWriter", "Exchange", "RecordingTransport",
-           "Redactor", "ReplayMismatch", "ReplayTransport", "canonical_body", "cassette_writer", "load_cassette", "player",
-           "replay_events"]
+           "Redactor", "ReplayMismatch", "ReplayTransport", "canonical_body", "cassette_writer", "load_cassette",
+           "parse_body", "player", "replay_events"]
 
 CASSETTE_SUFFIX = ".jsonl"
 FORMAT_VERSION = 1
@@ -168,6 +169,12 @@ def _differences(recorded: Any, sent: Any, path: str = "") -> list[tuple[str, An
     return [(path or "(the body)", recorded, sent)]
 
 
+def _distance(recorded: Any, sent: Any) -> float:
+    """How much two bodies differ: per differing field 1, or for two texts the part that differs."""
+    return sum(1 - SequenceMatcher(None, r, s).ratio() if isinstance(r, str) and isinstance(s, str) else 1
+               for _, r, s in _differences(recorded, sent))
+
+
 class _Absent:
     def __repr__(self) -> str:
         return "(absent)"
@@ -251,7 +258,7 @@ class Cassette:
 
     def play(self, method: str, path: str, content: bytes, *, sent_number: int | None = None) -> Exchange:
         """The recording for this request (see the module doc), else `ReplayMismatch`."""
-        body = _parse(content)
+        body = parse_body(content)
         key = (method, path, canonical_body(body))
         with self._lock:
             same = [e for e in self.exchanges if e.key == key]
@@ -261,11 +268,18 @@ class Cassette:
                 return chosen
         raise ReplayMismatch(self._mismatch(method, path, body))
 
+    def _far(self, exchange: Exchange, method: str, path: str, body: Any) -> tuple[bool, float]:
+        return ((exchange.request["method"], exchange.request["path"]) != (method, path),
+                _distance(exchange.request.get("body"), body))
+
+    def distance(self, method: str, path: str, body: Any) -> tuple[bool, float]:
+        """How far its nearest recorded request is: (method/path differ, how much of the body differs)."""
+        return min((self._far(e, method, path, body) for e in self.exchanges), default=(True, float("inf")))
+
     def _mismatch(self, method: str, path: str, body: Any) -> str:
         lines = [f"no recording in cassette {self.path} for {method} {path}"]
-        ranked = sorted(self.exchanges, key=lambda e: (
-            (e.request["method"], e.request["path"]) != (method, path),
-            len(_differences(e.request.get("body"), body)), e.number in self.played, e.number))
+        ranked = sorted(self.exchanges, key=lambda e: (*self._far(e, method, path, body), e.number in self.played,
+                                                       e.number))
         if ranked:
             nearest = ranked[0]
             lines.append(f"  nearest recorded request: exchange {nearest.number}, "
@@ -284,7 +298,8 @@ class Cassette:
         return "\n".join(lines)
 
 
-def _parse(content: bytes) -> Any:
+def parse_body(content: bytes) -> Any:
+    """A request body as JSON (None when empty; the text when it is not JSON)."""
     if not content:
         return None
     try:
@@ -378,7 +393,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         redact = self.writer.redact
         content = await request.aread()
-        body = _parse(content)
+        body = parse_body(content)
         recorded_request = {
             "method": request.method, "path": request.url.path,
             "headers": redact.headers(request.headers, REQUEST_HEADERS),

@@ -349,6 +349,21 @@ async def test_the_replay_server_answers_the_openai_sdk_from_the_cassettes(recor
         await client.close()
 
 
+async def test_the_replay_server_names_the_cassette_with_the_nearest_request(tmp_path):
+    for name, text in (("a", "far away entirely"), ("b", "My favorite color is purple.")):
+        writer = cassette_writer(tmp_path / f"{name}.jsonl", {"connection": {}})
+        writer.write({"method": "POST", "path": "/openai/v1/responses", "body": {"model": "m", "input": text}},
+                     {"status": 200, "headers": {"content-type": "application/json"}, "json": {}, "encoding": "compact"})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_replay_app(tmp_path)),
+                                 base_url="http://replay") as client:
+        answer = await client.post("/openai/v1/responses", json={"model": "m", "input": "My favorite color is green."})
+        message = answer.json()["error"]["message"]
+        assert answer.status_code == 400 and "none of the 2 cassettes" in message
+        assert f"cassette {tmp_path / 'b.jsonl'}" in message and "sent 'My favorite color is green.'" in message
+        found = await client.post("/openai/v1/responses", json={"input": "far away entirely", "model": "m"})
+        assert found.status_code == 200
+
+
 def test_mock_replay_without_cassettes_says_so(tmp_path):
     from locus_nb.cli import main
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from .._cassette import CASSETTE_SUFFIX, Cassette, ReplayMismatch, load_cassette, replay_events
+from .._cassette import CASSETTE_SUFFIX, Cassette, ReplayMismatch, load_cassette, parse_body, replay_events
 from .._errors import LocusError
 
 __all__ = ["create_replay_app"]
@@ -48,7 +48,7 @@ def create_replay_app(source: Path, *, pace: bool = False) -> Starlette:
             try:
                 exchange = cassette.play(request.method, request.url.path, content)
             except ReplayMismatch as miss:
-                misses.append(miss)
+                misses.append((cassette.distance(request.method, request.url.path, parse_body(content)), miss))
                 continue
             if "error" in exchange.response:  # recorded with no answer at all: say so with a gateway error
                 return Response(json.dumps({"error": {
@@ -61,8 +61,9 @@ def create_replay_app(source: Path, *, pace: bool = False) -> Starlette:
                 return StreamingResponse(replay_events(exchange, cassette.path, pace), status_code=status,
                                          headers=headers)
             return Response(exchange.body_bytes(), status_code=status, headers=headers)
-        return _no_recording(str(misses[0]) if len(misses) == 1 else
-                             f"none of the {len(cassettes)} cassettes in {source} has this request; "
-                             f"the first says:\n{misses[0]}")
+        nearest = min(misses, key=lambda miss: miss[0])[1]
+        return _no_recording(str(nearest) if len(misses) == 1 else
+                             f"none of the {len(cassettes)} cassettes in {source} has this request; the one with "
+                             f"the nearest says:\n{nearest}")
 
     return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST", "DELETE"])])
