@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+CASSETTES ?= cassettes
 
-.PHONY: demo test lab notebooks handouts clean
+.PHONY: demo test lab notebooks handouts record replay clean
 
 # (Re)install only when the venv is missing or the package metadata changed.
 $(STAMP): pyproject.toml
@@ -19,7 +20,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run every notebook against the embedded mock server; executed copies go to out/
 	$(BIN)/locus-nb run --mock --out out
 
-test: $(STAMP)  ## unit tests, mock-server tests and nbval over notebooks/ (installs Chromium if it may)
+# tests/ includes the record → replay loop: a signed recording of all four notebooks (store False and
+# True) against a signature-verifying mock, then nbval replaying it in a network namespace (unshare -n).
+test: $(STAMP)  ## unit tests, mock-server tests, the record/replay loop and nbval over notebooks/ (installs Chromium if it may)
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(NBVAL) tests notebooks
 
@@ -28,6 +31,12 @@ lab: $(STAMP)  ## open JupyterLab on notebooks/
 
 notebooks: $(STAMP)  ## re-record the committed notebook outputs from a mock run
 	LOCUS_NB_MOCK_TOKEN_DELAY=0 $(BIN)/locus-nb run --mock --in-place
+
+record: $(STAMP)  ## with OCI credentials set: re-record notebooks/ and their cassettes in $(CASSETTES)/ (README: CI workflow)
+	$(BIN)/locus-nb run --record $(CASSETTES) --in-place
+
+replay: $(STAMP)  ## nbval over notebooks/, every kernel replaying $(CASSETTES)/: no network, no credentials
+	$(BIN)/python -m pytest $(NBVAL) --replay-cassettes $(CASSETTES) notebooks
 
 handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open out/handouts/index.html
 	$(BIN)/locus-nb handouts --from out --out out/handouts

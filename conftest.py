@@ -10,6 +10,8 @@ import pytest
 from locus_nb._settings import clear_environment
 
 FIXTURES = Path(__file__).parent / "tests" / "fixtures"
+# `--replay-cassettes DIR`: nbval replays each notebook from DIR/<name>.jsonl (README: replaying in CI).
+pytest_plugins = ["locus_nb.pytest_replay"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

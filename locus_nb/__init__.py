@@ -15,6 +15,8 @@ from ._auth import (
 )
 # Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.
 from ._charts import BarChart
+from ._cassette import ReplayMismatch
+from ._claims import ClaimFailed, expect
 from ._errors import (
     APIStatusError,
     AuthError,
@@ -54,8 +56,9 @@ __all__ = [
     "ToolCall",
     "Usage",
     "connect",
-    # what went on the wire (for lessons and tests)
+    # what went on the wire (for lessons and tests), and what a lesson claims
     "record_requests",
+    "expect",
     # streaming and agent events
     "AgentEvent",
     "ModelChunkEvent",
@@ -72,11 +75,13 @@ __all__ = [
     "APIStatusError",
     "AuthError",
     "BadRequest",
+    "ClaimFailed",
     "ConfigError",
     "ConnectionFailed",
     "LocusError",
     "NotFound",
     "RateLimited",
+    "ReplayMismatch",
     "RequestTimeout",
     "ServerError",
     "StateLost",

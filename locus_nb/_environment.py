@@ -11,11 +11,17 @@
 | OCI_GENAI_PROJECT   | project     | `connect()`                                              |
 | OCI_CONFIG_FILE     | config_file | `connect()`; `OCIResponsesModel` without `config_file=`  |
 | OCI_GENAI_API_KEY   | api_key     | `connect()`; `OCIResponsesModel(auth="bearer")` without `api_key=` |
+| LOCUS_NB_MODE       | mode        | `connect()`: `record` or `replay` (unset: live)          |
+| LOCUS_NB_CASSETTE   | cassette    | `connect()`: the cassette file a record/replay run writes/reads |
 
 `connect(env=…)` reads them from `env` (default: `os.environ`) and hands every value down, so a
 model it makes never looks here. A model made directly falls back on the few above, through
 `setting()`, only for a value it was not given. Nothing else in the package reads them:
 `ENV_VARS` is the list `locus-nb run --mock` and the test session clear.
+
+`locus-nb run --record/--replay` and nbval's `--replay-cassettes` set the last two for each kernel
+with `set_mode()`. `in_jupyter_server()` tells a kernel started by a Jupyter server (JupyterLab,
+Notebook: `JPY_SESSION_NAME`) from one run by papermill or nbval (lesson claims use it).
 
 A value counts as unset when it is None, empty, or papermill's "None"/"null" (any case).
 """
@@ -26,7 +32,8 @@ import os
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["ENV_VARS", "choose_region", "clear_environment", "is_set", "read_environment", "setting"]
+__all__ = ["ENV_VARS", "MODES", "choose_region", "clear_environment", "in_jupyter_server", "is_set", "read_environment",
+           "set_mode", "setting"]
 
 ENV_VARS = (
     "OCI_PROFILE",
@@ -38,7 +45,10 @@ ENV_VARS = (
     "OCI_GENAI_PROJECT",
     "OCI_CONFIG_FILE",
     "OCI_GENAI_API_KEY",
+    "LOCUS_NB_MODE",
+    "LOCUS_NB_CASSETTE",
 )
+MODES = ("live", "record", "replay")
 _UNSET = {"", "none", "null"}
 
 
@@ -82,3 +92,25 @@ def clear_environment(environ: MutableMapping[str, str] | None = None) -> None:
     target = os.environ if environ is None else environ
     for name in ENV_VARS:
         target.pop(name, None)
+
+
+def set_mode(mode: str, cassette: str | os.PathLike[str] | None = None,
+             environ: MutableMapping[str, str] | None = None) -> None:
+    """Set the run mode kernels started afterwards get: `record`/`replay` with their cassette, or `live` (unset both)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    target = os.environ if environ is None else environ
+    if mode == "live":
+        target.pop("LOCUS_NB_MODE", None)
+        target.pop("LOCUS_NB_CASSETTE", None)
+        return
+    if cassette is None:
+        raise ValueError(f"mode {mode!r} needs a cassette")
+    target["LOCUS_NB_MODE"] = mode
+    target["LOCUS_NB_CASSETTE"] = os.fspath(cassette)
+
+
+def in_jupyter_server(env: Mapping[str, str] | None = None) -> bool:
+    """True in a kernel a Jupyter server started (it sets JPY_SESSION_NAME); False under papermill and nbval."""
+    source = os.environ if env is None else env
+    return bool(source.get("JPY_SESSION_NAME"))

@@ -3,6 +3,11 @@
 Each run is one papermill execution with its own kernel, in its own worker process
 (papermill/nbclient drive an event loop per call; processes keep runs from sharing one).
 papermill is imported only inside the workers and `clean_notebook`.
+
+`record=DIR` / `replay=DIR`: each run's kernel records into, or replays from, its own cassette,
+`DIR/<executed notebook name>.jsonl` (the mode reaches `connect()` as LOCUS_NB_MODE and
+LOCUS_NB_CASSETTE). Each result carries the lesson claims the executed notebook states
+(`_claims.claims_in`); the summary lists them.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from ._cassette import CASSETTE_SUFFIX
+from ._claims import Claims, claims_in
+from ._environment import set_mode
 from ._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW
 
-__all__ = ["RunResult", "clean_notebook", "output_name", "parameter_sets", "run_notebooks", "summary_markdown",
-           "worker_count"]
+__all__ = ["RunResult", "cassette_path", "clean_notebook", "output_name", "parameter_sets", "run_notebooks",
+           "summary_markdown", "worker_count"]
 
 STORE_CHOICES = {"false": [False], "true": [True], "both": [False, True]}
 
@@ -64,6 +72,11 @@ def output_name(notebook: Path, params: dict[str, Any], several: bool) -> str:
     return f"{notebook.stem}.{slug}{notebook.suffix}"
 
 
+def cassette_path(folder: Path, output: str | Path) -> Path:
+    """A run's cassette: named after its executed notebook (`01_stateless.store-False.jsonl`)."""
+    return Path(folder) / (Path(output).stem + CASSETTE_SUFFIX)
+
+
 def worker_count(runs: int, jobs: int | None = None) -> int:
     """Runs at a time: as asked, else one per core; never more than there are runs."""
     return max(1, min(runs, jobs or os.cpu_count() or 1))
@@ -77,6 +90,10 @@ class RunResult:
     ok: bool
     seconds: float
     error: str = ""
+    claims: Claims = field(default_factory=Claims)
+    mode: str = "live"
+    cassette: str | None = None
+    target: str = ""  # what the setup cell said it is connected to ("" when it did not get that far)
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,8 @@ class _Job:
     parameters: dict[str, Any] = field(default_factory=dict)
     in_place: bool = False
     timeout: int = 300
+    mode: str = "live"  # or "record" / "replay", with its cassette
+    cassette: str | None = None
 
 
 def _failure(exc: BaseException) -> str:
@@ -106,6 +125,7 @@ def _execute(job: _Job) -> RunResult:
 
     start = time.perf_counter()
     error = ""
+    set_mode(job.mode, job.cassette)  # this worker's next kernel, and only it (one job at a time per worker)
     try:
         papermill.execute_notebook(
             job.notebook, job.output, parameters=job.parameters, cwd=str(Path(job.notebook).parent),
@@ -118,7 +138,27 @@ def _execute(job: _Job) -> RunResult:
             clean_notebook(Path(job.output))
     except Exception as exc:  # papermill raises for a failing cell; the output notebook is still written
         error = _failure(exc)
-    return RunResult(job.notebook, job.parameters, job.output, not error, time.perf_counter() - start, error)
+    try:
+        claims, target = claims_in(job.output), _target_in(job.output)
+    except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
+        claims, target = Claims(), ""
+    return RunResult(job.notebook, job.parameters, job.output, not error, time.perf_counter() - start, error,
+                     claims, job.mode, job.cassette, target)
+
+
+_TARGET_LINE = re.compile(r"^(?:Connected to |(?=Replaying cassette ))(.+)$", re.M)
+
+
+def _target_in(path: str) -> str:
+    """The setup cell's first line: where the run was connected (a replay names its cassette)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", ()) if cell.cell_type == "code" else ():
+            if output.output_type == "stream" and (match := _TARGET_LINE.search(output.get("text", ""))):
+                return match.group(1)
+    return ""
 
 
 def run_notebooks(
@@ -130,16 +170,29 @@ def run_notebooks(
     jobs: int | None = None,
     timeout: int = 300,
     progress: bool = True,
+    record: Path | None = None,
+    replay: Path | None = None,
 ) -> list[RunResult]:
-    """Run every notebook with every parameter set, `jobs` at a time; results in notebook order."""
+    """Run every notebook with every parameter set, `jobs` at a time; results in notebook order.
+
+    `record`/`replay`: a folder of cassettes, one per run (`cassette_path`), written or read.
+    """
     param_sets = list(param_sets) or [{}]
     if in_place and param_sets != [{}]:
         raise ConfigError("--in-place records the reference outputs and takes no -p/--store parameters")
+    if record and replay:
+        raise ConfigError("a run either records cassettes or replays them, not both")
+    mode, folder = ("record", record) if record else ("replay", replay) if replay else ("live", None)
     several = len(param_sets) > 1
-    work = [
-        _Job(str(nb), str(nb if in_place else out / output_name(nb, params, several)), params, in_place, timeout)
-        for nb in notebooks for params in param_sets
-    ]
+    work = []
+    for nb in notebooks:
+        for params in param_sets:
+            output = str(nb if in_place else out / output_name(nb, params, several))
+            cassette = str(cassette_path(folder, output)) if folder else None
+            if mode == "replay" and not Path(cassette).is_file():
+                raise ConfigError(f"no cassette {cassette} for {Path(nb).name} {describe(params)}; record it with "
+                                  f"`locus-nb run --record {folder}` and the same parameters")
+            work.append(_Job(str(nb), output, params, in_place, timeout, mode, cassette))
     workers = worker_count(len(work), jobs)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[int, RunResult] = {}
@@ -164,8 +217,20 @@ def run_notebooks(
     return [results[i] for i in range(len(work))]
 
 
+def _claims_cell(claims: Claims) -> str:
+    if not claims.stated:
+        return "—"
+    return f"{len(claims.held)} held" + (f", **{len(claims.failed)} failed**" if claims.failed else "")
+
+
+def _target(result: RunResult) -> str:
+    """The setup cell's own words (a record or replay run's name its cassette)."""
+    return result.target.replace("|", "/") or "(no setup line)"
+
+
 def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: int, relative_to: Path) -> str:
-    """A one-page markdown summary: per notebook and parameter set, ok/failed and seconds."""
+    """A one-page markdown summary: per notebook and parameter set, ok/failed, claims, seconds; then
+    every claim each run stated, held (✓) or failed (✗)."""
     results = list(results)
     failed = [r for r in results if not r.ok]
     notebooks = len({r.notebook for r in results})
@@ -176,15 +241,21 @@ def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: i
         f"{notebooks} notebook(s) × {sets} parameter set(s) = {len(results)} run(s) on {workers} worker(s): "
         f"**{len(results) - len(failed)} ok, {len(failed)} failed** in {seconds:.1f} s.",
         "",
-        "| notebook | parameters | result | seconds | executed notebook |",
-        "|---|---|---|---:|---|",
+        "| notebook | parameters | target | result | claims | seconds | executed notebook |",
+        "|---|---|---|---|---|---:|---|",
     ]
     for r in results:
         link = os.path.relpath(r.output, relative_to)
         status = "ok" if r.ok else f"**FAILED** — {r.error.replace('|', '/')}"
-        lines.append(f"| {Path(r.notebook).stem} | {describe(r.parameters)} | {status} | {r.seconds:.1f} | "
-                     f"[{Path(r.output).name}]({link}) |")
-    return "\n".join(lines) + "\n"
+        lines.append(f"| {Path(r.notebook).stem} | {describe(r.parameters)} | {_target(r)} | {status} | "
+                     f"{_claims_cell(r.claims)} | {r.seconds:.1f} | [{Path(r.output).name}]({link}) |")
+    lines += ["", "## Lesson claims", ""]
+    for r in results:
+        lines.append(f"**{Path(r.notebook).stem}** · {describe(r.parameters)}")
+        lines.append("")
+        lines += [f"- {'✓' if ok else '✗'} {claim}" for ok, claim in r.claims.stated] or ["- (no claims stated)"]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def clean_notebook(path: Path) -> None:

@@ -23,6 +23,12 @@ nothing below it looks at the environment.
 
 Target: `endpoint` set → that endpoint; else a profile or an API key → OCI; else the embedded mock.
 Booleans accept papermill's string forms (true/false, 1/0, yes/no, on/off, any case).
+
+Mode (LOCUS_NB_MODE with LOCUS_NB_CASSETTE, set per kernel by `locus-nb run --record/--replay`):
+live (unset); `record`: the target as above, every exchange written to the cassette, redacted
+(`_cassette.RecordingTransport`); `replay`: the target is the cassette — no network, no credentials,
+the recorded connection's model, region and store mode unless a parameter says otherwise; the
+setup cell says "Replaying cassette …". The cells are the same in all three.
 """
 
 from __future__ import annotations
@@ -30,13 +36,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from ._auth import profile_auth
 from ._config import DEFAULT_CONFIG_FILE, load_profile
-from ._environment import ENV_VARS, choose_region, clear_environment, is_set, read_environment, setting
-from ._errors import ConfigError
-from ._model import OCIResponsesModel
+from ._environment import ENV_VARS, MODES, choose_region, clear_environment, is_set, read_environment, setting
+from ._errors import ConfigError, LocusError
+from ._model import OCIResponsesModel, oci_base_url
 from ._ocid import check_ocid, mask_ocid
 
 __all__ = ["ENV_VARS", "Connection", "check_ocid", "clear_environment", "connect", "parse_bool"]
@@ -45,13 +52,15 @@ DEFAULT_REGION = "us-chicago-1"
 DEFAULT_MODEL = "openai.gpt-4.1"
 # A placeholder with a real OCID's shape: the mock requires the header, as OCI does.
 MOCK_COMPARTMENT = "ocid1.compartment.oc1..mockcompartmentlocusnb"
+REPLAY_BASE_URL = "https://replay.invalid/openai/v1"  # a replayed model's URL when the cassette names none
 
 # Region names: us-chicago-1, eu-frankfurt-1, uk-gov-london-1, …
 _REGION = re.compile(r"^[a-z]{2,3}(?:-[a-z]+)+-\d{1,2}$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
-Target = Literal["mock", "endpoint", "oci"]
+Target = Literal["mock", "endpoint", "oci", "replay"]
+Mode = Literal["live", "record", "replay"]
 
 
 def parse_bool(value: Any, name: str) -> bool:
@@ -102,9 +111,15 @@ class Connection:
     region_source: str = "the default"  # what set the region: "the region parameter", "OCI_REGION", "profile 'X'"
     # The profile as `connect()` loaded it (key paths included: never shown); the model signs with it.
     profile_config: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    mode: Mode = "live"
+    cassette: str | None = None  # record/replay: the cassette file
+    # replay: the recorded connection (the cassette header's): what the setup cell showed, the base URL
+    recorded: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def where(self) -> str:
+        if self.target == "replay":
+            return f"cassette {Path(self.cassette or '').name}"
         if self.target == "mock":
             return "the embedded mock server (no OCI profile configured)"
         if self.target == "endpoint":
@@ -115,18 +130,31 @@ class Connection:
             return f"OCI Generative AI in {self.region} with a GenAI API key"
         return f"OCI Generative AI in {self.region} with profile {self.profile!r}"
 
+    def shown(self) -> dict[str, Any]:
+        """What the setup cell shows about the target (masked): kept in a cassette's header for its replay."""
+        if self.recorded is not None:
+            return {k: self.recorded.get(k) for k in ("where", "region_note", "compartment", "project")}
+        return {"where": self.where,
+                "region_note": "the local mock ignores it" if self.target == "mock" else f"from {self.region_source}",
+                "compartment": mask_ocid(self.compartment), "project": mask_ocid(self.project) if self.project else None}
+
     def describe(self) -> str:
         mode = "store=True: the server keeps the conversation" if self.store else "store=False: stateless, ZDR-safe"
-        region_note = "the local mock ignores it" if self.target == "mock" else f"from {self.region_source}"
+        shown = self.shown()
+        name = Path(self.cassette or "").name
+        first = (f"Replaying cassette {name} (no network, no credentials), recorded from {shown['where']}"
+                 if self.mode == "replay" else
+                 f"Connected to {self.where}; recording cassette {name}" if self.mode == "record" else
+                 f"Connected to {self.where}")
         lines = [
-            f"Connected to {self.where}",
-            f"  region:      {self.region}  ({region_note})",
+            first,
+            f"  region:      {self.region}  ({shown['region_note']})",
             f"  model:       {self.model_id}",
             f"  mode:        {mode}",
-            f"  compartment: {mask_ocid(self.compartment)}",
+            f"  compartment: {shown['compartment']}",
         ]
-        if self.project:
-            lines.append(f"  project:     {mask_ocid(self.project)}")
+        if shown["project"]:
+            lines.append(f"  project:     {shown['project']}")
         return "\n".join(lines)
 
     __str__ = describe
@@ -136,7 +164,7 @@ class Connection:
             f"Connection(target={self.target!r}, region={self.region!r}, store={self.store}, "
             f"model_id={self.model_id!r}, compartment={mask_ocid(self.compartment)!r}, profile={self.profile!r}, "
             f"endpoint={self.endpoint!r}, project={mask_ocid(self.project) if self.project else None!r}, "
-            f"api_key={'****' if self.api_key else None!r})"
+            f"api_key={'****' if self.api_key else None!r}, mode={self.mode!r})"
         )
 
     def stateless(self) -> Connection:
@@ -156,6 +184,13 @@ class Connection:
             "store": self.store if store is None else store, "api_key": self.api_key,
             "profile": self.profile, "config_file": self.config_file or DEFAULT_CONFIG_FILE, **kwargs,
         }
+        if self.mode == "replay":  # no credentials, no socket: the cassette answers
+            from ._cassette import ReplayTransport, player
+
+            settings.setdefault("auth", "none")
+            settings.setdefault("base_url", (self.recorded or {}).get("base_url") or REPLAY_BASE_URL)
+            settings.setdefault("transport", ReplayTransport(player(self.cassette)))
+            return OCIResponsesModel(self.model_id, **settings)
         if "auth" not in settings:
             settings["auth"] = (profile_auth(self.profile_config) if self.profile_config is not None
                                 else "bearer" if self.api_key else "none")
@@ -166,7 +201,27 @@ class Connection:
                 settings["base_url"] = embedded_mock().base_url
             else:
                 settings["base_url"] = self.endpoint
+        if self.mode == "record":
+            settings["transport"] = self._recording(settings.get("base_url") or oci_base_url(self.region),
+                                                    settings.get("transport"))
         return OCIResponsesModel(self.model_id, **settings)
+
+    def _recording(self, base_url: str, inner: Any) -> Any:
+        """A transport that writes every exchange to the cassette, redacted (around `inner`, default httpx's)."""
+        from ._cassette import RecordingTransport, cassette_writer
+
+        profile = self.profile_config or {}
+        secrets = [self.api_key, *(profile.get(k) for k in ("key_file", "security_token_file", "pass_phrase"))]
+        if token_file := profile.get("security_token_file"):
+            try:
+                secrets.append(Path(token_file).expanduser().read_text().strip())
+            except OSError:
+                pass
+        header = {"connection": {**self.shown(), "target": self.target, "base_url": base_url,
+                                 "region": self.region, "region_source": self.region_source,
+                                 "model_id": self.model_id, "store": self.store, "compartment_id": self.compartment,
+                                 "project_id": self.project}}
+        return RecordingTransport(cassette_writer(self.cassette, header, secrets), inner)
 
 
 def connect(
@@ -191,6 +246,15 @@ def connect(
     a profile, the config file and the profile must exist (checked here, before any request).
     """
     env = read_environment(env)  # the one read of the environment: ENV_VARS, from env= or os.environ
+    mode = env.get("LOCUS_NB_MODE", "live").strip().lower()
+    if mode not in MODES:
+        raise ConfigError(f"LOCUS_NB_MODE must be one of {', '.join(MODES)}; got {mode!r}")
+    cassette = env.get("LOCUS_NB_CASSETTE")
+    if mode != "live" and not cassette:
+        raise ConfigError(f"LOCUS_NB_MODE={mode} needs LOCUS_NB_CASSETTE, the cassette file to "
+                          f"{'write' if mode == 'record' else 'read'}")
+    if mode == "replay":
+        return _replaying(cassette, region=region, store=store, model_id=model_id, default_store=default_store)
     profile = _text(setting(profile, "OCI_PROFILE", env), "profile")
     endpoint = _text(setting(endpoint, "LOCUS_NB_ENDPOINT", env), "endpoint")
     region = _text(region if is_set(region) else None, "region")
@@ -225,4 +289,24 @@ def connect(
     return Connection(target=target, region=region, store=store_flag, model_id=model_id,
                       compartment=compartment, profile=profile, endpoint=endpoint.rstrip("/") if endpoint else None,
                       project=project, config_file=config_file, api_key=api_key, region_source=region_source,
-                      profile_config=profile_config)
+                      profile_config=profile_config, mode=mode, cassette=cassette if mode == "record" else None)
+
+
+def _replaying(cassette: str, *, region: Any, store: Any, model_id: Any, default_store: Any) -> Connection:
+    """The replay target: the recorded connection, a parameter given here overriding it. No credentials
+    and no environment beyond the mode: what the recording used is what the replay sends."""
+    from ._cassette import player
+
+    try:
+        recorded = player(cassette).connection
+    except LocusError as exc:
+        raise ConfigError(str(exc)) from None
+    region = _text(region if is_set(region) else None, "region")
+    model_id = _text(model_id if is_set(model_id) else None, "model_id")
+    parse_bool(default_store, "default_store")
+    store_flag = parse_bool(store, "store") if is_set(store) else bool(recorded.get("store", False))
+    return Connection(target="replay", region=region or recorded.get("region") or DEFAULT_REGION, store=store_flag,
+                      model_id=model_id or recorded.get("model_id") or DEFAULT_MODEL,
+                      compartment=recorded.get("compartment_id") or MOCK_COMPARTMENT,
+                      project=recorded.get("project_id"), region_source=recorded.get("region_source", "the default"),
+                      mode="replay", cassette=cassette, recorded=recorded)

@@ -32,9 +32,19 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockServer
 
     try:
-        server = MockServer(host=args.host, port=args.port, zdr=args.zdr, api_key=args.api_key,
-                            token_delay=args.token_delay, public_keys=_public_keys(args.public_key) or None,
-                            faults=args.fault, models=args.models)
+        if args.replay:
+            from ._errors import LocusError
+            from .mock._replay import create_replay_app
+
+            try:
+                app = create_replay_app(Path(args.replay), pace=args.pace)
+            except LocusError as exc:
+                raise SystemExit(f"locus-nb mock: {exc}") from None
+            server = MockServer(host=args.host, port=args.port, app=app)
+        else:
+            server = MockServer(host=args.host, port=args.port, zdr=args.zdr, api_key=args.api_key,
+                                token_delay=args.token_delay, public_keys=_public_keys(args.public_key) or None,
+                                faults=args.fault, models=args.models)
     except ValueError as exc:  # a bad key or fault name: say which, without a traceback
         raise SystemExit(f"locus-nb mock: {exc}") from None
     print(server.base_url, flush=True)  # first line of stdout: scripts read the URL from here
@@ -52,7 +62,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not notebooks:
         print(f"locus-nb run: no notebooks found in {args.dir}", file=sys.stderr)
         return 2
-    if args.mock:  # every variable connect() reads, so the kernels record exactly the mock's setup cells
+    if args.mock or args.replay:  # every variable connect() reads: the mock's setup cells, or no credentials at all
         clear_environment()
     os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")  # stable names in recorded warnings
 
@@ -62,14 +72,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         sets = parameter_sets(args.param, args.store)
         workers = worker_count(len(notebooks) * len(sets), args.jobs)
         results = run_notebooks(notebooks, sets, out, in_place=args.in_place, jobs=workers, timeout=args.timeout,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress, record=args.record and Path(args.record),
+                                replay=args.replay and Path(args.replay))
     except ConfigError as exc:
         raise SystemExit(f"locus-nb run: {exc}") from None
     summary = summary_markdown(results, seconds=time.perf_counter() - start, workers=workers, relative_to=out)
     (out / "SUMMARY.md").write_text(summary, encoding="utf-8")
     print(summary, end="")
     where = "updated in place" if args.in_place else f"executed notebooks in {out}/"
-    print(f"\n{where}; summary in {out / 'SUMMARY.md'}")
+    cassettes = f"; cassettes in {args.record}/" if args.record else ""
+    print(f"\n{where}{cassettes}; summary in {out / 'SUMMARY.md'}")
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -110,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     mock.add_argument("--model", action="append", default=None, dest="models", metavar="ID",
                       help="serve only this model id (repeatable); others get 404 model_not_found. Default: any "
                            "id shaped like one (openai.gpt-4.1, xai.grok-4, gpt-4.1, o3-mini, …)")
+    mock.add_argument("--replay", default=None, metavar="DIR",
+                      help="serve the recorded exchanges of the cassettes in DIR (or one cassette file) instead "
+                           "of the scripted model; a request with no recording gets a 400 naming what differs")
+    mock.add_argument("--pace", action="store_true", help="with --replay: stream events at their recorded pace")
     mock.set_defaults(func=_cmd_mock)
 
     run = sub.add_parser("run", help="run the notebooks with papermill")
@@ -125,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--mock", action="store_true",
                      help="use the embedded mock: clear every connection variable (OCI_PROFILE, OCI_REGION, …) first")
     run.add_argument("--in-place", action="store_true", help="write outputs back into the notebooks (make notebooks)")
+    cassettes = run.add_mutually_exclusive_group()
+    cassettes.add_argument("--record", default=None, metavar="DIR",
+                           help="write every HTTP exchange of each run, redacted, to DIR/<executed notebook>.jsonl")
+    cassettes.add_argument("--replay", default=None, metavar="DIR",
+                           help="answer every request from DIR/<executed notebook>.jsonl: no network, no credentials "
+                                "(clears the connection variables like --mock)")
     run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     run.set_defaults(func=_cmd_run)
 

@@ -3,7 +3,11 @@ the committed recordings are clean."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +15,9 @@ import nbformat
 import pytest
 
 from locus_nb._runs import run_notebooks
+from locus_nb._settings import ENV_VARS
+
+from .cassette_helpers import assert_no_secrets
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9]*.ipynb"))
 STORE_VALUES = [False, True, "true"]  # "true": what `papermill -p store true` passes
@@ -23,7 +30,7 @@ def _table(text: str) -> list[list[int]]:
 
 def claims_01(text: str, stored: bool) -> None:
     assert "server_stateful: False" in text  # always stateless, whatever the store parameter
-    assert "recalled 'purple' from history: True" in text
+    assert "✓ with the full history, the reply recalls the favorite color (purple)" in text
     assert "reply: I don't know your favorite color" in text  # without the history it cannot recall
     turn1, turn2 = (int(n) for n in re.findall(r"turn \d: input items \d+, request body (\d+) bytes", text))
     assert turn2 > turn1  # the request body grows
@@ -40,7 +47,9 @@ def claims_02(text: str, stored: bool) -> None:
     assert "request bytes per turn, as sent" in text  # the chart's text rendering
     if stored:
         assert re.search(r"^continued from previous_response_id: resp_[0-9a-f]{24,}$", text, re.M)
-        assert "recalled 'purple' from the stored chain: True" in text
+        assert "✓ through the stored chain, the reply recalls the favorite color (purple)" in text
+        assert "✓ a previous_response_id the server never stored raises StateLost" in text
+        assert "✓ stored requests stay flat" in text
         assert "StateLost: [400 previous_response_not_found" in text
         stored_items, stored_bytes, stored_tokens = ([r[i] for r in rows] for i in (4, 5, 6))
         assert stored_items == [1, 1, 1, 1]  # only the new message
@@ -83,6 +92,9 @@ def claims_04(text: str, stored: bool) -> None:
     assert "stopped after the chunk '2'; the stream is closed" in text
 
 
+# How many claims (✓ lines) each lesson states: (store=False, store=True).
+CLAIM_COUNTS = {"01_stateless": (4, 4), "02_stored": (2, 8), "03_tool_roundtrip": (4, 4), "04_streaming": (6, 6)}
+
 CLAIMS: dict[str, Callable[[str, bool], None]] = {
     "04_streaming": claims_04,
     "01_stateless": claims_01,
@@ -115,6 +127,9 @@ def test_lesson_says_what_it_claims(runs, notebook, store):
     text, errors = _outputs(result.output)
     assert errors == []
     CLAIMS[notebook](text, store in (True, "true"))
+    # The lesson's own claims, as `locus-nb run` reads them back for SUMMARY.md: all held.
+    assert result.claims.failed == ()
+    assert len(result.claims.held) == CLAIM_COUNTS[notebook][store in (True, "true")], result.claims.held
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -158,8 +173,10 @@ def test_parts_are_numbered_in_order(path):
 
 @pytest.fixture(scope="module")
 def signed_runs(tmp_path_factory):
-    """The OCI code path, unchanged cells: OCI_PROFILE set (an API-key profile with the sample key),
-    requests signed and sent to a mock that verifies every signature (401 otherwise)."""
+    """The OCI code path, unchanged cells, recording: OCI_PROFILE set (an API-key profile with the sample
+    key), requests signed and sent to a mock that verifies every signature (401 otherwise), every
+    exchange written to a cassette — as `locus-nb run --record` against OCI. The mock is stopped and
+    the environment restored before the tests that replay the cassettes run."""
     from locus_nb.mock import MockServer
 
     from .conftest import COMPARTMENT, SIGNING, VECTORS
@@ -171,21 +188,84 @@ def signed_runs(tmp_path_factory):
     config.write_text(f"[DEFAULT]\nuser={VECTORS['user']}\nfingerprint={VECTORS['fingerprint']}\n"
                       f"tenancy={VECTORS['tenancy']}\nregion=us-chicago-1\nkey_file={key}\n")
     env = {"OCI_PROFILE": "DEFAULT", "OCI_CONFIG_FILE": str(config), "OCI_COMPARTMENT": COMPARTMENT}
+    cassettes = tmp / "cassettes"
     with MockServer(public_keys={"*": (SIGNING / "sample_public_key.pem").read_text()}) as mock, \
             pytest.MonkeyPatch.context() as patch:
         for name, value in {**env, "LOCUS_NB_ENDPOINT": mock.base_url}.items():
             patch.setenv(name, value)
-        results = run_notebooks(NOTEBOOKS, [{"store": s} for s in (False, True)], tmp / "out", progress=False)
-        yield results, list(mock.requests)
+        results = run_notebooks(NOTEBOOKS, [{"store": s} for s in (False, True)], tmp / "out", progress=False,
+                                record=cassettes)
+        requests = list(mock.requests)
+    return results, requests, cassettes, [str(key), str(config), COMPARTMENT]
 
 
 def test_same_cells_run_signed_against_a_verifying_endpoint(signed_runs):
-    results, requests = signed_runs
+    results, requests, _, _ = signed_runs
     assert len(results) == 2 * len(NOTEBOOKS)
     for result in results:
         assert result.ok, (result.notebook, result.parameters, result.error)
         text, errors = _outputs(result.output)
         assert "signed with profile 'DEFAULT'" in text and errors == []
         CLAIMS[Path(result.notebook).stem](text, result.parameters["store"] is True)
+        assert result.claims.failed == () and result.claims.held
     posts = [r for r in requests if r["method"] == "POST"]
     assert len(posts) > 20 and all(r["headers"]["authorization"].startswith("Signature ") for r in posts)
+
+
+def test_a_recorded_run_writes_one_redacted_cassette_per_notebook_and_store_mode(signed_runs):
+    results, requests, cassettes, known = signed_runs
+    written = sorted(p.name for p in cassettes.glob("*.jsonl"))
+    assert written == sorted(f"{nb.stem}.store-{s}.jsonl" for nb in NOTEBOOKS for s in (False, True))
+    assert assert_no_secrets(cassettes.glob("*.jsonl"), known) == 8
+    exchanges = [line for p in cassettes.glob("*.jsonl") for line in p.read_text().splitlines()
+                 if line.startswith('{"exchange": ') and '"request": ' in line]
+    assert len(exchanges) == len([r for r in requests if r["method"] == "POST"])  # every exchange, once
+    text = "\n".join(p.read_text() for p in cassettes.glob("*.jsonl"))
+    assert '"opc-compartment-id": "ocid1.compartment.oc1..redacted0001"' in text  # consistent, so it still matches
+    assert '"opc-request-id": "redacted-0001"' in text
+    assert '"end": "cut", "error": "RemoteProtocolError"' in text and '"end": "closed"' in text
+
+
+def test_locus_nb_run_replays_the_cassettes_with_the_same_claims(signed_runs, tmp_path):
+    """`locus-nb run --replay`: no connection variables, no server; the setup cell names the cassette."""
+    results, _, cassettes, _ = signed_runs
+    chosen = [nb for nb in NOTEBOOKS if nb.stem in ("02_stored", "04_streaming")]
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ENV_VARS:
+            patch.delenv(name, raising=False)
+        replayed = run_notebooks(chosen, [{"store": s} for s in (False, True)], tmp_path, progress=False,
+                                 replay=cassettes)
+    recorded = {(r.notebook, r.parameters["store"]): r for r in results}
+    for result in replayed:
+        assert result.ok, result.error
+        assert result.target.startswith(f"Replaying cassette {Path(result.cassette).name} (no network")
+        assert result.claims == recorded[(result.notebook, result.parameters["store"])].claims
+
+
+def _unshare_works() -> bool:
+    return shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+def test_the_recordings_replay_under_nbval_with_no_network(signed_runs):
+    """The CI loop's second half: the mock is stopped; nbval re-runs the recorded notebooks in a network
+    namespace with only loopback (the kernels' own channels), no connection variables, no
+    credentials — each kernel replays its cassette — and every cell's output matches the recording."""
+    results, _, cassettes, _ = signed_runs
+    recorded = [r.output for r in results]
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
+    pytest_cmd = [sys.executable, "-m", "pytest", "-p", "locus_nb.pytest_replay", "-p", "no:cacheprovider",
+                  "--replay-cassettes", str(cassettes), "--nbval", "--nbval-current-env",
+                  "--nbval-sanitize-with", str(NOTEBOOKS[0].parent / "sanitize.cfg"), "-q", *recorded]
+    if _unshare_works():
+        cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *pytest_cmd]
+    elif os.environ.get("LOCUS_NB_REPLAY_WITHOUT_UNSHARE") == "1":  # the documented fallback
+        cmd = pytest_cmd
+    else:
+        pytest.fail("replaying with no network needs `unshare -n` (util-linux, as root or with CAP_SYS_ADMIN); run "
+                    "make test as root, or set LOCUS_NB_REPLAY_WITHOUT_UNSHARE=1 to replay without the network "
+                    "namespace (the replay transport opens no socket either way)")
+    done = subprocess.run(cmd, cwd=Path(recorded[0]).parent, env=env, capture_output=True, text=True, timeout=600)
+    cells = sum(1 for path in recorded for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(rf"\b{cells} passed\b", done.stdout), done.stdout[-2000:]

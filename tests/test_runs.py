@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from locus_nb import ConfigError
+from locus_nb._claims import Claims
 from locus_nb._runs import RunResult, output_name, parameter_sets, summary_markdown, worker_count
 from locus_nb.cli import main
 
@@ -55,15 +56,75 @@ def test_worker_count_is_bounded_by_runs_and_request():
     assert worker_count(0) == 1
 
 
-def test_summary_is_one_markdown_table_row_per_run(tmp_path):
+def test_summary_is_one_markdown_table_row_per_run_then_every_claim(tmp_path):
+    held = Claims(held=("the reply recalls purple",), stated=((True, "the reply recalls purple"),))
+    mixed = Claims(held=("a",), failed=("b (got: 'c')",), stated=((True, "a"), (False, "b (got: 'c')")))
     results = [
-        RunResult("notebooks/01_stateless.ipynb", {"store": False}, str(tmp_path / "a.ipynb"), True, 1.234),
-        RunResult("notebooks/02_stored.ipynb", {}, str(tmp_path / "b.ipynb"), False, 2.0, "cell [3]: ConfigError: a|b"),
+        RunResult("notebooks/01_stateless.ipynb", {"store": False}, str(tmp_path / "a.ipynb"), True, 1.234,
+                  claims=held, target="the embedded mock server (no OCI profile configured)"),
+        RunResult("notebooks/02_stored.ipynb", {}, str(tmp_path / "b.ipynb"), False, 2.0, "cell [3]: ConfigError: a|b",
+                  claims=mixed, mode="replay", cassette="c/02_stored.jsonl",
+                  target="Replaying cassette 02_stored.jsonl (no network, no credentials), recorded from OCI"),
     ]
     text = summary_markdown(results, seconds=3.3, workers=2, relative_to=tmp_path)
     assert "2 notebook(s) × 2 parameter set(s) = 2 run(s) on 2 worker(s): **1 ok, 1 failed** in 3.3 s." in text
-    assert "| 01_stateless | store=False | ok | 1.2 | [a.ipynb](a.ipynb) |" in text
-    assert "| 02_stored | (defaults) | **FAILED** — cell [3]: ConfigError: a/b | 2.0 | [b.ipynb](b.ipynb) |" in text
+    assert ("| 01_stateless | store=False | the embedded mock server (no OCI profile configured) | ok | 1 held | 1.2 | "
+            "[a.ipynb](a.ipynb) |") in text
+    assert ("| 02_stored | (defaults) | Replaying cassette 02_stored.jsonl (no network, no credentials), recorded from "
+            "OCI | **FAILED** — cell [3]: ConfigError: a/b | 1 held, **1 failed** | 2.0 | [b.ipynb](b.ipynb) |") in text
+    assert "**01_stateless** · store=False\n\n- ✓ the reply recalls purple\n" in text
+    assert "**02_stored** · (defaults)\n\n- ✓ a\n- ✗ b (got: 'c')\n" in text
+
+
+def _claims_notebook(path: Path, *, fail: bool) -> Path:
+    cells = [nbformat.v4.new_code_cell("from locus_nb import expect\n"
+                                       "expect(1 + 1 == 2, 'one and one make two')"),
+             nbformat.v4.new_code_cell(f"expect({not fail}, 'the reply mentions purple', got='I like green')"),
+             nbformat.v4.new_code_cell("print('after')")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_a_failed_claim_fails_the_run_shows_no_traceback_and_is_listed_in_the_summary(tmp_path):
+    out = tmp_path / "out"
+    notebook = _claims_notebook(tmp_path / "claims.ipynb", fail=True)
+    assert main(["run", "--mock", "--no-progress", "--out", str(out), str(notebook)]) == 1
+    summary = (out / "SUMMARY.md").read_text()
+    assert "**FAILED** — cell [2]: ClaimFailed: the reply mentions purple (got: I like green)" in summary
+    assert "| 1 held, **1 failed** |" in summary
+    assert "- ✓ one and one make two\n- ✗ the reply mentions purple (got: I like green)\n" in summary
+    code = [c for c in nbformat.read(out / "claims.ipynb", as_version=4).cells if c.cell_type == "code"]
+    error = code[1].outputs[0]
+    assert error.output_type == "error" and error.ename == "ClaimFailed"
+    assert error.traceback == ["\x1b[0;31m✗ the reply mentions purple\x1b[0m", "  got: I like green"]
+    assert code[2].outputs == []  # the run stopped at the failed claim
+
+
+def test_held_claims_are_counted(tmp_path):
+    out = tmp_path / "out"
+    notebook = _claims_notebook(tmp_path / "claims.ipynb", fail=False)
+    assert main(["run", "--mock", "--no-progress", "--out", str(out), str(notebook)]) == 0
+    assert "| ok | 2 held |" in (out / "SUMMARY.md").read_text()
+
+
+def test_in_jupyterlab_a_failed_claim_prints_its_cross_and_the_lesson_goes_on(monkeypatch, capsys):
+    from locus_nb import ClaimFailed, expect
+
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/learner/01_stateless.ipynb")  # a Jupyter server's kernel
+    assert expect(False, "the reply mentions purple", got="I like green") is None
+    assert capsys.readouterr().out == "✗ the reply mentions purple\n  got: I like green\n"
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    with pytest.raises(ClaimFailed, match=r"^the reply mentions purple \(expected: 'purple'; got: 'green'\)$"):
+        expect(False, "the reply mentions purple", expected="'purple'", got="'green'")
+
+
+def test_replay_needs_a_cassette_for_every_run(tmp_path):
+    with pytest.raises(SystemExit, match=r"no cassette .*params\.store-true\.jsonl for params\.ipynb store=true; "
+                                         r"record it with `locus-nb run --record"):
+        main(["run", "--no-progress", "--replay", str(tmp_path / "none"), "-p", "store=true", "-p", "store=false",
+              "--out", str(tmp_path / "out"), str(PARAMS_NB)])
+    with pytest.raises(SystemExit):  # one or the other
+        main(["run", "--record", str(tmp_path), "--replay", str(tmp_path), str(PARAMS_NB)])
 
 
 def _printed(path: Path) -> str:
@@ -82,7 +143,8 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys):
         "store parameter True -> store=True, region=eu-frankfurt-1\n"
     summary = (out / "SUMMARY.md").read_text()
     assert "1 notebook(s) × 2 parameter set(s) = 2 run(s) on 2 worker(s): **2 ok, 0 failed**" in summary
-    assert re.search(r"\| params \| region=eu-frankfurt-1, store=True \| ok \| \d+\.\d \|", summary)
+    assert re.search(r"\| params \| region=eu-frankfurt-1, store=True \| \(no setup line\) \| ok \| — \| \d+\.\d \|",
+                     summary)
     assert summary in capsys.readouterr().out
 
 

@@ -54,11 +54,15 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 class MockServer:
-    """The mock on a real socket. `with MockServer() as mock: mock.base_url` (a free port by default)."""
+    """The mock on a real socket. `with MockServer() as mock: mock.base_url` (a free port by default).
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, config: MockConfig | None = None, **options: Any) -> None:
+    `app=`: serve another ASGI app on it instead (`locus-nb mock --replay` serves cassettes).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, config: MockConfig | None = None, *,
+                 app: Any = None, **options: Any) -> None:
         self.config = config or MockConfig(**options)
-        self.app = create_app(self.config)
+        self.app = app if app is not None else create_app(self.config)
         self._sock = _bind(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
         self._server = None
