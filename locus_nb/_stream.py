@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ._errors import StreamError, StreamFailed, StreamTruncated, mask_secrets
+from ._errors import StreamError, StreamFailed, StreamTimeout, StreamTruncated, mask_secrets
 from ._events import ModelChunkEvent, done_chunk, text_chunk
 from ._messages import ModelResponse, ToolCall
 from ._wire import item_problem, json_type, parse_response, response_problem, tool_call_from_item
@@ -275,15 +275,17 @@ def fold_all(events: Iterable[Any], snapshot: StreamSnapshot | None = None) -> S
 
 
 def stream_error(snapshot: StreamSnapshot, why: str = "", *, request_id: str | None = None,
-                 redact: Iterable[str | None] = ()) -> StreamError:
+                 redact: Iterable[str | None] = (), timed_out: bool = False) -> StreamError:
     """The error for a stream without its answer: the snapshot's failure if it has one, else
-    `why` it stopped. `request_id` and the caller's own secrets (`redact`) are those of the reply."""
+    `why` it stopped (`timed_out`: a deadline cut it off, a `StreamTimeout`). `request_id` and the
+    caller's own secrets (`redact`) are those of the reply."""
     text = snapshot.text_so_far
     where = f" (response {snapshot.response_id})" if snapshot.response_id else ""
     note = f"{where}; {len(text)} characters of text had arrived (see .partial_text)" if text else where
     failure = snapshot.failure or StreamFailure(why)
     server_message = mask_secrets(failure.server_message, redact) if failure.server_message is not None else None
-    return (StreamFailed if failure.by_server else StreamTruncated)(
+    kind = StreamFailed if failure.by_server else StreamTimeout if timed_out and not snapshot.failure else StreamTruncated
+    return kind(
         mask_secrets(failure.reason + note, redact),
         partial_text=text,
         response_id=snapshot.response_id,
