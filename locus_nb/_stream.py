@@ -126,9 +126,11 @@ def _started(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
 
 
 def _text_delta(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
-    delta = event.get("delta") or ""
+    delta = event.get("delta")
     if type(delta) is not str:  # checked inline: one event per token
-        raise _Unreadable(f"its 'delta' is a JSON {json_type(delta)}")
+        if delta is not None:  # (a 0, a false or an empty array is no text either)
+            raise _Unreadable(f"its 'delta' is a JSON {json_type(delta)}")
+        delta = ""
     snapshot.text.append(delta)
 
 
