@@ -250,7 +250,7 @@ def build_chunk(event: Mapping[str, Any], snapshot: StreamSnapshot) -> ModelChun
     call, or the final `done` chunk; None for the rest."""
     if snapshot.failure is not None:
         return None
-    kind = event["type"]
+    kind = event.get("type")  # (an event without a type is skipped, and makes no chunk)
     if kind == "response.output_text.delta":
         return text_chunk(snapshot.text[-1])
     if kind == "response.output_item.done" and (event.get("item") or {}).get("type") == "function_call":

@@ -203,3 +203,13 @@ def test_agent_arguments_are_checked_where_they_are_given(kw, says):
 
 def test_no_tools_can_be_said_with_none():
     assert Agent(model_with(), tools=None).tools == {}
+
+
+async def test_events_without_a_type_are_skipped_like_unknown_ones():
+    """Found by the property test: `data: {}` made a KeyError."""
+    final = {"type": "response.completed", "response": response_json("resp_bad", message_item("Par"))}
+    body = frames([CREATED, DELTA]) + b'data: {}\n\ndata: {"type": null, "delta": "x"}\n\n' + frames([final])
+    async with sse_model(lambda r: httpx.Response(200, headers=SSE_HEADERS, content=body)) as model:
+        chunks = await stream_all(model)
+    assert [c.content for c in chunks if c.content] == ["Par"] and chunks[-1].response.text == "Par"
+    assert fold_all([{}, {"type": None}]).failure is None
