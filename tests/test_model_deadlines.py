@@ -95,6 +95,20 @@ async def forever() -> None:
     await asyncio.Event().wait()
 
 
+def sends_forever(first: bytes, again: bytes) -> Handler:
+    """A stream that starts with `first`, then sends `again` every 20 ms and never ends."""
+
+    async def answer(reader: asyncio.StreamReader, writer: Writer) -> None:
+        await sse_head(writer)
+        writer.write(chunked(first))
+        while True:
+            writer.write(chunked(again))
+            await writer.drain()
+            await asyncio.sleep(0.02)
+
+    return answer
+
+
 def model_at(url: str, **kw: Any) -> OCIResponsesModel:
     kw.setdefault("store", False)
     return OCIResponsesModel("openai.gpt-4.1", base_url=url, auth="none", compartment_id=COMPARTMENT, **kw)
@@ -155,14 +169,7 @@ async def test_every_terminal_event_ends_the_stream_on_an_open_connection(ending
 
 
 async def test_keep_alive_comments_forever_end_at_the_idle_timeout_with_the_text_so_far():
-    async def answer(reader: asyncio.StreamReader, writer: Writer) -> None:
-        await sse_head(writer)
-        writer.write(chunked(frames(START)))
-        while True:
-            writer.write(chunked(b": keep-alive\n\n"))
-            await writer.drain()
-            await asyncio.sleep(0.02)
-
+    answer = sends_forever(frames(START), b": keep-alive\n\n")
     async with raw_server(answer) as (url, _), model_at(url, stream_idle_timeout=0.3) as model, bounded(3):
         texts: list[str] = []
         started = time.monotonic()
@@ -174,14 +181,7 @@ async def test_keep_alive_comments_forever_end_at_the_idle_timeout_with_the_text
 
 
 async def test_keep_alive_comments_forever_end_at_the_deadline():
-    async def answer(reader: asyncio.StreamReader, writer: Writer) -> None:
-        await sse_head(writer)
-        writer.write(chunked(frames(START)))
-        while True:
-            writer.write(chunked(b": keep-alive\n\n"))
-            await writer.drain()
-            await asyncio.sleep(0.02)
-
+    answer = sends_forever(frames(START), b": keep-alive\n\n")
     async with raw_server(answer) as (url, _), model_at(url, deadline=0.4) as model, bounded(3):
         with pytest.raises(StreamTimeout, match="did not end within the deadline of 0.4 s") as info:
             await drain_stream(model, [])
@@ -189,14 +189,7 @@ async def test_keep_alive_comments_forever_end_at_the_deadline():
 
 
 async def test_a_steady_trickle_of_events_ends_at_the_deadline_and_a_call_can_set_its_own():
-    async def answer(reader: asyncio.StreamReader, writer: Writer) -> None:
-        await sse_head(writer)
-        writer.write(chunked(frames(START[:1])))
-        while True:  # an event every 20 ms: never idle, never done
-            writer.write(chunked(frames(START[1:2])))
-            await writer.drain()
-            await asyncio.sleep(0.02)
-
+    answer = sends_forever(frames(START[:1]), frames(START[1:2]))  # never idle, never done
     async with raw_server(answer) as (url, _), model_at(url, stream_idle_timeout=0.2) as model, bounded(3):
         texts: list[str] = []
         started = time.monotonic()
@@ -318,13 +311,7 @@ async def test_a_read_timeout_mid_stream_is_a_stream_timeout_with_the_text_so_fa
 
 
 async def test_an_exhausted_pool_says_so_promptly_and_is_not_retried():
-    async def answer(reader: asyncio.StreamReader, writer: Writer) -> None:
-        await sse_head(writer)
-        while True:  # holds its connection: a stream that goes on
-            writer.write(chunked(frames(START[1:2])))
-            await writer.drain()
-            await asyncio.sleep(0.02)
-
+    answer = sends_forever(frames(START[:1]), frames(START[1:2]))  # holds its connection: a stream that goes on
     timeout = httpx.Timeout(10, pool=0.2)
     async with raw_server(answer) as (url, bodies), model_at(url, limits=1, timeout=timeout) as model, bounded(5):
         stream = model.stream(ASK)
