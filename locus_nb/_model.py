@@ -536,7 +536,6 @@ class _Watched(httpx.AsyncByteStream):
         self._idle = idle
         self._deadline_at = deadline_at
         self._deadline = deadline
-        self._chunks: Any = None
 
     def drain(self, seconds: float) -> None:
         """Read on for at most `seconds` more (the answer is whole; only the connection's reuse is at stake)."""
@@ -545,23 +544,26 @@ class _Watched(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
-        chunks = self._chunks = aiter(self._inner)
-        idle = self._idle
-        quiet_until = loop.time() + idle if idle is not None else None
+        chunks = aiter(self._inner)
+        idle = idle_left = self._idle  # seconds of waiting still allowed without an event (None: no bound)
         while True:
-            at = self._deadline_at if quiet_until is None else quiet_until if self._deadline_at is None else min(
-                quiet_until, self._deadline_at)
+            # Only the time spent waiting here counts as the server's silence, not the caller's
+            # between two chunks; the deadline counts all time.
+            started = loop.time()
+            at = self._deadline_at
+            if at is not None and started >= at:
+                raise self._expired(started)
+            if idle_left is not None:
+                at = started + idle_left if at is None else min(at, started + idle_left)
             try:
-                if at is not None and loop.time() >= at:  # (a slow caller: the time passed between reads)
-                    raise TimeoutError
                 async with asyncio.timeout_at(at):
                     chunk = await anext(chunks)
             except StopAsyncIteration:
                 return
             except TimeoutError:
                 raise self._expired(loop.time()) from None
-            if quiet_until is not None and not _only_comments(chunk):
-                quiet_until = loop.time() + idle
+            if idle_left is not None:
+                idle_left = idle_left - (loop.time() - started) if _only_comments(chunk) else idle
             yield chunk
 
     def _expired(self, now: float) -> _Expired:

@@ -355,3 +355,22 @@ async def test_bounds_given_per_call_are_checked_too():
             await model.complete(ASK, deadline=-1)
         with pytest.raises(ConfigError, match="^stream_idle_timeout must be a positive number"):
             await anext(model.stream(ASK, stream_idle_timeout="x"))
+
+
+async def test_a_slow_caller_is_not_taken_for_a_quiet_server():
+    """The idle timeout counts the time spent waiting for the server, not the caller's between chunks."""
+    async def answer(reader: asyncio.StreamReader, writer: Writer) -> None:
+        await sse_head(writer)
+        for event in [*START, COMPLETED]:
+            writer.write(chunked(frames([event])))
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    async with raw_server(answer) as (url, _), model_at(url, stream_idle_timeout=0.15) as model, bounded(5):
+        chunks = []
+        async for chunk in model.stream(ASK):
+            chunks.append(chunk)
+            await asyncio.sleep(0.3)  # a slow widget, say
+    assert chunks[-1].done and chunks[-1].response.text == "Hello"
