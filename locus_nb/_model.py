@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import re
-import math
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager, contextmanager
 from typing import Any
@@ -407,13 +407,14 @@ class OCIResponsesModel:
         return error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets)
 
     def redact(self, text: str) -> str:
-        """`text` safe to show: the caller's own secrets (API key, session token, key paths) masked,
+        """`text` safe to show: the caller's own secrets (API key, session token, key paths, …) masked,
         and anything that looks like an OCID or a token. The agent masks a tool's failure with it."""
         return mask_secrets(text, self._secrets)
 
     @property
     def _secrets(self) -> tuple[str, ...]:
-        """The caller's own secrets (API key, session token, key paths): masked wherever a server echoes them."""
+        """The caller's own secrets (API key, session token, key paths, pass phrase, the endpoint URL's
+        password): masked wherever a server echoes them."""
         return (*getattr(self._auth, "secrets", ()), *self._url_secrets)
 
     # -- streaming --------------------------------------------------------------------------
