@@ -287,8 +287,11 @@ def stream_error(snapshot: StreamSnapshot, why: str = "", *, request_id: str | N
     failure = snapshot.failure or StreamFailure(why)
     server_message = mask_secrets(failure.server_message, redact) if failure.server_message is not None else None
     kind = StreamFailed if failure.by_server else StreamTimeout if timed_out and not snapshot.failure else StreamTruncated
+    reason = mask_secrets(failure.reason, redact)
+    if not failure.by_server and len(reason) > _REASON_LIMIT:  # it quotes what was sent: cut once masked
+        reason = reason[:_REASON_LIMIT] + "…"
     return kind(
-        mask_secrets(failure.reason + note, redact),
+        mask_secrets(reason + note, redact),
         partial_text=text,
         response_id=snapshot.response_id,
         code=failure.code,
@@ -308,8 +311,13 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
 # -- helpers ------------------------------------------------------------------------------------------
 
 
+_REASON_LIMIT = 200  # characters of a reason that quotes an event, once its secrets are masked
+
+
 def _excerpt(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)[:80]
+    """The start of an event for a message: long enough that a secret in it is whole when the
+    caller's secrets are masked (`stream_error` cuts the reason only after that)."""
+    return json.dumps(value, ensure_ascii=False)[: 2 * _REASON_LIMIT]
 
 
 def _completed_call_item(snapshot: StreamSnapshot, added: Mapping[str, Any], done: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -294,3 +296,13 @@ async def test_a_password_in_the_endpoint_url_is_never_shown():
         with pytest.raises(APIStatusError) as info:
             await model.complete([Message.user("hi")])
     assert "hunter2-pw" not in renderings(info.value)
+
+
+@pytest.mark.parametrize("offset", [0, 60, 150])  # the key whole in the excerpt, cut at 80, cut at 200
+async def test_an_event_that_quotes_the_key_is_masked_before_its_excerpt_is_cut(offset):
+    event = json.dumps(["x" * offset + f" key {API_KEY} " + "y" * 300])
+    async with bearer_model(streaming(frames([CREATED, DELTA]) + f"data: {event}\n\n".encode())) as model:
+        with pytest.raises(StreamTruncated, match="not a JSON object") as info:
+            async for _ in model.stream([Message.user("hi")]):
+                pass
+    assert API_KEY[:5] not in renderings(info.value) and info.value.partial_text == "Par"

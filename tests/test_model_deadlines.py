@@ -50,15 +50,21 @@ async def bounded(seconds: float) -> AsyncIterator[None]:
         pytest.fail(f"still running after {seconds} s")
 
 
+class Seen(list):
+    connections = 0
+
+
 @contextlib.asynccontextmanager
 async def raw_server(answer: Handler) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     """A raw HTTP/1.1 server on loopback, in the test's own event loop: it reads each request and lets
-    `answer` write whatever it likes (and keep the socket open). Yields its base URL and the bodies seen."""
-    bodies: list[dict[str, Any]] = []
+    `answer` write whatever it likes (and keep the socket open). Yields its base URL and the bodies seen
+    (`.connections`: how many connections they came on)."""
+    bodies = Seen()
     tasks: set[asyncio.Task[None]] = set()
 
     async def serve(reader: asyncio.StreamReader, writer: Writer) -> None:
         tasks.add(asyncio.current_task())  # type: ignore[arg-type]
+        bodies.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -139,6 +145,23 @@ async def test_a_stream_ends_at_its_terminal_event_when_the_server_keeps_the_con
         chunks = await drain_stream(model, [])
     assert chunks[-1].done and chunks[-1].response.text == "Hello"
     assert time.monotonic() - started < 2  # not the 120 s read timeout
+
+
+@pytest.mark.parametrize("keeps_open", [False, True])
+async def test_after_the_terminal_event_the_connection_is_reused_unless_the_server_keeps_it(keeps_open):
+    async def answer(reader: asyncio.StreamReader, writer: Writer) -> None:
+        await sse_head(writer)
+        writer.write(chunked(frames([*START, COMPLETED])))
+        await writer.drain()
+        if keeps_open:
+            await forever()
+        writer.write(b"0\r\n\r\n")  # the end of the body: the connection can serve the next request
+        await writer.drain()
+
+    async with raw_server(answer) as (url, seen), model_at(url) as model, bounded(4):
+        for _ in range(2):
+            assert (await drain_stream(model, []))[-1].done
+    assert len(seen) == 2 and seen.connections == (2 if keeps_open else 1)
 
 
 @pytest.mark.parametrize("ending", ["response.failed", "error", "response.incomplete"])
