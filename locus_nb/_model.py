@@ -267,7 +267,7 @@ class OCIResponsesModel:
             model=self.model,
             store=self.store,
             provider_state=provider_state,
-            tools=[tool_spec(t) for t in tools],
+            tools=[tool_spec(t) for t in _tool_list(tools)],
             stream=stream,
             **options,
         )
@@ -633,6 +633,16 @@ def _checked_limits(limits: Any) -> httpx.Limits:
         raise ConfigError(f"limits must be an httpx.Limits or a number of connections >= 1; "
                           f"got {type(limits).__name__} {limits!r:.40}")
     return httpx.Limits(max_connections=limits, max_keepalive_connections=min(limits, 20))
+
+
+def _tool_list(tools: Any) -> Sequence[Any]:
+    """`tools=` of a call: a list of tools (None: none)."""
+    if tools is None:
+        return ()
+    if isinstance(tools, str | Mapping) or hasattr(tools, "spec") or not isinstance(tools, Sequence | set | frozenset):
+        raise ConfigError(f"tools must be a list of tools (@tool functions or Responses function-tool dicts), "
+                          f"e.g. tools=[get_temperature]; got {type(tools).__name__}")
+    return list(tools)
 
 
 def tool_spec(tool: Any) -> dict[str, Any]:

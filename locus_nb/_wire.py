@@ -177,7 +177,8 @@ def build_request(
     """
     _check_conversation(messages)
     options = _checked_options(options, model=model, tools=tools)
-    previous = (provider_state or {}).get("previous_response_id") if store else None
+    previous = _previous_response_id(provider_state)  # (checked in both modes, used only with store)
+    previous = previous if store else None
     system = [m.content for m in messages if m.role == "system" and m.content]
     turn = _after_last_assistant(messages) if previous else list(messages)
 
@@ -204,6 +205,20 @@ def build_request(
     if stream:
         body["stream"] = True
     return body
+
+
+def _previous_response_id(provider_state: Any) -> str | None:
+    """The id to continue from, out of the `provider_state` a reply gave (None or {} for none)."""
+    if provider_state is None:
+        return None
+    if not isinstance(provider_state, Mapping):
+        raise ConfigError("provider_state must be the dict a reply gave (reply.provider_state), e.g. "
+                          f"{{'previous_response_id': 'resp_…'}}; got {type(provider_state).__name__}")
+    previous = provider_state.get("previous_response_id")
+    if previous is not None and not isinstance(previous, str):
+        raise ConfigError(f"provider_state['previous_response_id'] must be a response id (a str, resp_…); "
+                          f"got {type(previous).__name__}")
+    return previous
 
 
 def _check_conversation(messages: Any) -> None:

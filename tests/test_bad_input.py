@@ -213,3 +213,19 @@ async def test_events_without_a_type_are_skipped_like_unknown_ones():
         chunks = await stream_all(model)
     assert [c.content for c in chunks if c.content] == ["Par"] and chunks[-1].response.text == "Par"
     assert fold_all([{}, {"type": None}]).failure is None
+
+
+@pytest.mark.parametrize("kw, says", [
+    ({"provider_state": "resp_1"}, r"^provider_state must be the dict a reply gave .* got str"),
+    ({"provider_state": {"previous_response_id": 7}}, r"^provider_state\['previous_response_id'\] must be a response id"),
+    ({"tools": get_temperature}, "^tools must be a list of tools"),
+    ({"tools": "get_temperature"}, "^tools must be a list of tools"),
+    ({"tools": 3}, "^tools must be a list of tools"),
+])
+async def test_call_arguments_are_checked_before_sending(kw, says):
+    async with model_with(store=True) as model:
+        with pytest.raises(ConfigError, match=says):
+            model.request_body(ASK, **kw)
+        with pytest.raises(ConfigError, match=says):
+            await model.complete(ASK, **kw)
+    assert model_with().request_body(ASK, tools=None)["input"]  # None: no tools
