@@ -36,9 +36,9 @@ from ._messages import Message, ModelResponse, ToolCall, Usage
 
 __all__ = [
     "OPTIONS",
-    "build_request",
     "arguments_problem",
     "body_excerpt",
+    "build_request",
     "error_from_body",
     "failed_response_error",
     "is_reasoning_model",
