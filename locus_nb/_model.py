@@ -462,7 +462,7 @@ class OCIResponsesModel:
         and answered with one JSON Response (some compatible gateways), all at once."""
         snapshot = StreamSnapshot(store=self.store)
         with self._stream_broken(response, snapshot):
-            if "text/event-stream" not in response.headers.get("content-type", ""):
+            if not await _reads_as_sse(response):
                 await response.aread()
                 for chunk in chunks_from_response(self._parse_reply(response)):
                     yield chunk
@@ -571,6 +571,41 @@ class _Watched(httpx.AsyncByteStream):
         if self._deadline_at is not None and now >= self._deadline_at:
             return _Expired(f"the stream did not end within the deadline of {self._deadline:g} s")
         return _Expired(f"the stream sent no event for {self._idle:g} s (stream_idle_timeout)")
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def _reads_as_sse(response: httpx.Response) -> bool:
+    """Whether a streamed 2xx body is SSE. Its content-type says so when it names an event stream or
+    JSON; with none or another one (some gateways), the body's first bytes decide, as the openai SDK
+    reads any streamed body as SSE while a JSON Response or an HTML page still reads as what it is."""
+    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind == "text/event-stream" or kind.endswith("json"):
+        return kind == "text/event-stream"
+    head, rest = b"", aiter(response.stream)
+    async for chunk in rest:
+        head += chunk
+        if head.strip():
+            break
+    response.stream = _Prefixed(head, rest, response.stream)
+    if head.lstrip()[:1] in (b"", b"{", b"[", b"<"):
+        return False
+    response.headers["content-type"] = "text/event-stream"  # what httpx-sse checks before it reads
+    return True
+
+
+class _Prefixed(httpx.AsyncByteStream):
+    """A body whose first bytes were read to see what it is: those bytes, then the rest."""
+
+    def __init__(self, head: bytes, rest: AsyncIterator[bytes], inner: httpx.AsyncByteStream) -> None:
+        self._head, self._rest, self._inner = head, rest, inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._head:
+            yield self._head
+        async for chunk in self._rest:
+            yield chunk
 
     async def aclose(self) -> None:
         await self._inner.aclose()
