@@ -4,10 +4,12 @@
 - `parse_response`: response JSON → `ModelResponse`
 - `error_from_body`: an error reply → the typed error it means
 
-Reasoning models: OpenAI's reasoning families (model ids `gpt-5*`, `o1*`, `o3*`, `o4*`, with or
-without the `openai.` prefix) reject `temperature` and `top_p` on the Responses endpoint unless
-reasoning is switched off (`reasoning={"effort": "none"}`, GPT-5.1 and later). For those models
-the two options are dropped with a `UserWarning` instead of costing a 400.
+Reasoning models: OpenAI's reasoning families (model ids `gpt-5*` but `gpt-5-chat*`, `gpt-6*`,
+`o1*`, `o3*`, `o4*`, with or without the `openai.` prefix) reject `temperature` and `top_p` on
+the Responses endpoint while they reason. GPT-5.1 to 5.4 reason only when asked (their default
+effort is "none"); the others unless `reasoning={"effort": "none"}`. Where the model would reason,
+the two options are dropped with a `UserWarning` instead of costing a 400. (The mock's family
+table, `locus_nb/mock/_models.py`, holds the same rules; a test runs every family through both.)
 """
 
 from __future__ import annotations
@@ -73,14 +75,17 @@ OPTIONS = frozenset(
 
 ZDR_TEXT = "Zero Data Retention"
 
-_REASONING_MODEL = re.compile(r"^(?:openai\.)?(?:gpt-5|o1|o3|o4)(?:$|[.-])")
+_REASONING_MODEL = re.compile(r"^(?:openai\.)?(?:gpt-5(?!-chat)|gpt-6|o[134])(?:$|[.-])")
+# Reasoning models whose default effort is "none": gpt-5.1 to gpt-5.4 and their dated snapshots
+# (not their -chat, -codex or -pro variants, which reason by default).
+_REASONS_ONLY_WHEN_ASKED = re.compile(r"^(?:openai\.)?gpt-5\.[1-4](?:$|-\d{4}-\d\d-\d\d$)")
 _SAMPLING = ("temperature", "top_p")
 _INSTRUCTION_ROLES = ("system", "developer")
 _TOOL_CHOICES = ("auto", "none", "required")
 
 
 def is_reasoning_model(model: str) -> bool:
-    """True for OpenAI's reasoning families: gpt-5*, o1*, o3*, o4* (`openai.` prefix optional)."""
+    """True for OpenAI's reasoning families: gpt-5* (not gpt-5-chat*), gpt-6*, o1*, o3*, o4* (`openai.` optional)."""
     return bool(_REASONING_MODEL.match(model.lower()))
 
 
@@ -263,7 +268,8 @@ def _checked_options(options: dict[str, Any], *, model: str, tools: Sequence[Map
     if "tool_choice" in options:
         options["tool_choice"] = _tool_choice(options["tool_choice"], tools)
 
-    reasoning_off = (options.get("reasoning") or {}).get("effort") == "none"
+    effort = (options.get("reasoning") or {}).get("effort")
+    reasoning_off = effort == "none" or (effort is None and bool(_REASONS_ONLY_WHEN_ASKED.match(model.lower())))
     if is_reasoning_model(model) and not reasoning_off:
         dropped = [name for name in _SAMPLING if options.pop(name, None) is not None]
         if dropped:
