@@ -8,6 +8,7 @@ outside a container, as the image would run them.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -87,10 +88,9 @@ def test_installing_the_repository_brings_the_dependencies_pyproject_declares():
 
 def test_jupyterlab_comes_with_the_base_environment(plan):
     # the base environment repo2docker installs for this Python (its lock file, in the repo2docker package)
-    import repo2docker
-
     python = re.search(r"Building conda environment for python=(\d+\.\d+)", plan[1]).group(1)
-    lock = Path(repo2docker.__file__).parent / "buildpacks/conda" / f"environment.py-{python}-linux-64.lock"
+    package = Path(importlib.util.find_spec("repo2docker").origin).parent  # found, not imported
+    lock = package / "buildpacks/conda" / f"environment.py-{python}-linux-64.lock"
     assert f"environment.py-{python}-linux-64.lock" in plan[0].replace("-2e", ".").replace("-2d", "-")
     assert re.search(r"/jupyterlab-4\.", lock.read_text()), "JupyterLab 4 in repo2docker's base environment"
 
