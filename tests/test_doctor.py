@@ -1,20 +1,19 @@
 """`locus-nb doctor` against the mock on loopback, with throw-away configs and keys: one test per ✗.
 
 The mock verifies every signature with the test's public key (`public_keys`), so a ✓ request line
-means the profile really signs. The skewed clock is a small server of the test's own: the mock app
-behind a `Date` header ten minutes ahead (uvicorn's own Date header off).
+means the profile really signs. The skewed clock is the mock app behind a `Date` header ten minutes
+ahead (uvicorn's own Date header off).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import socket
 import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,26 +118,17 @@ def _skewed(app, offset: float):
     return skewed
 
 
-@contextmanager
-def _serving(app):
-    """`app` on a loopback port with uvicorn, without uvicorn's own Date header; yields the base URL."""
-    import uvicorn
+class _SkewedMock(MockServer):
+    """The mock app behind a `Date` header `offset` seconds off this machine's clock (uvicorn's own
+    Date header off, so the app's is the only one)."""
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", date_header=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "the skewed server did not start"
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/openai/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    def __init__(self, offset: float) -> None:
+        super().__init__(app=_skewed(create_app(MockConfig(public_keys={"*": _public_pem(KEY)})), offset))
+
+    def _uvicorn(self):
+        server = super()._uvicorn()
+        server.config.date_header = False
+        return server
 
 
 def doctor(capsys, *args: str) -> tuple[int, str, dict[str, str]]:
@@ -327,22 +317,21 @@ def test_no_compartment(oci, capsys, verifying_mock):
 
 def test_a_clock_ten_minutes_off(oci, capsys):
     config = oci.api_key_profile()
-    app = create_app(MockConfig(public_keys={"*": _public_pem(KEY)}))
-    with _serving(_skewed(app, 600)) as base_url:
-        code, out, lines = doctor(capsys, *args(config, base_url))
+    with _SkewedMock(600) as mock:
+        code, out, lines = doctor(capsys, *args(config, mock.base_url))
     assert code == 1
-    assert lines["clock"].startswith("✗") and "clock is 600 s behind" in lines["clock"]
+    # (an HTTP date counts whole seconds: 600 s ahead reads as 599-601 s)
+    assert lines["clock"].startswith("✗") and re.search(r"clock is (599|600|601) s behind", lines["clock"])
     assert "NTP" in out
     assert lines["endpoint"].startswith("✓")
 
 
 def test_a_clock_a_little_off_passes(oci, capsys):
     config = oci.api_key_profile()
-    app = create_app(MockConfig(public_keys={"*": _public_pem(KEY)}))
-    with _serving(_skewed(app, -120)) as base_url:
-        code, out, lines = doctor(capsys, *args(config, base_url))
+    with _SkewedMock(-120) as mock:
+        code, out, lines = doctor(capsys, *args(config, mock.base_url))
     assert code == 0, out
-    assert lines["clock"].startswith("✓") and "120 s off" in lines["clock"]
+    assert lines["clock"].startswith("✓") and re.search(r"\b(119|120|121) s off", lines["clock"])
 
 
 def test_an_endpoint_nothing_listens_on(oci, capsys):
