@@ -115,7 +115,9 @@ class _Doctor:
         self.model_id = setting(model_id, "LOCUS_NB_MODEL", env) or DEFAULT_MODEL
         self.path = config_path(setting(config_file, "OCI_CONFIG_FILE", env))
         self.store_wanted = self._store_setting(env)
+        self.sections: list[str] | None = None  # the config file's profiles, once it parsed
         self.config: dict[str, Any] | None = None
+        self.profile_error: LocusError | None = None  # the profile is there, but the SDK refused it
         self.auth: httpx.Auth | None = BearerAuth(self.api_key) if self.api_key else None
         self.region: str | None = None
         self.base_url: str | None = self.endpoint.rstrip("/") if self.endpoint else None
@@ -186,7 +188,7 @@ class _Doctor:
         if self.api_key:
             self.add(name, "skip", "not used: a GenAI API key wins over a profile (as in the notebooks)")
             return
-        if not hasattr(self, "sections"):
+        if self.sections is None:
             self.add(name, "skip", "needs a readable config file")
             return
         if self.profile not in self.sections:
@@ -209,8 +211,8 @@ class _Doctor:
         if self.api_key:
             self.add(name, "skip", "not used: a GenAI API key")
             return
-        if error := getattr(self, "profile_error", None):
-            self.failed(name, error)
+        if self.profile_error is not None:
+            self.failed(name, self.profile_error)
             return
         if self.config is None:
             self.add(name, "skip", "needs the profile")
