@@ -97,7 +97,7 @@ def claims_04(text: str, stored: bool) -> None:
 
 
 # How many claims (✓ lines) each lesson states: (store=False, store=True).
-CLAIM_COUNTS = {"01_stateless": (4, 4), "02_stored": (2, 8), "03_tool_roundtrip": (4, 4), "04_streaming": (6, 6)}
+CLAIM_COUNTS = {"01_stateless": (4, 4), "02_stored": (2, 8), "03_tool_roundtrip": (5, 5), "04_streaming": (6, 6)}
 
 CLAIMS: dict[str, Callable[[str, bool], None]] = {
     "04_streaming": claims_04,
