@@ -16,6 +16,8 @@ from ._auth import (
 # Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.
 from ._charts import BarChart
 from ._cassette import ReplayMismatch
+# Conversations that survive a kernel restart (issue 13).
+from ._checkpoint import Checkpoint, CheckpointMismatch, load_checkpoint, save_checkpoint
 from ._claims import ClaimFailed, expect
 from ._errors import (
     APIStatusError,
@@ -72,6 +74,11 @@ __all__ = [
     "Tool",
     "Veto",
     "tool",
+    # checkpoints: a conversation saved to JSON and resumed after a kernel restart
+    "Checkpoint",
+    "CheckpointMismatch",
+    "load_checkpoint",
+    "save_checkpoint",
     # errors
     "APIStatusError",
     "AuthError",

@@ -98,6 +98,17 @@ def _cmd_handouts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ._doctor import run_doctor
+
+    report = asyncio.run(run_doctor(profile=args.profile, region=args.region, compartment=args.compartment,
+                                    endpoint=args.endpoint, model_id=args.model, config_file=args.config_file))
+    print(report.render())
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +166,22 @@ def main(argv: list[str] | None = None) -> int:
     handouts.add_argument("--from", dest="from_dir", default="out", help="where `locus-nb run` wrote them")
     handouts.add_argument("--out", default="out/handouts")
     handouts.set_defaults(func=_cmd_handouts)
+
+    doctor = sub.add_parser("doctor", help="check this machine's OCI setup step by step (✓/✗, what to fix)",
+                            description="A checklist, in order: config file, profile, signing key, session token, "
+                                        "region, compartment, clock, endpoint, a minimal request, store=True (ZDR). "
+                                        "Unset options fall back on OCI_PROFILE, OCI_REGION, OCI_COMPARTMENT, "
+                                        "LOCUS_NB_ENDPOINT, LOCUS_NB_MODEL, OCI_CONFIG_FILE; OCI_GENAI_API_KEY, when "
+                                        "set, is used instead of a profile. Exit status 1 when any check fails.")
+    doctor.add_argument("--profile", default=None, help="profile in the OCI config file (default: DEFAULT)")
+    doctor.add_argument("--region", default=None, help="e.g. us-chicago-1 (default: the profile's)")
+    doctor.add_argument("--compartment", default=None, metavar="OCID", help="compartment OCID (opc-compartment-id)")
+    doctor.add_argument("--endpoint", default=None, metavar="URL",
+                        help="another Responses base URL, e.g. a mock (default: OCI's URL for the region)")
+    doctor.add_argument("--model", default=None, metavar="ID", help="model id for the test request (default: "
+                                                                     "openai.gpt-4.1)")
+    doctor.add_argument("--config-file", default=None, metavar="PATH", help="default: ~/.oci/config")
+    doctor.set_defaults(func=_cmd_doctor)
 
     args = parser.parse_args(argv)
     return args.func(args)
