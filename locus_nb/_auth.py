@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from ._config import DEFAULT_PROFILE, is_session_profile, load_profile
+from ._config import DEFAULT_PROFILE, doctor_hint, is_session_profile, load_profile
 from ._errors import ConfigError, ConnectionFailed, LocusError
 
 __all__ = [
@@ -516,8 +516,12 @@ def auth_hint(auth: httpx.Auth, status: int, headers: Mapping[str, str], *, now:
             side = "behind" if skew > 0 else "ahead of"
             return (f"this machine's clock is {abs(skew):.0f} s {side} the server's; OCI rejects signatures more "
                     "than 5 minutes off: synchronise the clock (NTP) and retry")
-    hint = getattr(auth, "rejection_hint", None)
-    return hint(status) if hint is not None else None
+    rejection_hint = getattr(auth, "rejection_hint", None)
+    hint = rejection_hint(status) if rejection_hint is not None else None
+    profile = getattr(auth, "profile", None)
+    if profile is not None and isinstance(auth, OCISigningAuth):  # a profile of this machine's: the doctor can check it
+        hint = f"{hint}; or {doctor_hint(profile)}" if hint else doctor_hint(profile)
+    return hint
 
 
 def clock_skew(headers: Mapping[str, str], *, now: float | None = None) -> float | None:

@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._errors import ConfigError
+from ._errors import ConfigError, LocusError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "DEFAULT_PROFILE", "config_path", "is_session_profile", "load_profile",
-           "shown_path"]
+__all__ = ["DEFAULT_CONFIG_FILE", "DEFAULT_PROFILE", "config_path", "doctor_hint", "is_session_profile", "load_profile",
+           "shown_path", "with_doctor_hint"]
 
 DEFAULT_CONFIG_FILE = "~/.oci/config"
 DEFAULT_PROFILE = "DEFAULT"
@@ -95,3 +95,19 @@ def is_session_profile(config: Mapping[str, Any]) -> bool:
     if not config.get("security_token_file"):
         return False
     return "security_token_file" in config.get("_own_keys", ()) or not config.get("user")
+
+
+# What a failed setup tells the learner to run (`locus-nb doctor`, in `_doctor.py`); here, beside the
+# profile loading, so the settings, auth and model layers can say it without importing the doctor.
+def doctor_hint(profile: str | None = None) -> str:
+    """What a failed setup cell tells the learner to run."""
+    return (f"run `locus-nb doctor --profile {profile or DEFAULT_PROFILE}` in a terminal: it checks this "
+            "machine's OCI setup step by step and says what to fix")
+
+
+def with_doctor_hint(error: LocusError, profile: str | None = None) -> LocusError:
+    """`error` with `doctor_hint(profile)` added to its hint (once); returned for `raise with_doctor_hint(exc, p)`."""
+    hint = doctor_hint(profile)
+    if hint not in error.hint:
+        error.hint = f"{error.hint}; {hint}" if error.hint else hint
+    return error

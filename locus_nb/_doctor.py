@@ -31,7 +31,16 @@ from typing import Any, Literal
 import httpx
 
 from ._auth import MAX_CLOCK_SKEW, APIKeyAuth, BearerAuth, SessionTokenAuth, _signer_from_key, clock_skew
-from ._config import DEFAULT_PROFILE, _sections, config_path, is_session_profile, load_profile, shown_path
+from ._config import (
+    DEFAULT_PROFILE,
+    _sections,
+    config_path,
+    doctor_hint,
+    is_session_profile,
+    load_profile,
+    shown_path,
+    with_doctor_hint,
+)
 from ._environment import choose_region, read_environment, setting
 from ._errors import LocusError, NotFound, ZDRRejected, mask_ocid, mask_secrets
 from ._messages import Message
@@ -46,20 +55,6 @@ MARKS = {"ok": "✓", "fail": "✗", "skip": "–"}
 PROBE_TIMEOUT = httpx.Timeout(15.0, connect=10.0)
 REQUEST_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 _PROXY_SCHEMES = ("https", "http", "all")
-
-
-def doctor_hint(profile: str | None = None) -> str:
-    """What a failed setup cell tells the learner to run."""
-    return (f"run `locus-nb doctor --profile {profile or DEFAULT_PROFILE}` in a terminal: it checks this "
-            "machine's OCI setup step by step and says what to fix")
-
-
-def with_doctor_hint(error: LocusError, profile: str | None = None) -> LocusError:
-    """`error` with `doctor_hint(profile)` added to its hint (once); returned for `raise with_doctor_hint(exc, p)`."""
-    hint = doctor_hint(profile)
-    if hint not in error.hint:
-        error.hint = f"{error.hint}; {hint}" if error.hint else hint
-    return error
 
 
 @dataclass(frozen=True)
@@ -247,7 +242,9 @@ class _Doctor:
             return
         actual = key_fingerprint(key)
         if actual != config.get("fingerprint", "").strip().lower():
-            self.add(name, "fail", f"the key_file does not match the profile's fingerprint (the key's is {actual})",
+            # Their last bytes tell keys apart in the Console's list; whole fingerprints are masked everywhere.
+            self.add(name, "fail", "the key_file does not match the profile's fingerprint (the key's ends in "
+                     f"…{actual[-8:]}, the profile's in …{config.get('fingerprint', '').strip().lower()[-8:]})",
                      "put the fingerprint of this key in the profile, or point key_file at the key whose public half "
                      "you uploaded (Console → your user → API keys lists the fingerprints)")
             self.auth = None

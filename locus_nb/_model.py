@@ -37,6 +37,7 @@ import httpx
 from httpx_sse import EventSource
 
 from ._auth import auth_hint, resolve_auth
+from ._config import doctor_hint
 from ._environment import choose_region, setting
 from ._errors import (
     APIStatusError,
@@ -329,7 +330,9 @@ class OCIResponsesModel:
                 # Only a timeout before the request went out is safe to repeat.
                 retryable = isinstance(exc, httpx.ConnectTimeout)
             except httpx.TransportError as exc:
-                error = ConnectionFailed(f"could not reach {self._shown_url}: {type(exc).__name__}")
+                # With a profile, the doctor checks what this can be (DNS, TLS, a proxy, the region).
+                error = ConnectionFailed(f"could not reach {self._shown_url}: {type(exc).__name__}",
+                                         hint=doctor_hint(self.profile) if self.profile else None)
                 retryable = True
             else:
                 if response.is_success:

@@ -12,7 +12,7 @@ import pytest
 from oci._vendor.httpsig_cffi.utils import generate_message, parse_authorization_header
 from oci._vendor.httpsig_cffi.verify import HeaderVerifier
 
-from locus_nb import ConfigError
+from locus_nb import ConfigError, ConnectionFailed, Message, OCIResponsesModel
 from locus_nb._auth import (
     APIKeyAuth,
     BearerAuth,
@@ -410,3 +410,26 @@ def test_clock_skew_is_named_first_for_signed_requests(oci_files):
     assert "policy" in auth_hint(auth, 403, {"Date": server_date}, now=now)
     # a Bearer key does not depend on the clock
     assert "regional" in auth_hint(BearerAuth("k-123456"), 401, {"Date": server_date}, now=now)
+
+
+def test_a_refused_profile_is_pointed_at_the_doctor(oci_files):
+    """A profile of this machine's that OCI refuses: besides the cause, the hint names `locus-nb doctor`,
+    which checks the profile, key, token, region and clock step by step."""
+    oci_files.write_token(session_token("old", expires_in=-120))
+    hint = auth_hint(SessionTokenAuth("SESSION", oci_files.config), 401, {})
+    assert "`oci session refresh --profile SESSION`" in hint and "`locus-nb doctor --profile SESSION`" in hint
+    assert "locus-nb doctor --profile DEFAULT" in auth_hint(APIKeyAuth("DEFAULT", oci_files.config), 403, {})
+    assert "doctor" not in (auth_hint(BearerAuth("k-123456"), 401, {}) or "")  # no profile to check
+
+
+async def test_an_unreachable_endpoint_with_a_profile_is_pointed_at_the_doctor(oci_files):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    model = OCIResponsesModel("openai.gpt-4.1", profile="DEFAULT", config_file=oci_files.config,
+                              region="us-chicago-1", compartment_id="ocid1.compartment.oc1..aaaatest",
+                              max_retries=0, transport=httpx.MockTransport(refuse))
+    with pytest.raises(ConnectionFailed) as info:
+        await model.complete([Message.user("hi")])
+    assert "`locus-nb doctor --profile DEFAULT`" in info.value.hint
+    await model.aclose()
