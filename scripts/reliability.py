@@ -117,20 +117,24 @@ def _fds() -> int:
 
 
 async def raw_server(area: Area, quick: bool) -> None:
-    # killed mid-stream: a paced stream, the server stopped under it
-    mock = MockServer(token_delay=0.05).start()
-    model = _model(mock.base_url, store=False, max_retries=0, timeout=10)
-    text, error = "", None
+    # killed mid-stream: a `locus-nb mock` process, SIGKILLed after the first deltas of a paced stream
+    proc = subprocess.Popen([sys.executable, "-m", "locus_nb.cli", "mock", "--token-delay", "0.05"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
     try:
-        async for event in model.stream([Message.user("Count to twenty.")]):
-            text += event.content or ""
-            if len(text) > 3:
-                mock.stop()
-    except LocusError as exc:
-        error = exc
-    except Exception as exc:
-        error = exc
-    await model.aclose()
+        url = proc.stdout.readline().strip()
+        model = _model(url, store=False, max_retries=0, timeout=10)
+        text, error = "", None
+        try:
+            async for event in model.stream([Message.user("Count to fifty.")]):
+                text += event.content or ""
+                if len(text) > 3 and proc.poll() is None:
+                    proc.kill()
+        except Exception as exc:
+            error = exc
+        await model.aclose()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
     area.check(isinstance(error, LocusError) and bool(getattr(error, "partial_text", "")),
                f"server killed mid-stream: {type(error).__name__}, partial {getattr(error, 'partial_text', None)!r}")
     # refused: nothing listens
@@ -302,11 +306,16 @@ def secret_scan(area: Area, quick: bool, scratch: Path) -> None:
     handouts = subprocess.run([sys.executable, "-m", "locus_nb.cli", "handouts", "--from", str(out), "--out",
                                str(out / "handouts")], cwd=ROOT, capture_output=True, text=True, timeout=180)
     area.check(handouts.returncode == 0, f"handouts of that run: exit {handouts.returncode}")
-    places = [out, ROOT / "out", ROOT / "cassettes"]
+    # `make demo`, into the scratch folder (and the checkout's own out/ and cassettes/ when they exist).
+    demo = subprocess.run([sys.executable, "-m", "locus_nb.cli", "run", "--mock", "--no-progress", "--out",
+                           str(scratch / "demo")], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "LOCUS_NB_MOCK_TOKEN_DELAY": "0"})
+    area.check(demo.returncode == 0 and not _leaks(demo.stdout + demo.stderr, known),
+               f"make demo (locus-nb run --mock): exit {demo.returncode}")
+    places = [out, scratch / "demo", ROOT / "out", ROOT / "cassettes"]
     for place in places:
         if not place.exists():
-            area.notes.append(f"{place.relative_to(ROOT) if place.is_relative_to(ROOT) else place}: not there "
-                              "(run `make demo` first to scan it)")
+            area.notes.append(f"{place.relative_to(ROOT)}/: not in this checkout, nothing to scan")
             continue
         for path in sorted(p for p in place.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".md", ".html", ".jsonl",
                                                                                       ".log", ".txt")):
