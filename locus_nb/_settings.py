@@ -6,7 +6,7 @@ notebooks' setup cell) says which of them set the region.
 
 | parameter   | environment           | default                                       |
 |-------------|-----------------------|-----------------------------------------------|
-| profile     | OCI_PROFILE           | none → the embedded mock                      |
+| profile     | OCI_PROFILE           | none (see "Target" below)                     |
 | region      | OCI_REGION            | the profile's region, else us-chicago-1       |
 | compartment | OCI_COMPARTMENT       | required for OCI                              |
 | store       | OCI_RESPONSES_STORE   | `default_store` (False: stateless, ZDR-safe)  |
@@ -15,6 +15,7 @@ notebooks' setup cell) says which of them set the region.
 | project     | OCI_GENAI_PROJECT     | none (sent as OpenAI-Project when set)        |
 | config_file | OCI_CONFIG_FILE       | ~/.oci/config                                 |
 | api_key     | OCI_GENAI_API_KEY     | none (a GenAI API key: Bearer instead of a profile) |
+| —           | LOCUS_NB_TARGET       | none; `mock` asks for the embedded mock       |
 
 The variables are read from `connect(env=…)` (default: `os.environ`) by `_environment`, the one
 module that reads them (`ENV_VARS` lists them). `connect()` hands every value down to the model
