@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent,
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._stream import chunks_from_response
 from ._tools import Tool, tool, tool_output
+from ._wire import arguments_problem
 
 __all__ = ["Agent", "AgentHooks", "Veto"]
 
@@ -65,11 +65,14 @@ class Agent:
         stream: bool = True,
         **options: Any,
     ) -> None:
-        if max_iterations < 1:
-            raise ConfigError(f"max_iterations must be at least 1, got {max_iterations}")
+        if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
+            raise ConfigError(f"max_iterations must be a whole number of at least 1 (model calls per run); "
+                              f"got {type(max_iterations).__name__} {max_iterations!r}")
+        if system_prompt is not None and not isinstance(system_prompt, str):
+            raise ConfigError(f"system_prompt must be text (a str) or None; got {type(system_prompt).__name__}")
         self.model = model
         self.tools: dict[str, Tool] = {}
-        for item in tools:
+        for item in _tool_list(tools):
             t = item if isinstance(item, Tool) else tool(item)
             if t.name in self.tools:
                 raise ConfigError(f"two tools are named {t.name!r}; pass tool(name=...) to tell them apart")
@@ -203,6 +206,24 @@ class Agent:
         return getattr(self.hooks, name, None)
 
 
+def _tool_list(tools: Any) -> list[Tool | Callable[..., Any]]:
+    """`tools=` as given to the Agent: a list (any iterable) of @tool functions or plain functions."""
+    if tools is None:
+        return []
+    if isinstance(tools, Tool) or callable(tools) and not isinstance(tools, type):
+        name = getattr(tools, "name", None) or getattr(tools, "__name__", "f")
+        raise ConfigError(f"tools must be a list of tools; got the single tool {name!r}: pass tools=[{name}]")
+    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Iterable):
+        raise ConfigError(f"tools must be a list of @tool functions, e.g. tools=[get_temperature]; "
+                          f"got {type(tools).__name__} {tools!r:.60}")
+    items = list(tools)
+    for index, item in enumerate(items):
+        if not callable(item):
+            raise ConfigError(f"tools[{index}] is {type(item).__name__} {item!r:.60}, not a tool: pass functions "
+                              "(decorated with @tool, or plain ones with type hints and a docstring)")
+    return items
+
+
 async def _call(function: Callable[..., Any | Awaitable[Any]], *args: Any) -> Any:
     result = function(*args)
     return await result if inspect.isawaitable(result) else result
@@ -213,8 +234,4 @@ def _arguments_problem(call: ToolCall) -> str | None:
     raw = call.raw_arguments
     if call.arguments or raw is None or not raw.strip():
         return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at position {exc.pos})"
-    return None if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"
+    return arguments_problem(raw)

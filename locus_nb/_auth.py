@@ -231,6 +231,7 @@ class APIKeyAuth(_ProfileAuth):
                 "run `oci setup config`, or use auth='security_token' for a session profile"
             ) from None
         self._key_paths = _paths(config.get("key_file"))
+        self._pass_phrase = config.get("pass_phrase")
         signer = _signer_from_key(
             lambda: oci.signer.Signer(config["tenancy"], config["user"], config["fingerprint"], config["key_file"],
                                       pass_phrase=config.get("pass_phrase")),
@@ -240,7 +241,8 @@ class APIKeyAuth(_ProfileAuth):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return self._key_paths
+        """The key's paths and its pass phrase: masked wherever a server (or an error) echoes them."""
+        return (*self._key_paths, *filter(None, (self._pass_phrase,)))
 
     def rejection_hint(self, status: int) -> str:
         if status == 403:
@@ -282,7 +284,7 @@ class SessionTokenAuth(_ProfileAuth):
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return (self._token, *self._secret_paths)
+        return (self._token, *self._secret_paths, *filter(None, (self._pass_phrase,)))
 
     @property
     def expires_at(self) -> float | None:

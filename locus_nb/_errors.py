@@ -17,12 +17,13 @@ LocusError
  └── StreamError               a stream that failed or broke off; carries the text received so far
       ├── StreamFailed         the server ended it with response.failed or an error event
       └── StreamTruncated      it stopped before a terminal event
+           └── StreamTimeout   no event within stream_idle_timeout, or no end within the deadline
 
 Every error carries `status`, `code`, `message` and `request_id` (the `opc-request-id`), None
 where they do not apply, and a `hint` that says what to do. Messages never include credentials:
 they are masked when the error is made (OCIDs by `mask_ocid`, tokens and key ids by pattern, and
 the caller's own secrets — API key, key paths — by value), so `str(err)` and `repr(err)` are safe
-to print.
+to print. `mask_url` shows an endpoint URL without the password (or key) it may carry.
 """
 
 from __future__ import annotations
@@ -44,17 +45,28 @@ __all__ = [
     "StateLost",
     "StreamError",
     "StreamFailed",
+    "StreamTimeout",
     "StreamTruncated",
     "ToolError",
     "TransportError",
     "ZDRRejected",
     "mask_ocid",
     "mask_secrets",
+    "mask_url",
 ]
 
 # The unique part may itself contain dots (OCIDs with a "future use" segment).
 _OCID = re.compile(r"\b(ocid1\.[a-z0-9]+\.[a-z0-9-]*\.[a-z0-9-]*\.)([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)")
-_TOKEN = re.compile(r"(ST\$|Bearer\s+|keyId=\")[A-Za-z0-9._~+/=$-]{8,}")
+_TOKEN = re.compile(r"(ST\$|Bearer\s+)[A-Za-z0-9._~+/=$-]{8,}")
+# An OCI signature's keyId (tenancy/user/fingerprint, or ST$<token>) and its signature value, whole:
+# quoted, JSON-escaped (\"), or cut off by an excerpt.
+_SIGNATURE_PARAM = re.compile(r"""\b(keyId|signature)=(\\?["']?)[^"'\\\s,]+""")
+_FINGERPRINT = re.compile(r"\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){15}\b")
+# user:password@ in a URL (the user name stays, the password goes).
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^@/\s]*@")
+# Query parameters that carry credentials (?api_key=…, &sig=…).
+_SECRET_QUERY = re.compile(r"([?&](?:[\w-]*(?:key|token|secret|password|passwd|sig|signature|auth)[\w-]*)=)[^&#\s]*",
+                           re.IGNORECASE)
 
 
 def _mask_ocids(text: str) -> str:
@@ -69,11 +81,20 @@ def mask_ocid(value: str | None) -> str:
 
 
 def mask_secrets(text: str, redact: Iterable[str | None] = ()) -> str:
-    """Mask OCIDs, anything that looks like a token or key id, and the given known secrets."""
+    """Mask OCIDs, anything that looks like a token, a key id, a signature, a key fingerprint or a
+    URL's password, and the given known secrets (before any excerpt is cut, so none is cut in half)."""
     for secret in redact:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "****")
-    return _TOKEN.sub(lambda m: m.group(1) + "****", _mask_ocids(text))
+    text = _SIGNATURE_PARAM.sub(lambda m: f"{m.group(1)}={m.group(2)}****", text)
+    text = _TOKEN.sub(lambda m: m.group(1) + "****", _mask_ocids(text))
+    return mask_url(_FINGERPRINT.sub("**:**", text))
+
+
+def mask_url(url: str) -> str:
+    """`https://user:pw@host/…?api_key=k` → `https://user:****@host/…?api_key=****`: a URL (or any
+    text holding URLs) safe to show. The model's repr and every error naming its endpoint use it."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + "****", _USERINFO.sub(lambda m: m.group(1) + "****@", url))
 
 
 class LocusError(Exception):
@@ -222,3 +243,11 @@ class StreamTruncated(StreamError):
     """The stream stopped (closed or broke off) before a terminal event: the answer is incomplete."""
 
     hint = "the connection ended before the response was complete; the text so far is in .partial_text — retry the request"
+
+
+class StreamTimeout(StreamTruncated):
+    """The stream sent no event for `stream_idle_timeout` seconds (keep-alive comments do not count),
+    or did not end within the model's `deadline`: it was cut off, and its text so far is kept."""
+
+    hint = ("the server went quiet or the answer took too long; the text so far is in .partial_text — retry, or "
+            "raise stream_idle_timeout= / deadline= (OCIResponsesModel keywords, or per call)")

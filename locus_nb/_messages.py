@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-__all__ = ["Message", "ModelResponse", "Role", "ToolCall", "Usage"]
+from ._errors import ConfigError
 
-Role = Literal["system", "user", "assistant", "tool"]
+__all__ = ["ROLES", "Message", "ModelResponse", "Role", "ToolCall", "Usage"]
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+ROLES: tuple[str, ...] = get_args(Role)
+# Roles whose content may be a list of content parts (input_text, input_image, input_file, …) as
+# well as text: what the Responses API takes in an input message or a function_call_output.
+PART_ROLES = ("user", "developer", "tool")
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,12 @@ class Message:
     """One turn of the conversation. Build them with `Message.system/user/assistant/tool(…)`."""
 
     role: Role
-    """Who speaks: `system` (sent as the request's `instructions`), `user`, `assistant` or `tool`."""
-    content: str = ""
-    """The text of the turn (for a `tool` message: the tool's result)."""
+    """Who speaks: `system` (sent as the request's `instructions`), `developer` (instructions sent as
+    an input item), `user`, `assistant` or `tool`."""
+    content: str | tuple[dict[str, Any], ...] = ""
+    """The text of the turn (for a `tool` message: the tool's result); for `user`, `developer` and
+    `tool` also a list of content parts (`{"type": "input_text", "text": …}`, `input_image`, …),
+    kept as a tuple."""
     tool_calls: tuple[ToolCall, ...] = ()
     """The calls an `assistant` turn asked for."""
     _: KW_ONLY
@@ -43,9 +54,31 @@ class Message:
     """Output items the model produced that are not text or calls (reasoning with its
     `encrypted_content`), replayed verbatim in stateless mode."""
 
+    def __post_init__(self) -> None:
+        # Checked here, where the message is made: a role or content the wire cannot carry would
+        # otherwise be dropped silently when the request is built.
+        if self.role not in ROLES:
+            raise ConfigError(_role_problem(self.role))
+        if not isinstance(self.content, str):
+            object.__setattr__(self, "content", _content_parts(self.role, self.content))
+        if not isinstance(self.tool_calls, tuple):
+            object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        for call in self.tool_calls:
+            if not isinstance(call, ToolCall):
+                raise ConfigError(f"Message tool_calls must be ToolCall values; got {type(call).__name__} {call!r:.60}")
+        if self.tool_calls and self.role != "assistant":
+            raise ConfigError(f"only an assistant message carries tool_calls (this one is {self.role!r}); "
+                              "answer a call with Message.tool(call.id, result)")
+
     @classmethod
     def system(cls, content: str) -> Message:
         return cls("system", content)
+
+    @classmethod
+    def developer(cls, content: str | list[dict[str, Any]]) -> Message:
+        """Instructions as an input item (`role: developer`): kept in a stored conversation, unlike
+        `system` (sent as `instructions`, every turn)."""
+        return cls("developer", content)
 
     @classmethod
     def user(cls, content: str) -> Message:
@@ -58,6 +91,33 @@ class Message:
     @classmethod
     def tool(cls, tool_call_id: str, content: str) -> Message:
         return cls("tool", content, tool_call_id=tool_call_id)
+
+
+def _role_problem(role: Any) -> str:
+    choices = ", ".join(repr(r) for r in ROLES)
+    if isinstance(role, str) and role.strip().lower() in ROLES:
+        fix = role.strip().lower()
+        return f"Message role {role!r}: roles are lower-case; use {fix!r} (or Message.{fix}(…))"
+    close = difflib.get_close_matches(role, ROLES, n=1) if isinstance(role, str) else []
+    hint = f"did you mean {close[0]!r} (Message.{close[0]}(…))? " if close else ""
+    return f"Message role {role!r} is not one of {choices}; {hint}build messages with Message.user(…), Message.system(…), …"
+
+
+def _content_parts(role: str, content: Any) -> tuple[dict[str, Any], ...]:
+    """Content that is not text: a list of content parts, for the roles that take them."""
+    wanted = ("Message content must be text (a str) or a list of content parts (dicts with a 'type', e.g. "
+              "{'type': 'input_text', 'text': '…'})")
+    if isinstance(content, list | tuple):
+        if role not in PART_ROLES:
+            raise ConfigError(f"a {role} message's content must be text (a str); content parts go in "
+                              f"{' / '.join(f'Message.{r}(…)' for r in PART_ROLES)}")
+        parts = tuple(content)
+        for index, part in enumerate(parts):
+            if not isinstance(part, Mapping) or not isinstance(part.get("type"), str):
+                raise ConfigError(f"{wanted}; part {index} is {type(part).__name__} {part!r:.60}")
+        return tuple(dict(part) for part in parts)
+    fix = " (str(value) for a number)" if isinstance(content, int | float) else ""
+    raise ConfigError(f"{wanted}; got {type(content).__name__} {content!r:.60}{fix}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,10 +1,21 @@
 """`OCIResponsesModel`: the async client for `/openai/v1/responses`. The only client code that does I/O.
 
-Retries: 429, 5xx and connection failures are retried up to `max_retries` times, waiting the
-server's `Retry-After` when it sends one (a wait longer than a minute is not waited: the
-`RateLimited` error is raised with `retry_after` set), else an exponential backoff with jitter
-(0.5 s, 1 s, 2 s … capped at 8 s, each scaled by a random 0.5–1.0). A read timeout is not retried:
-the request reached the server, and running a generation twice costs twice.
+Retries, up to `max_retries` times, only while no answer has begun: a 429, a 5xx, a connection
+that could not be made (refused, DNS, TLS, a connect timeout) or that closed before any answer.
+The wait is the server's `Retry-After` when it sends one (a wait longer than a minute is not
+waited: the `RateLimited` error is raised with `retry_after` set), else an exponential backoff
+with jitter (0.5 s, 1 s, 2 s … capped at 8 s, each scaled by a random 0.5–1.0).
+
+Never retried, because the server may already have run (and stored) the generation, and running
+it twice costs twice: a read timeout; a body that breaks off after the status line (a
+`complete()` reply cut halfway: `ConnectionFailed`); anything once a stream's events flow; the
+`deadline`. A pool timeout (every connection of `limits=` busy) is not retried either: the wait
+for a free connection has already lasted the pool timeout; the error says to raise `limits=`.
+
+Every call ends: `deadline=` (default 600 s) bounds a whole call — connecting, retries, waiting
+and reading — and raises `RequestTimeout` (before a stream's first event) or `StreamTimeout` (with
+the text so far); `stream_idle_timeout=` (default 120 s) ends a stream that sends no event for that
+long (keep-alive comments do not count); a stream stops reading at its terminal event.
 
 Settings come in as arguments. A model made directly falls back on a few environment variables
 (see `OCIResponsesModel`), read through `_environment.setting` only for a value it was not given;
@@ -15,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from typing import Any
 
 import httpx
@@ -36,12 +49,14 @@ from ._errors import (
     StreamError,
     mask_ocid,
     mask_secrets,
+    mask_url,
 )
 from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
-from ._ocid import check_ocid
+from ._ocid import check_ocid, check_region
 from ._stream import StreamSnapshot, chunks_from_response, handle_event, stream_error
 from ._wire import (
+    body_excerpt,
     build_request,
     error_from_body,
     failed_response_error,
@@ -51,9 +66,24 @@ from ._wire import (
     retry_after_seconds,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "STREAM_HEADERS", "OCIResponsesModel", "oci_base_url"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_LIMITS",
+    "DEFAULT_STREAM_IDLE_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "STREAM_HEADERS",
+    "OCIResponsesModel",
+    "oci_base_url",
+]
 
-DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+# pool: how long a request waits for a free connection when all of `limits` are busy.
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0, pool=30.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's own
+DEFAULT_DEADLINE = 600.0  # seconds for a whole call, retries included
+DEFAULT_STREAM_IDLE_TIMEOUT = 120.0  # seconds a stream may go without an event
+# After a stream's terminal event the rest of the body (normally nothing) is read this long at
+# most, so that the connection can be reused; a server that keeps it open is then simply left.
+_DRAIN_AFTER_END = 0.25
 # Streams ask for no compression at all: httpx advertises zstd when `zstandard` is installed,
 # OCI then zstd-frames each event and httpx's decoder fails mid-stream; any compression would
 # also hold tokens back in buffers.
@@ -80,6 +110,12 @@ class OCIResponsesModel:
     same rule as `connect()`, which then has a default). Compartment (sent as `opc-compartment-id`,
     required by OCI): `compartment_id=`, else OCI_COMPARTMENT. Config file: `config_file=`, else
     OCI_CONFIG_FILE, else ~/.oci/config. With auth="bearer": `api_key=`, else OCI_GENAI_API_KEY.
+
+    Bounds (each checked here, a `ConfigError` naming it otherwise): `timeout=` (seconds, or an
+    `httpx.Timeout`; its `pool` part is the wait for a free connection), `deadline=` (seconds for a
+    whole call; None: none), `stream_idle_timeout=` (seconds a stream may send no event; None:
+    none), `limits=` (an `httpx.Limits`, or the number of connections; default 100), `max_retries=`.
+    `complete()` and `stream()` also take `deadline=` (and `stream()` `stream_idle_timeout=`) per call.
     """
 
     def __init__(
@@ -95,20 +131,39 @@ class OCIResponsesModel:
         config_file: str | None = None,
         api_key: str | None = None,
         project_id: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits | int | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+        stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
     ) -> None:
         if not model or not isinstance(model, str):
             raise ConfigError("model is required, e.g. model='openai.gpt-4.1'")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigError(f"max_retries must be a whole number >= 0; got {max_retries!r}")
+        if not isinstance(store, bool):  # bool("false") is True: a string here would store silently
+            raise ConfigError(f"store must be True or False; got {type(store).__name__} {store!r}")
+        if base_url is not None and (not isinstance(base_url, str) or not _HTTP_URL.match(base_url)):
+            raise ConfigError(f"base_url must be an http(s) URL ending in /openai/v1; got {mask_url(str(base_url))!r:.80}")
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ConfigError(f"transport must be an httpx.AsyncBaseTransport; got {type(transport).__name__}")
+        if transport is not None and limits is not None:
+            raise ConfigError("limits= configures the connection pool of the model's own transport; with "
+                              "transport= set the limits on that transport instead")
+        timeout = _checked_timeout(timeout)
+        limits = _checked_limits(limits)
+        deadline = _seconds(deadline, "deadline")
+        stream_idle_timeout = _seconds(stream_idle_timeout, "stream_idle_timeout")
         if (auth is None and not api_key) or auth in ("api_key", "security_token"):  # a profile will be read
             config_file = setting(config_file, "OCI_CONFIG_FILE")
         if auth == "bearer":
             api_key = setting(api_key, "OCI_GENAI_API_KEY")
         self._auth = resolve_auth(auth, profile=profile, config_file=config_file, api_key=api_key)
-        region, _ = choose_region(region, getattr(self._auth, "region", None))
+        region, region_source = choose_region(region, getattr(self._auth, "region", None))
+        if region is not None:  # for OCI's own URL also a region the oci SDK knows (a typo is no URL)
+            check_region(region, known=base_url is None,
+                         name="region" if region_source == "the region parameter" else f"region (from {region_source})")
         compartment_id = setting(compartment_id, "OCI_COMPARTMENT")
         if base_url is None:
             if not region:
@@ -130,9 +185,14 @@ class OCIResponsesModel:
         self.compartment_id = compartment_id
         self.project_id = project_id
         self.max_retries = max_retries
+        self.deadline = deadline
+        self.stream_idle_timeout = stream_idle_timeout
         self._timeout = timeout
+        self._limits = limits
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._shown_url = mask_url(self.base_url)  # what messages show: no password, no key in the query
+        self._url_secrets = tuple(filter(None, (httpx.URL(self.base_url).password,)))
 
     # -- public -----------------------------------------------------------------------------
 
@@ -152,27 +212,35 @@ class OCIResponsesModel:
         provider_state: Mapping[str, Any] | None = None,
         *,
         tools: Sequence[Any] = (),
+        deadline: float | None = None,
         **options: Any,
     ) -> ModelResponse:
         """One non-streaming turn. Options: max_output_tokens, temperature, top_p, reasoning,
-        text (structured output), metadata, tool_choice, parallel_tool_calls, include, …"""
+        text (structured output), metadata, tool_choice, parallel_tool_calls, include, …
+
+        `deadline`: seconds for this call (default: the model's), past which `RequestTimeout`."""
         if options.pop("stream", False):  # else request_body would take it, and a stream come back
             raise ConfigError("complete() returns the whole reply at once; to stream it, use "
                               "`async for chunk in model.stream(messages): …`")
+        seconds = self.deadline if deadline is None else _seconds(deadline, "deadline")
         body = self.request_body(messages, provider_state, tools=tools, **options)
-        return self._parse_reply(await self._send(body))
+        async with self._within(_deadline_at(seconds), seconds):
+            response = await self._send(body)
+        return self._parse_reply(response)
 
     def _parse_reply(self, response: httpx.Response) -> ModelResponse:
         """A whole JSON Response (a `complete()` reply, or a stream request answered in one piece)."""
         request_id = request_id_of(response.headers)
         try:
             data = response.json()
-        except ValueError:  # not JSON, or not even text (UnicodeDecodeError)
+        except ValueError:  # not JSON, or not even text (UnicodeDecodeError), or a >4300-digit number
             data, problem = None, "not JSON"
+        except RecursionError:
+            data, problem = None, "JSON nested too deeply to read"
         else:
             problem = response_problem(data)
         if problem is not None:  # checked, not caught: a bug in parse_response is not a bad reply
-            excerpt = response.content[:120].decode("utf-8", "replace")
+            excerpt = body_excerpt(response.content, self._secrets)
             raise APIStatusError(
                 f"the endpoint answered {response.status_code} with a body that is not a JSON Response object "
                 f"(content-type {response.headers.get('content-type', 'none')}: {excerpt!r}): {problem}; "
@@ -199,7 +267,7 @@ class OCIResponsesModel:
             model=self.model,
             store=self.store,
             provider_state=provider_state,
-            tools=[tool_spec(t) for t in tools],
+            tools=[tool_spec(t) for t in _tool_list(tools)],
             stream=stream,
             **options,
         )
@@ -217,7 +285,7 @@ class OCIResponsesModel:
 
     def __repr__(self) -> str:
         return (
-            f"OCIResponsesModel(model={self.model!r}, store={self.store}, base_url={self.base_url!r}, "
+            f"OCIResponsesModel(model={self.model!r}, store={self.store}, base_url={self._shown_url!r}, "
             f"compartment={mask_ocid(self.compartment_id)}, auth={self._auth!r})"
         )
 
@@ -236,36 +304,39 @@ class OCIResponsesModel:
                 auth=self._auth,
                 headers=headers,
                 timeout=self._timeout,
+                limits=self._limits,
                 transport=self._transport,
             )
         return self._client
 
     async def _send(self, body: dict[str, Any], *, stream: bool = False) -> httpx.Response:
-        """POST /responses, retrying 429, 5xx and connection failures; any other error raises typed.
+        """POST /responses, retrying while no answer has begun (429, 5xx, connection failures); any
+        other error raises typed.
 
-        With stream=True the 2xx response comes back open (headers read, body not): the caller
-        reads it and closes it, and nothing retries once it has started reading.
+        The 2xx response comes back read whole, or with stream=True open (headers read, body not):
+        the caller reads it and closes it. Nothing retries once the status line has arrived: a
+        body that breaks off is a generation the server has already run.
         """
         attempt = 0
         while True:
             retry_after: float | None = None
             try:
                 response = await self._send_once(body, stream)
+            except httpx.PoolTimeout:
+                raise self._pool_exhausted() from None
             except httpx.TimeoutException as exc:
-                error: LocusError = RequestTimeout(f"no answer from {self.base_url} in time ({type(exc).__name__})")
+                error: LocusError = RequestTimeout(f"no answer from {self._shown_url} in time ({type(exc).__name__})")
                 # Only a timeout before the request went out is safe to repeat.
-                retryable = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+                retryable = isinstance(exc, httpx.ConnectTimeout)
             except httpx.TransportError as exc:
-                error = ConnectionFailed(f"could not reach {self.base_url}: {type(exc).__name__}")
+                error = ConnectionFailed(f"could not reach {self._shown_url}: {type(exc).__name__}")
                 retryable = True
             else:
                 if response.is_success:
+                    if not stream:
+                        await self._read_body(response)
                     return response
-                if stream:  # a streamed error body must be read before it can be inspected
-                    try:
-                        await response.aread()
-                    finally:
-                        await response.aclose()
+                await self._read_body(response)  # an error body (streamed or not) is read before it is inspected
                 error = self._status_error(response)
                 retryable = isinstance(error, RateLimited | ServerError)
                 retry_after = retry_after_seconds(response.headers)
@@ -276,10 +347,51 @@ class OCIResponsesModel:
             attempt += 1
 
     async def _send_once(self, body: dict[str, Any], stream: bool) -> httpx.Response:
-        if not stream:
-            return await self.client.post("/responses", json=body)
-        request = self.client.build_request("POST", "/responses", json=body, headers=STREAM_HEADERS)
+        """The request sent and the status line and headers read; the body is read apart, so that
+        a failure while reading it is told from one before any answer."""
+        request = self.client.build_request("POST", "/responses", json=body, headers=STREAM_HEADERS if stream else None)
         return await self.client.send(request, stream=True)
+
+    async def _read_body(self, response: httpx.Response) -> None:
+        """Read a reply's whole body, then close it. A failure here is never retried: the server
+        has answered, so it has run the request (a `complete()` generation, stored if store=True)."""
+        status = response.status_code
+        try:
+            await response.aread()
+        except httpx.TimeoutException as exc:
+            raise RequestTimeout(
+                f"the {status} reply from {self._shown_url} stopped arriving ({type(exc).__name__}); not retried: "
+                "the server has already run the request", hint=_CUT_HINT) from None
+        except httpx.TransportError as exc:
+            raise ConnectionFailed(
+                f"the connection broke off while reading the {status} reply from {self._shown_url} "
+                f"({type(exc).__name__}); not retried: the server has already run the request", hint=_CUT_HINT) from None
+        finally:
+            await response.aclose()
+
+    def _pool_exhausted(self) -> RequestTimeout:
+        limit = self._limits.max_connections if self._transport is None else None
+        wait = self.client.timeout.pool
+        busy = f"all {limit} connections" if limit else "all the connections"
+        within = f" within {wait:g} s (the pool timeout)" if wait is not None else ""
+        return RequestTimeout(
+            f"{busy} of the pool to {self._shown_url} are busy: none came free{within}; raise limits= "
+            "(e.g. limits=httpx.Limits(max_connections=200)) or lower the concurrency",
+            hint="too many requests at once for the connection pool (this is not a network problem); "
+                 "not retried: the wait for a free connection already lasted the pool timeout")
+
+    @asynccontextmanager
+    async def _within(self, deadline_at: float | None, seconds: float | None) -> AsyncIterator[None]:
+        """The `deadline` of a call (no bound when None): past it, what runs inside is cancelled and
+        `RequestTimeout` raised. (It never spans a `yield` to a caller.)"""
+        try:
+            async with asyncio.timeout_at(deadline_at) as scope:
+                yield
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            raise RequestTimeout(f"no complete answer from {self._shown_url} within the deadline of {seconds:g} s",
+                                 hint=_DEADLINE_HINT) from None
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float | None:
         """Seconds to wait before the next attempt, or None for no further attempt."""
@@ -295,14 +407,15 @@ class OCIResponsesModel:
         return error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets)
 
     def redact(self, text: str) -> str:
-        """`text` safe to show: the caller's own secrets (API key, session token, key paths) masked,
+        """`text` safe to show: the caller's own secrets (API key, session token, key paths, …) masked,
         and anything that looks like an OCID or a token. The agent masks a tool's failure with it."""
         return mask_secrets(text, self._secrets)
 
     @property
     def _secrets(self) -> tuple[str, ...]:
-        """The caller's own secrets (API key, session token, key paths): masked wherever a server echoes them."""
-        return tuple(getattr(self._auth, "secrets", ()))
+        """The caller's own secrets (API key, session token, key paths, pass phrase, the endpoint URL's
+        password): masked wherever a server echoes them."""
+        return (*getattr(self._auth, "secrets", ()), *self._url_secrets)
 
     # -- streaming --------------------------------------------------------------------------
 
@@ -312,6 +425,8 @@ class OCIResponsesModel:
         provider_state: Mapping[str, Any] | None = None,
         *,
         tools: Sequence[Any] = (),
+        deadline: float | None = None,
+        stream_idle_timeout: float | None = None,
         **options: Any,
     ) -> AsyncIterator[ModelChunkEvent]:
         """One turn, streamed: a `ModelChunkEvent` per text delta (`content`), one per completed tool
@@ -319,26 +434,35 @@ class OCIResponsesModel:
 
         Failures before the first event (connect, 429, 5xx) are retried like `complete()`; once events
         flow nothing is retried. A failed or broken stream raises `StreamFailed` / `StreamTruncated`
-        with the text received so far. Leaving the loop early (break, an error, a kernel interrupt)
-        closes the HTTP stream; `async with contextlib.aclosing(model.stream(...))` makes that immediate.
+        with the text received so far; one that sends no event for `stream_idle_timeout` seconds or
+        has not ended by the `deadline` (both default to the model's) raises `StreamTimeout`, also
+        with the text so far. Reading stops at the terminal event. Leaving the loop early (break, an
+        error, a kernel interrupt) closes the HTTP stream; `async with
+        contextlib.aclosing(model.stream(...))` makes that immediate.
         """
+        seconds = self.deadline if deadline is None else _seconds(deadline, "deadline")
+        idle = self.stream_idle_timeout if stream_idle_timeout is None else _seconds(stream_idle_timeout,
+                                                                                       "stream_idle_timeout")
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
-        response = await self._send(body, stream=True)
+        deadline_at = _deadline_at(seconds)
+        async with self._within(deadline_at, seconds):
+            response = await self._send(body, stream=True)
         try:
+            watched = response.stream = _Watched(response.stream, idle=idle, deadline_at=deadline_at, deadline=seconds)
             # The chunks come from a generator of their own, so that what the caller throws in at
             # this `yield` is never taken for a broken stream.
-            async with aclosing(self._chunks(response)) as chunks:
+            async with aclosing(self._chunks(response, watched)) as chunks:
                 async for chunk in chunks:
                     yield chunk
         finally:
             await response.aclose()
 
-    async def _chunks(self, response: httpx.Response) -> AsyncIterator[ModelChunkEvent]:
+    async def _chunks(self, response: httpx.Response, watched: _Watched) -> AsyncIterator[ModelChunkEvent]:
         """The chunks of a streamed reply, from its SSE events or, when a server ignored `"stream": true`
         and answered with one JSON Response (some compatible gateways), all at once."""
         snapshot = StreamSnapshot(store=self.store)
         with self._stream_broken(response, snapshot):
-            if "text/event-stream" not in response.headers.get("content-type", ""):
+            if not await _reads_as_sse(response):
                 await response.aread()
                 for chunk in chunks_from_response(self._parse_reply(response)):
                     yield chunk
@@ -347,11 +471,17 @@ class OCIResponsesModel:
                 async for sse in events:
                     data = sse.data
                     if not data or snapshot.response is not None:
-                        continue  # keep-alives; anything after the end (read on, so the connection is reused)
+                        continue  # keep-alives; anything after the end (read on briefly: `drain`)
                     if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
                         break
-                    chunk = handle_event(_decode_json(data), snapshot)
+                    try:
+                        event = _decode_json(data)
+                    except (ValueError, RecursionError) as exc:  # not JSON; a >4300-digit number; too deep
+                        raise self._stream_error(response, snapshot, _not_json(exc)) from None
+                    chunk = handle_event(event, snapshot)
                     if chunk is not None:
+                        if snapshot.response is not None:  # the end: what follows is read only briefly
+                            watched.drain(_DRAIN_AFTER_END)
                         yield chunk
                     elif snapshot.failure is not None:  # (an event that fails makes no chunk)
                         break
@@ -360,20 +490,194 @@ class OCIResponsesModel:
 
     @contextmanager
     def _stream_broken(self, response: httpx.Response, snapshot: StreamSnapshot) -> Iterator[None]:
-        """Reading a stream, the connection can break off and an event can be something other than
-        JSON: both are a `StreamTruncated` holding the text so far (httpx's `map_exceptions` idiom)."""
+        """Reading a stream, the connection can break off or go quiet: a `StreamTruncated` (a
+        `StreamTimeout` for a deadline) holding the text so far (httpx's `map_exceptions` idiom).
+        Once the answer is whole, a broken or endless drain is harmless."""
         try:
             yield
+        except _Expired as exc:
+            if snapshot.response is None:
+                raise self._stream_error(response, snapshot, exc.why, timed_out=True) from None
+        except httpx.TimeoutException as exc:
+            if snapshot.response is None:
+                raise self._stream_error(response, snapshot, f"the stream stopped: nothing arrived within the read "
+                                         f"timeout ({type(exc).__name__})", timed_out=True) from None
         except httpx.RequestError as exc:
-            if snapshot.response is None:  # after `done` the answer is whole: a broken drain is harmless
+            if snapshot.response is None:
                 raise self._stream_error(response, snapshot, f"the stream broke off ({type(exc).__name__})") from None
-        except json.JSONDecodeError as exc:
-            raise self._stream_error(response, snapshot, f"the stream sent an event that is not JSON ({exc.msg})") from None
 
-    def _stream_error(self, response: httpx.Response, snapshot: StreamSnapshot, why: str) -> StreamError:
+    def _stream_error(self, response: httpx.Response, snapshot: StreamSnapshot, why: str, *,
+                      timed_out: bool = False) -> StreamError:
         """The snapshot's failure, else `why` the stream stopped, with the reply's request id and the
         caller's secrets masked."""
-        return stream_error(snapshot, why, request_id=request_id_of(response.headers), redact=self._secrets)
+        return stream_error(snapshot, why, request_id=request_id_of(response.headers), redact=self._secrets,
+                            timed_out=timed_out)
+
+
+class _Expired(Exception):
+    """A stream's idle timeout or deadline passed (`why` says which); raised by `_Watched`, turned
+    into a `StreamTimeout` by `_stream_broken`: it never leaves this module."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class _Watched(httpx.AsyncByteStream):
+    """A streamed body read under the call's deadline and the stream's idle timeout, with one timer
+    per chunk of bytes read (a chunk holds many events on a fast stream), none per event.
+
+    Chunks that hold only SSE comments (`: keep-alive`) do not count as activity for the idle
+    timeout. `drain()` bounds the read of what follows the terminal event.
+    """
+
+    def __init__(self, inner: httpx.AsyncByteStream, *, idle: float | None, deadline_at: float | None,
+                 deadline: float | None) -> None:
+        self._inner = inner
+        self._idle = idle
+        self._deadline_at = deadline_at
+        self._deadline = deadline
+
+    def drain(self, seconds: float) -> None:
+        """Read on for at most `seconds` more (the answer is whole; only the connection's reuse is at stake)."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._deadline_at = until if self._deadline_at is None else min(self._deadline_at, until)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        chunks = aiter(self._inner)
+        idle = idle_left = self._idle  # seconds of waiting still allowed without an event (None: no bound)
+        while True:
+            # Only the time spent waiting here counts as the server's silence, not the caller's
+            # between two chunks; the deadline counts all time.
+            started = loop.time()
+            at = self._deadline_at
+            if at is not None and started >= at:
+                raise self._expired(started)
+            if idle_left is not None:
+                at = started + idle_left if at is None else min(at, started + idle_left)
+            try:
+                async with asyncio.timeout_at(at):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise self._expired(loop.time()) from None
+            if idle_left is not None:
+                idle_left = idle_left - (loop.time() - started) if _only_comments(chunk) else idle
+            yield chunk
+
+    def _expired(self, now: float) -> _Expired:
+        if self._deadline_at is not None and now >= self._deadline_at:
+            return _Expired(f"the stream did not end within the deadline of {self._deadline:g} s")
+        return _Expired(f"the stream sent no event for {self._idle:g} s (stream_idle_timeout)")
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def _reads_as_sse(response: httpx.Response) -> bool:
+    """Whether a streamed 2xx body is SSE. Its content-type says so when it names an event stream or
+    JSON; with none or another one (some gateways), the body's first bytes decide, as the openai SDK
+    reads any streamed body as SSE while a JSON Response or an HTML page still reads as what it is."""
+    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind == "text/event-stream" or kind.endswith("json"):
+        return kind == "text/event-stream"
+    head, rest = b"", aiter(response.stream)
+    async for chunk in rest:
+        head += chunk
+        if head.strip():
+            break
+    response.stream = _Prefixed(head, rest, response.stream)
+    if head.lstrip()[:1] in (b"", b"{", b"[", b"<"):
+        return False
+    response.headers["content-type"] = "text/event-stream"  # what httpx-sse checks before it reads
+    return True
+
+
+class _Prefixed(httpx.AsyncByteStream):
+    """A body whose first bytes were read to see what it is: those bytes, then the rest."""
+
+    def __init__(self, head: bytes, rest: AsyncIterator[bytes], inner: httpx.AsyncByteStream) -> None:
+        self._head, self._rest, self._inner = head, rest, inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._head:
+            yield self._head
+        async for chunk in self._rest:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _only_comments(chunk: bytes) -> bool:
+    """True for bytes that hold only SSE comment lines (`: keep-alive`) and blank lines."""
+    if chunk[:1] not in (b":", b"\n", b"\r"):  # the usual case, decided by the first byte
+        return False
+    return all(not line or line.startswith(b":") for line in chunk.splitlines())
+
+
+def _not_json(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the stream sent an event that is not JSON ({exc.msg})"
+    if isinstance(exc, RecursionError):
+        return "the stream sent an event nested too deeply to read"
+    return f"the stream sent an event that is not readable JSON ({exc})"
+
+
+_HTTP_URL = re.compile(r"^https?://[^\s/]+")
+_DEADLINE_HINT = ("the whole call took longer than its deadline; raise deadline= (an OCIResponsesModel keyword, "
+                  "or per call), or ask for a shorter answer")
+_CUT_HINT = ("the reply was cut off after the server had answered; check the network or a proxy between you and "
+             "the endpoint, then repeat the call yourself if you want it run again")
+
+
+def _deadline_at(seconds: float | None) -> float | None:
+    return None if seconds is None else asyncio.get_running_loop().time() + seconds
+
+
+def _seconds(value: Any, name: str) -> float | None:
+    """A bound in seconds: None (no bound) or a positive finite number, else a ConfigError naming `name`."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ConfigError(f"{name} must be a positive number of seconds (or None for no bound); "
+                          f"got {type(value).__name__} {value!r:.40}")
+    return float(value)
+
+
+def _checked_timeout(timeout: Any) -> httpx.Timeout:
+    """`timeout=`: seconds (every phase), an `httpx.Timeout`, or None (no per-phase timeout)."""
+    if isinstance(timeout, httpx.Timeout):
+        for phase in ("connect", "read", "write", "pool"):
+            _seconds(getattr(timeout, phase), f"timeout.{phase}")
+        return timeout
+    if timeout is None:
+        return httpx.Timeout(None)
+    return httpx.Timeout(_seconds(timeout, "timeout"))
+
+
+def _checked_limits(limits: Any) -> httpx.Limits:
+    """`limits=`: an `httpx.Limits`, or the number of connections (None: httpx's default, 100)."""
+    if limits is None:
+        return DEFAULT_LIMITS
+    if isinstance(limits, httpx.Limits):
+        return limits
+    if isinstance(limits, bool) or not isinstance(limits, int) or limits < 1:
+        raise ConfigError(f"limits must be an httpx.Limits or a number of connections >= 1; "
+                          f"got {type(limits).__name__} {limits!r:.40}")
+    return httpx.Limits(max_connections=limits, max_keepalive_connections=min(limits, 20))
+
+
+def _tool_list(tools: Any) -> Sequence[Any]:
+    """`tools=` of a call: a list of tools (None: none)."""
+    if tools is None:
+        return ()
+    if isinstance(tools, str | Mapping) or hasattr(tools, "spec") or not isinstance(tools, Sequence | set | frozenset):
+        raise ConfigError(f"tools must be a list of tools (@tool functions or Responses function-tool dicts), "
+                          f"e.g. tools=[get_temperature]; got {type(tools).__name__}")
+    return list(tools)
 
 
 def tool_spec(tool: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""OCIDs: the shape one must have (`check_ocid`) and how one is shown (`mask_ocid`).
+"""OCIDs and region names: the shape one must have (`check_ocid`, `check_region`) and how an OCID
+is shown (`mask_ocid`).
 
 Depends only on the error root, so the client and the notebook settings both use it without
 importing each other. `mask_ocid` lives in `_errors` (every error message is masked with it) and
@@ -12,7 +13,10 @@ from collections.abc import Iterable
 
 from ._errors import ConfigError, mask_ocid
 
-__all__ = ["check_ocid", "mask_ocid"]
+__all__ = ["REGION_SHAPE", "check_ocid", "check_region", "mask_ocid"]
+
+# Region names: us-chicago-1, eu-frankfurt-1, uk-gov-london-1, …
+REGION_SHAPE = re.compile(r"^[a-z]{2,3}(?:-[a-z]+)+-\d{1,2}$")
 
 
 def check_ocid(value: str, name: str, kinds: Iterable[str], *, min_unique: int = 20) -> str:
@@ -30,3 +34,19 @@ def check_ocid(value: str, name: str, kinds: Iterable[str], *, min_unique: int =
             "(copy it from the OCI console)"
         )
     return value
+
+
+def check_region(region: str, *, known: bool, name: str = "region") -> str:
+    """`region` if it has a region name's shape and, with `known`, is a region the installed `oci`
+    SDK knows (for an OCI URL: catches typos); else a ConfigError naming `name`."""
+    if not isinstance(region, str) or not REGION_SHAPE.match(region):
+        raise ConfigError(f"{name} {region!r} is not an OCI region name; expected something like us-chicago-1")
+    if known:
+        from oci.regions_definitions import REGIONS  # the SDK is imported only for OCI URLs
+
+        if region not in REGIONS:
+            raise ConfigError(
+                f"{name} {region!r} is not an OCI region the oci SDK knows (check the spelling, e.g. "
+                "us-chicago-1; for a brand-new region upgrade oci, or pass base_url=)"
+            )
+    return region

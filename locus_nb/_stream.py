@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ._errors import StreamError, StreamFailed, StreamTruncated, mask_secrets
+from ._errors import StreamError, StreamFailed, StreamTimeout, StreamTruncated, mask_secrets
 from ._events import ModelChunkEvent, done_chunk, text_chunk
 from ._messages import ModelResponse, ToolCall
 from ._wire import item_problem, json_type, parse_response, response_problem, tool_call_from_item
@@ -126,9 +126,11 @@ def _started(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
 
 
 def _text_delta(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
-    delta = event.get("delta") or ""
+    delta = event.get("delta")
     if type(delta) is not str:  # checked inline: one event per token
-        raise _Unreadable(f"its 'delta' is a JSON {json_type(delta)}")
+        if delta is not None:  # (a 0, a false or an empty array is no text either)
+            raise _Unreadable(f"its 'delta' is a JSON {json_type(delta)}")
+        delta = ""
     snapshot.text.append(delta)
 
 
@@ -248,7 +250,7 @@ def build_chunk(event: Mapping[str, Any], snapshot: StreamSnapshot) -> ModelChun
     call, or the final `done` chunk; None for the rest."""
     if snapshot.failure is not None:
         return None
-    kind = event["type"]
+    kind = event.get("type")  # (an event without a type is skipped, and makes no chunk)
     if kind == "response.output_text.delta":
         return text_chunk(snapshot.text[-1])
     if kind == "response.output_item.done" and (event.get("item") or {}).get("type") == "function_call":
@@ -275,16 +277,21 @@ def fold_all(events: Iterable[Any], snapshot: StreamSnapshot | None = None) -> S
 
 
 def stream_error(snapshot: StreamSnapshot, why: str = "", *, request_id: str | None = None,
-                 redact: Iterable[str | None] = ()) -> StreamError:
+                 redact: Iterable[str | None] = (), timed_out: bool = False) -> StreamError:
     """The error for a stream without its answer: the snapshot's failure if it has one, else
-    `why` it stopped. `request_id` and the caller's own secrets (`redact`) are those of the reply."""
+    `why` it stopped (`timed_out`: a deadline cut it off, a `StreamTimeout`). `request_id` and the
+    caller's own secrets (`redact`) are those of the reply."""
     text = snapshot.text_so_far
     where = f" (response {snapshot.response_id})" if snapshot.response_id else ""
     note = f"{where}; {len(text)} characters of text had arrived (see .partial_text)" if text else where
     failure = snapshot.failure or StreamFailure(why)
     server_message = mask_secrets(failure.server_message, redact) if failure.server_message is not None else None
-    return (StreamFailed if failure.by_server else StreamTruncated)(
-        mask_secrets(failure.reason + note, redact),
+    kind = StreamFailed if failure.by_server else StreamTimeout if timed_out and not snapshot.failure else StreamTruncated
+    reason = mask_secrets(failure.reason, redact)
+    if not failure.by_server and len(reason) > _REASON_LIMIT:  # it quotes what was sent: cut once masked
+        reason = reason[:_REASON_LIMIT] + "…"
+    return kind(
+        mask_secrets(reason + note, redact),
         partial_text=text,
         response_id=snapshot.response_id,
         code=failure.code,
@@ -304,8 +311,13 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
 # -- helpers ------------------------------------------------------------------------------------------
 
 
+_REASON_LIMIT = 200  # characters of a reason that quotes an event, once its secrets are masked
+
+
 def _excerpt(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)[:80]
+    """The start of an event for a message: long enough that a secret in it is whole when the
+    caller's secrets are masked (`stream_error` cuts the reason only after that)."""
+    return json.dumps(value, ensure_ascii=False)[: 2 * _REASON_LIMIT]
 
 
 def _completed_call_item(snapshot: StreamSnapshot, added: Mapping[str, Any], done: Mapping[str, Any]) -> dict[str, Any]:

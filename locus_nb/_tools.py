@@ -145,8 +145,13 @@ def tool_output(result: Any) -> str:
 
     try:
         return pydantic_core.to_json(result).decode()
-    except pydantic_core.PydanticSerializationError:
+    except (pydantic_core.PydanticSerializationError, ValueError, RecursionError):  # not JSON; nested too deeply
+        pass
+    try:
         return mask_secrets(str(result))
+    except RecursionError:
+        raise ToolError(f"the tool's result (a {type(result).__name__}) is nested too deeply to send to the model; "
+                        "return text, or a flatter value") from None
 
 
 # -- schema tidying -----------------------------------------------------------------------------

@@ -4,10 +4,12 @@
 - `parse_response`: response JSON → `ModelResponse`
 - `error_from_body`: an error reply → the typed error it means
 
-Reasoning models: OpenAI's reasoning families (model ids `gpt-5*`, `o1*`, `o3*`, `o4*`, with or
-without the `openai.` prefix) reject `temperature` and `top_p` on the Responses endpoint unless
-reasoning is switched off (`reasoning={"effort": "none"}`, GPT-5.1 and later). For those models
-the two options are dropped with a `UserWarning` instead of costing a 400.
+Reasoning models: OpenAI's reasoning families (model ids `gpt-5*` but `gpt-5-chat*`, `gpt-6*`,
+`o1*`, `o3*`, `o4*`, with or without the `openai.` prefix) reject `temperature` and `top_p` on
+the Responses endpoint while they reason. GPT-5.1 to 5.4 reason only when asked (their default
+effort is "none"); the others unless `reasoning={"effort": "none"}`. Where the model would reason,
+the two options are dropped with a `UserWarning` instead of costing a 400. (The mock's family
+table, `locus_nb/mock/_models.py`, holds the same rules; a test runs every family through both.)
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from ._messages import Message, ModelResponse, ToolCall, Usage
 
 __all__ = [
     "OPTIONS",
+    "arguments_problem",
+    "body_excerpt",
     "build_request",
     "error_from_body",
     "failed_response_error",
@@ -71,18 +75,24 @@ OPTIONS = frozenset(
 
 ZDR_TEXT = "Zero Data Retention"
 
-_REASONING_MODEL = re.compile(r"^(?:openai\.)?(?:gpt-5|o1|o3|o4)(?:$|[.-])")
+_REASONING_MODEL = re.compile(r"^(?:openai\.)?(?:gpt-5(?!-chat)|gpt-6|o[134])(?:$|[.-])")
+# Reasoning models whose default effort is "none": gpt-5.1 to gpt-5.4 and their dated snapshots
+# (not their -chat, -codex or -pro variants, which reason by default).
+_REASONS_ONLY_WHEN_ASKED = re.compile(r"^(?:openai\.)?gpt-5\.[1-4](?:$|-\d{4}-\d\d-\d\d$)")
 _SAMPLING = ("temperature", "top_p")
+_INSTRUCTION_ROLES = ("system", "developer")
 _TOOL_CHOICES = ("auto", "none", "required")
 
 
 def is_reasoning_model(model: str) -> bool:
-    """True for OpenAI's reasoning families: gpt-5*, o1*, o3*, o4* (`openai.` prefix optional)."""
+    """True for OpenAI's reasoning families: gpt-5* (not gpt-5-chat*), gpt-6*, o1*, o3*, o4* (`openai.` optional)."""
     return bool(_REASONING_MODEL.match(model.lower()))
 
 
-def _user_item(text: str) -> dict[str, Any]:
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+def _input_message(role: str, content: str | tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """A user or developer message as an input item: its text as one input_text part, or its parts."""
+    parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else [dict(p) for p in content]
+    return {"type": "message", "role": role, "content": parts}
 
 
 def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[str, Any]]:
@@ -139,12 +149,13 @@ def to_input_items(messages: Iterable[Message], *, replay_provider_items: bool =
     """Non-system messages as Responses input items, with no server item ids."""
     items: list[dict[str, Any]] = []
     for msg in messages:
-        if msg.role == "user":
-            items.append(_user_item(msg.content))
+        if msg.role in ("user", "developer"):
+            items.append(_input_message(msg.role, msg.content))
         elif msg.role == "assistant":
             items += _assistant_items(msg, replay_provider_items=replay_provider_items)
         elif msg.role == "tool":
-            items.append({"type": "function_call_output", "call_id": msg.tool_call_id or "", "output": msg.content})
+            output = msg.content if isinstance(msg.content, str) else [dict(p) for p in msg.content]
+            items.append({"type": "function_call_output", "call_id": msg.tool_call_id or "", "output": output})
     return items
 
 
@@ -169,12 +180,20 @@ def build_request(
     store=True: with a `previous_response_id`, only the messages after the last assistant turn;
     `instructions` every turn, because the server does not carry them over.
     """
+    _check_conversation(messages)
     options = _checked_options(options, model=model, tools=tools)
-    previous = (provider_state or {}).get("previous_response_id") if store else None
+    previous = _previous_response_id(provider_state)  # (checked in both modes, used only with store)
+    previous = previous if store else None
     system = [m.content for m in messages if m.role == "system" and m.content]
     turn = _after_last_assistant(messages) if previous else list(messages)
 
     body: dict[str, Any] = {"model": model, "input": to_input_items(turn, replay_provider_items=not store)}
+    if not body["input"]:  # e.g. store=True: nothing after the last assistant turn (a tool result would do)
+        raise ConfigError(
+            "nothing new to send: no message after the model's last answer"
+            + (f" (the server continues from {previous})" if previous else "")
+            + "; add Message.user(…) or the tool results it asked for (Message.tool(call.id, result))"
+        )
     if system:
         body["instructions"] = "\n\n".join(system)
     body["store"] = store
@@ -191,6 +210,33 @@ def build_request(
     if stream:
         body["stream"] = True
     return body
+
+
+def _previous_response_id(provider_state: Any) -> str | None:
+    """The id to continue from, out of the `provider_state` a reply gave (None or {} for none)."""
+    if provider_state is None:
+        return None
+    if not isinstance(provider_state, Mapping):
+        raise ConfigError("provider_state must be the dict a reply gave (reply.provider_state), e.g. "
+                          f"{{'previous_response_id': 'resp_…'}}; got {type(provider_state).__name__}")
+    previous = provider_state.get("previous_response_id")
+    if previous is not None and not isinstance(previous, str):
+        raise ConfigError(f"provider_state['previous_response_id'] must be a response id (a str, resp_…); "
+                          f"got {type(previous).__name__}")
+    return previous
+
+
+def _check_conversation(messages: Any) -> None:
+    """A list of `Message`s with something for the model to answer, or a ConfigError saying what to pass."""
+    if isinstance(messages, str | Message | Mapping) or not isinstance(messages, Sequence):
+        raise ConfigError(f"messages must be a list of Message, e.g. [Message.user('Hi')]; got {type(messages).__name__}")
+    for index, msg in enumerate(messages):
+        if not isinstance(msg, Message):
+            raise ConfigError(f"messages[{index}] is {type(msg).__name__} {msg!r:.60}, not a Message; "
+                              "build it with Message.user(…), Message.system(…), …")
+    if not any(m.role not in _INSTRUCTION_ROLES for m in messages):
+        what = "no messages" if not messages else "only system/developer instructions"
+        raise ConfigError(f"nothing for the model to answer: {what}; add Message.user(…)")
 
 
 def _checked_options(options: dict[str, Any], *, model: str, tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -222,7 +268,8 @@ def _checked_options(options: dict[str, Any], *, model: str, tools: Sequence[Map
     if "tool_choice" in options:
         options["tool_choice"] = _tool_choice(options["tool_choice"], tools)
 
-    reasoning_off = (options.get("reasoning") or {}).get("effort") == "none"
+    effort = (options.get("reasoning") or {}).get("effort")
+    reasoning_off = effort == "none" or (effort is None and bool(_REASONS_ONLY_WHEN_ASKED.match(model.lower())))
     if is_reasoning_model(model) and not reasoning_off:
         dropped = [name for name in _SAMPLING if options.pop(name, None) is not None]
         if dropped:
@@ -289,7 +336,7 @@ def _uses_reasoning(options: Mapping[str, Any]) -> bool:
 def _text_of(parts: Any) -> str:
     if isinstance(parts, str):
         return parts
-    return "".join(p.get("text", "") for p in parts or () if p.get("type") in ("output_text", "text"))
+    return "".join(p.get("text") or "" for p in parts or () if p.get("type") in ("output_text", "text"))
 
 
 # The JSON types of the fields this client reads. A reply whose fields have other types is not a
@@ -305,6 +352,7 @@ _PART_FIELDS: _FieldTypes = {"type": str, "text": str}
 _USAGE_FIELDS: _FieldTypes = {"input_tokens": _NUMBER, "output_tokens": _NUMBER, "total_tokens": _NUMBER,
                               "input_tokens_details": dict, "output_tokens_details": dict}
 _TOKEN_DETAIL_FIELDS: _FieldTypes = {"cached_tokens": _NUMBER, "reasoning_tokens": _NUMBER}
+_MAX_COUNT = 2**63
 
 
 def json_type(value: Any) -> str:
@@ -347,9 +395,15 @@ def response_problem(body: Any) -> str | None:
     usage = body.get("usage") or {}
     if problem := _wrong_field(usage, _USAGE_FIELDS, "usage"):
         return problem
+    counts = [(name, usage.get(name)) for name in _USAGE_FIELDS if _USAGE_FIELDS[name] is _NUMBER]
     for name in ("input_tokens_details", "output_tokens_details"):
-        if problem := _wrong_field(usage.get(name) or {}, _TOKEN_DETAIL_FIELDS, name):
+        details = usage.get(name) or {}
+        if problem := _wrong_field(details, _TOKEN_DETAIL_FIELDS, name):
             return problem
+        counts += [(f"{name}.{key}", details.get(key)) for key in _TOKEN_DETAIL_FIELDS]
+    for name, count in counts:  # a NaN or an infinity (1e400) fails the comparison too
+        if count is not None and not 0 <= count <= _MAX_COUNT:
+            return f"usage's {name!r} is not a token count (a number from 0 to 2**63)"
     return None
 
 
@@ -381,14 +435,33 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
 
 
 def tool_call_from_item(item: Mapping[str, Any]) -> ToolCall:
+    """A function_call item as a `ToolCall`; arguments that are not a JSON object (invalid, nested
+    too deeply for the parser, a number with too many digits) leave `arguments` empty and are kept
+    raw, for the agent to report back to the model (`arguments_problem`)."""
     raw = item.get("arguments") or ""
-    try:
-        args = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError:
-        args = {}
-    if not isinstance(args, dict):
-        args = {}
+    args = _json_object(raw) if raw.strip() else {}
     return ToolCall(id=item.get("call_id") or item.get("id") or "", name=item.get("name") or "", arguments=args, raw_arguments=raw)
+
+
+def _json_object(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # JSONDecodeError, a >4300-digit number; nested too deeply
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def arguments_problem(raw: str) -> str | None:
+    """Why a tool call's raw arguments are not a JSON object, or None when they are."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at position {exc.pos})"
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        return f"not readable JSON ({exc})"
+    except RecursionError:
+        return "JSON nested too deeply to read"
+    return None if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"
 
 
 def usage_from(usage: Mapping[str, Any] | None) -> Usage:
@@ -421,17 +494,18 @@ def error_from_body(
     headers = headers or {}  # request_id_of and retry_after_seconds read them case-insensitively
     try:
         parsed = json.loads(content or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON (or not text); a huge number; nested too deeply
         parsed = None
     err = parsed.get("error", parsed) if isinstance(parsed, dict) else None
     if isinstance(err, dict):
-        message = str(err.get("message") or err.get("code") or "")
+        message = mask_secrets(str(err.get("message") or err.get("code") or ""), redact)
         code = err.get("code")
         param = err.get("param")
-    else:
-        message = (content or b"").decode("utf-8", "replace")[:300]
+        param = param if isinstance(param, str) else None
+    else:  # masked before it is cut: a secret at the cut would otherwise show in part
+        message = body_excerpt(content, redact, 300)
         code = param = None
-    message = mask_secrets(message or f"HTTP {status} with an empty body", redact)
+    message = message or f"HTTP {status} with an empty body"
     code = str(code) if code is not None else None
     kw: dict[str, Any] = {
         "status": status,
@@ -456,6 +530,11 @@ def error_from_body(
     return APIStatusError(message, **kw)
 
 
+def body_excerpt(content: bytes | None, redact: Iterable[str | None] = (), limit: int = 120) -> str:
+    """The start of a body that is not what was expected, safe to show: secrets masked, then cut."""
+    return mask_secrets((content or b"")[: limit * 8].decode("utf-8", "replace"), redact)[:limit]
+
+
 def request_id_of(headers: Mapping[str, str]) -> str | None:
     """The id to quote to support: OCI's `opc-request-id`, else OpenAI's `x-request-id`."""
     headers = {k.lower(): v for k, v in headers.items()}
@@ -467,7 +546,8 @@ def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request
     """A Response whose `status` is `failed`: its `error` as the typed error it means."""
     err = body.get("error") or {}
     code = err.get("code")
-    message = mask_secrets(err.get("message") or f"response {body.get('id', '')} failed without an error message",
+    code = str(code) if code is not None else None
+    message = mask_secrets(str(err.get("message") or f"response {body.get('id', '')} failed without an error message"),
                            redact)
     kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
     if code == "rate_limit_exceeded":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -210,3 +212,97 @@ async def test_a_tool_failure_that_quotes_the_callers_key_is_masked():
     [result] = [e for e in events if isinstance(e, ToolResultEvent)]
     assert result.is_error and result.result == "Error: lookup raised RuntimeError: upstream refused key ****"
     assert API_KEY not in repr(events) and API_KEY not in sent[1]
+
+
+# -- issue 10: secrets masked on every path ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status, kind", [(401, AuthError), (200, APIStatusError)])
+@pytest.mark.parametrize("offset", [10, 105, 285])  # the key whole, cut at 120, cut at 300
+async def test_a_body_that_is_not_json_and_echoes_the_key_never_shows_it_even_in_part(status, kind, offset):
+    """An HTML or plain-text body (a proxy's error page): masked before its excerpt is cut."""
+    page = ("x" * offset + f"your key {API_KEY} is wrong " + "y" * 400).encode()
+    async with bearer_model(lambda r: httpx.Response(status, content=page, headers={"content-type": "text/html"})) as model:
+        with pytest.raises(kind) as info:
+            await model.complete([Message.user("hi")])
+    assert API_KEY[:5] not in renderings(info.value)
+
+
+def encrypted_profile(tmp_path, oci_files, pass_phrase: str):
+    from cryptography.hazmat.primitives import serialization
+    from oci.signer import load_private_key
+
+    key = load_private_key(oci_files.key_file.read_bytes(), None)
+    oci_files.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.BestAvailableEncryption(pass_phrase.encode())))
+    config = tmp_path / "config-encrypted"
+    config.write_text(oci_files.config.read_text().replace(
+        f"key_file={oci_files.key_file}\n", f"key_file={oci_files.key_file}\npass_phrase={pass_phrase}\n", 1))
+    return config
+
+
+async def test_an_api_key_profiles_pass_phrase_and_its_signature_are_never_shown(tmp_path, oci_files):
+    pass_phrase = "correct-horse-battery"
+    config = encrypted_profile(tmp_path, oci_files, pass_phrase)
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        message = f"rejected {request.headers['authorization']} (pass phrase {pass_phrase})"
+        return httpx.Response(401, json={"code": "NotAuthenticated", "message": message})
+
+    async with OCIResponsesModel("openai.gpt-4.1", base_url="http://oci.test/openai/v1", profile="DEFAULT",
+                                 auth="api_key", config_file=str(config), compartment_id=COMPARTMENT,
+                                 transport=httpx.MockTransport(handler)) as model:
+        assert pass_phrase in model.auth.secrets
+        with pytest.raises(AuthError) as info:
+            await model.complete([Message.user("hi")])
+    text = renderings(info.value)
+    signature = seen[0].split('signature="')[1].rstrip('"')
+    fingerprint = seen[0].split('keyId="')[1].split("/")[2].split('"')[0]
+    assert pass_phrase not in text and signature[:12] not in text and fingerprint not in text
+    assert fingerprint[:5] not in text.replace("**:**", "")  # no part of the fingerprint either
+    assert 'keyId="****"' in text and 'signature="****"' in text
+
+
+@pytest.mark.parametrize("echo", [
+    'Signature version="1",keyId="ocid1.tenancy.oc1..aaaa/ocid1.user.oc1..bbbb/20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5'
+    ':3a:34",algorithm="rsa-sha256",signature="c2VjcmV0c2lnbmF0dXJl"',
+    '{\\"authorization\\": \\"Signature keyId=\\"ST$eyJhbGciOiJIUzI1NiJ9.e30.sig\\",signature=\\"c2VjcmV0c2ln\\"\\"}',
+    'Signature keyId="ocid1.tenancy.oc1..aaaa/ocid1.user.oc1..bbbb/20:3b:97:13:55:1c:5b:0d:d3:37',  # an excerpt cut short
+])
+def test_an_echoed_authorization_header_is_masked_whole(echo):
+    text = mask_secrets(echo)
+    assert "20:3b" not in text and "c2VjcmV0" not in text and "eyJhbGciOi" not in text and "bbbb" not in text
+
+
+async def test_a_password_in_the_endpoint_url_is_never_shown():
+    from locus_nb._errors import mask_url
+
+    url = "http://bob:hunter2-pw@127.0.0.1:9/openai/v1?api_key=k3y-in-query"
+    assert mask_url(url) == "http://bob:****@127.0.0.1:9/openai/v1?api_key=****"
+    model = OCIResponsesModel("openai.gpt-4.1", base_url=url, auth="none", compartment_id=COMPARTMENT, max_retries=0)
+    assert "hunter2-pw" not in repr(model) and "k3y-in-query" not in repr(model) and "bob:****@" in repr(model)
+    with pytest.raises(ConnectionFailed) as info:  # nothing listens on port 9
+        await model.complete([Message.user("hi")])
+    await model.aclose()
+    assert "hunter2-pw" not in renderings(info.value) and "bob:****@127.0.0.1:9" in str(info.value)
+
+    def echo(request: httpx.Request) -> httpx.Response:  # a server that quotes the password on its own
+        return httpx.Response(400, json={"error": {"message": "bad password hunter2-pw", "code": "bad"}})
+
+    async with OCIResponsesModel("openai.gpt-4.1", base_url=url, auth="none", compartment_id=COMPARTMENT,
+                                 transport=httpx.MockTransport(echo)) as model:
+        with pytest.raises(APIStatusError) as info:
+            await model.complete([Message.user("hi")])
+    assert "hunter2-pw" not in renderings(info.value)
+
+
+@pytest.mark.parametrize("offset", [0, 60, 150])  # the key whole in the excerpt, cut at 80, cut at 200
+async def test_an_event_that_quotes_the_key_is_masked_before_its_excerpt_is_cut(offset):
+    event = json.dumps(["x" * offset + f" key {API_KEY} " + "y" * 300])
+    async with bearer_model(streaming(frames([CREATED, DELTA]) + f"data: {event}\n\n".encode())) as model:
+        with pytest.raises(StreamTruncated, match="not a JSON object") as info:
+            async for _ in model.stream([Message.user("hi")]):
+                pass
+    assert API_KEY[:5] not in renderings(info.value) and info.value.partial_text == "Par"

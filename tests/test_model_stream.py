@@ -372,6 +372,43 @@ async def test_unreachable_endpoint_is_connection_failed():
             await collect(model)
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/octet-stream", "text/html"])
+@pytest.mark.parametrize("path", COMPLETE_STREAMS, ids=lambda p: p.name)
+async def test_an_sse_body_reads_as_sse_whatever_its_content_type_says(path, content_type):
+    """The openai SDK reads a streamed body as SSE without looking at its content-type; so does stream()."""
+    data = path.read_bytes()
+    async with sse_model(lambda request: httpx.Response(200, headers=SSE_HEADERS, content=data)) as model:
+        expected = summary(await collect(model))
+    headers = {} if content_type is None else {"content-type": content_type}
+    # Blank lines first, then the recording in small pieces: what decides is the first bytes that say something.
+    pieces = [b"\n", b"\r\n", *split_at(data, range(7, len(data), 97))]
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=headers, stream=Body(pieces))
+
+    async with sse_model(reply) as model:
+        assert summary(await collect(model)) == expected
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain"])
+async def test_a_json_response_without_its_content_type_is_still_one_chunk(content_type):
+    body = (RESPONSES / "nonstream_function_call_gpt4o.json").read_bytes()
+    headers = {} if content_type is None else {"content-type": content_type}
+    async with sse_model(lambda request: httpx.Response(200, headers=headers, stream=Body([b"  ", body]))) as model:
+        chunks = await collect(model)
+    assert chunks[-1].done and chunks[-1].response.message.tool_calls[0].name == "get_capital"
+
+
+async def test_a_json_error_body_with_a_wrong_content_type_is_still_its_typed_error():
+    error = {"error": {"message": "Invalid type for 'input'.", "type": "invalid_request_error", "param": "input",
+                       "code": "invalid_type"}}
+    reply = httpx.Response(400, headers={"content-type": "text/plain"}, content=json.dumps(error).encode())
+    async with sse_model(lambda request: reply) as model:
+        with pytest.raises(BadRequest, match="Invalid type for 'input'") as info:
+            await collect(model)
+    assert info.value.code == "invalid_type" and not isinstance(info.value, StreamError)
+
+
 async def test_a_plain_json_reply_is_accepted_as_one_chunk():
     """A server that ignores "stream": true (some gateways): the same events, all at once."""
     body = json.loads((RESPONSES / "nonstream_function_call_gpt4o.json").read_text())

@@ -220,6 +220,7 @@ def test_recorded_reasoning_request_is_rebuilt():
     ("openai.gpt-5.5-pro", True), ("openai.o1", True), ("o3-mini", True), ("openai.o4-mini", True),
     ("openai.gpt-4.1", False), ("openai.gpt-4o", False), ("openai.gpt-oss-120b", False),
     ("xai.grok-4-1-fast-reasoning", False), ("meta.llama-3.3-70b", False), ("openai.o10", False),
+    ("openai.gpt-5-chat-latest", False), ("openai.gpt-5.1-chat-latest", True), ("openai.gpt-6-astra", True),
 ])
 def test_reasoning_model_rule(model, reasoning):
     assert is_reasoning_model(model) is reasoning
@@ -318,3 +319,14 @@ def test_usage_adds_up_field_by_field():
         a + 1  # noqa: B018
     with pytest.raises(TypeError):
         Usage(10, 5)  # keyword-only: which count is which is never guessed from the order
+
+
+@pytest.mark.parametrize(("model", "kept"), [
+    ("openai.gpt-5.1", True), ("gpt-5.2-2025-12-11", True), ("openai.gpt-5.4", True),
+    ("openai.gpt-5.1-codex", False), ("openai.gpt-5.2-pro", False), ("openai.gpt-5.5", False), ("openai.gpt-5", False),
+])
+def test_sampling_kept_without_reasoning_only_where_the_default_effort_is_none(model, kept):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        body = build_request([Message.user("hi")], model=model, store=True, temperature=0.5)
+    assert ("temperature" in body) is kept
