@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._errors import ConfigError, mask_secrets
+from ._errors import ConfigError, mask_secrets, mask_url
 
 __all__ = ["PAPERMILL_HEADER", "check_injected", "declared_parameters", "mask_source", "shown", "slug",
            "undeclared_error"]
@@ -30,20 +30,11 @@ __all__ = ["PAPERMILL_HEADER", "check_injected", "declared_parameters", "mask_so
 PAPERMILL_HEADER = "# Parameters"  # the first line of the cell papermill injects
 _SECRET_NAME = re.compile(r"key|token|secret|pass|credential", re.I)
 _PLAIN = re.compile(r"^[A-Za-z0-9_.-]{1,24}$")
-# user:password@ (or a lone user@) in a URL's authority.
-# TODO(lead): the client branch adds `_errors.mask_url`; use it here and drop this at the merge.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-
-
-def _mask_url_userinfo(text: str) -> str:
-    return _USERINFO.sub(lambda m: f"{m.group(1)}****@", text)
-
-
 def shown(name: str, value: Any) -> str:
     """A parameter's value as printed: masked OCIDs and URL credentials; `****` for a secret-looking name."""
     if _SECRET_NAME.search(name) and value not in (None, ""):
         return "****"
-    return _mask_url_userinfo(mask_secrets(str(value)))
+    return mask_url(mask_secrets(str(value)))
 
 
 def slug(name: str, value: Any) -> str:
@@ -61,7 +52,7 @@ def mask_source(source: str) -> str:
         m = re.match(r"^(\w+)(\s*=\s*)(.*?)(\s*)$", line, re.S)
         if m and _SECRET_NAME.search(m.group(1)) and m.group(3) not in ("None", '""', "''"):
             line = f"{m.group(1)}{m.group(2)}\"****\"{m.group(4)}"
-        lines.append(_mask_url_userinfo(mask_secrets(line)))
+        lines.append(mask_url(mask_secrets(line)))
     return "".join(lines)
 
 

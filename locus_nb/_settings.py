@@ -55,7 +55,7 @@ from ._auth import profile_auth
 from ._config import DEFAULT_CONFIG_FILE, load_profile
 from ._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, choose_region, clear_environment, empty_variables,
                            in_jupyter_server, is_set, read_environment, setting)
-from ._errors import ConfigError, LocusError
+from ._errors import ConfigError, LocusError, mask_url
 from ._model import OCIResponsesModel, oci_base_url
 from ._ocid import check_ocid, mask_ocid
 from ._params import check_injected
@@ -139,7 +139,7 @@ class Connection:
         if self.target == "endpoint":
             signed = f", signed with profile {self.profile!r}" if self.profile else (
                 ", with a GenAI API key" if self.api_key else "")
-            return f"the endpoint {self.endpoint} (LOCUS_NB_ENDPOINT / endpoint parameter){signed}"
+            return f"the endpoint {mask_url(self.endpoint or '')} (LOCUS_NB_ENDPOINT / endpoint parameter){signed}"
         if self.api_key:
             return f"OCI Generative AI in {self.region} with a GenAI API key"
         return f"OCI Generative AI in {self.region} with profile {self.profile!r}"
@@ -177,7 +177,7 @@ class Connection:
         return (
             f"Connection(target={self.target!r}, region={self.region!r}, store={self.store}, "
             f"model_id={self.model_id!r}, compartment={mask_ocid(self.compartment)!r}, profile={self.profile!r}, "
-            f"endpoint={self.endpoint!r}, project={mask_ocid(self.project) if self.project else None!r}, "
+            f"endpoint={mask_url(self.endpoint) if self.endpoint else None!r}, project={mask_ocid(self.project) if self.project else None!r}, "
             f"api_key={'****' if self.api_key else None!r}, mode={self.mode!r})"
         )
 

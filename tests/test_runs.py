@@ -308,7 +308,7 @@ def test_realistic_oci_parameters_give_short_names_and_show_no_ocid_or_password(
     for text in (printed, *(p.read_text() for p in out.iterdir())):
         assert OCID not in text and PROJECT not in text and "s3cret" not in text
         assert OCID[:-4] not in text  # not even most of it
-    assert "compartment=ocid1.compartment.oc1..…7nla" in printed and "endpoint=https://****@genai.example.com" in printed
+    assert "compartment=ocid1.compartment.oc1..…7nla" in printed and "endpoint=https://user:****@genai.example.com" in printed
     injected = [c for c in nbformat.read(executed[0], as_version=4).cells
                 if "injected-parameters" in c.metadata.get("tags", [])]
     assert 'compartment = "ocid1.compartment.oc1..…7nla"' in injected[0].source

@@ -377,3 +377,10 @@ def test_declared_parameters_are_read_from_assignments():
 
     assert declared_parameters(PARAMETERS_CELL) == ["profile", "region", "store"]
     assert declared_parameters("a: int = 1\nb, c = 2, 3\n%time x = 1\n") == ["a", "b", "c"]
+
+
+def test_a_password_in_the_endpoint_url_is_masked_in_repr_and_describe():
+    conn = connect(endpoint="https://user:s3cret-pw@genai.example.com/openai/v1", env={})
+    for text in (repr(conn), str(conn), conn.describe()):
+        assert "s3cret-pw" not in text and "https://user:****@genai.example.com/openai/v1" in text
+    assert conn.endpoint == "https://user:s3cret-pw@genai.example.com/openai/v1"  # the model still gets it
