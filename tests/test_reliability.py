@@ -1,6 +1,6 @@
 """The bounded versions of `make reliability` (scripts/reliability.py --quick): small counts, loopback only.
 
-The full report counts every try, the client's too; here each area asserts what this branch makes hold.
+Each area asserts that every try held; the property test and the signature attacks run as their own test files.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_the_fault_matrix_raises_only_typed_errors_and_keeps_partial_text(reliab
     area = reliability.Area("faults")
     asyncio.run(asyncio.wait_for(reliability.fault_matrix(area, quick=True), 120))
     assert area.tries == len(reliability.FAULTS) * 4
-    assert [f for f in area.failures if "escaped" in f or "partial text" in f] == []
+    assert area.failures == []  # typed errors only, partial text kept, a cut body never generated twice
 
 
 def test_raw_server_faults_hold(reliability):
@@ -38,11 +38,10 @@ def test_raw_server_faults_hold(reliability):
     assert area.tries == 6 and area.failures == []
 
 
-def test_bad_parameters_and_cli_input_are_typed_one_line_errors(reliability):
+def test_bad_messages_arguments_parameters_and_cli_input_are_typed_one_line_errors(reliability):
     area = reliability.Area("bad input")
     reliability.bad_inputs(area, quick=True)
-    mine = [f for f in area.failures if f.startswith(("connect(", "papermill", "run ", "mock "))]
-    assert mine == [] and area.tries >= 20
+    assert area.failures == [] and area.tries >= 20
 
 
 def test_concurrent_agent_conversations_do_not_cross(reliability):
