@@ -43,3 +43,9 @@ handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open ou
 
 clean:
 	rm -rf out .pytest_cache
+
+# Issue 10's adversarial tries, counted (fault matrix, raw-server faults, bad input, property test,
+# secret scan, ZDR, signature attacks, load and soak): writes docs/RELIABILITY.md, ≤ ~5 min.
+.PHONY: reliability
+reliability: $(STAMP)  ## run the reliability tries and write docs/RELIABILITY.md (exit 1 if any failed)
+	$(BIN)/python scripts/reliability.py

@@ -18,6 +18,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # nbval compares against outputs recorded from the embedded mock: never let a developer's
     # OCI settings point the notebook kernels elsewhere (the list `connect()` reads, as `run --mock` clears it).
     clear_environment()
+    # …and ask for the embedded mock explicitly: connect() never falls back on it silently (it would
+    # refuse under nbval and papermill). A test that runs against another target unsets this.
+    os.environ["LOCUS_NB_TARGET"] = "mock"
     # The embedded mock streams at full speed in tests (learners get a visible pace by default).
     os.environ["LOCUS_NB_MOCK_TOKEN_DELAY"] = "0"
     # Stable file names in warnings/tracebacks that a kernel prints.

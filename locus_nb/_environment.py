@@ -13,6 +13,7 @@
 | OCI_GENAI_API_KEY   | api_key     | `connect()`; `OCIResponsesModel(auth="bearer")` without `api_key=` |
 | LOCUS_NB_MODE       | mode        | `connect()`: `record` or `replay` (unset: live)          |
 | LOCUS_NB_CASSETTE   | cassette    | `connect()`: the cassette file a record/replay run writes/reads |
+| LOCUS_NB_TARGET     | target      | `connect()`: `mock` asks for the embedded mock (`locus-nb run --mock`, the test session) |
 
 `connect(env=…)` reads them from `env` (default: `os.environ`) and hands every value down, so a
 model it makes never looks here. A model made directly falls back on the few above, through
@@ -32,8 +33,8 @@ import os
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-__all__ = ["ENV_VARS", "MODES", "choose_region", "clear_environment", "in_jupyter_server", "is_set", "read_environment",
-           "set_mode", "setting"]
+__all__ = ["ENV_VARS", "MOCK_TARGET", "MODES", "TARGET_VARS", "choose_region", "clear_environment", "empty_variables",
+           "ask_for_mock", "batch_kernel", "in_jupyter_server", "is_set", "read_environment", "set_mode", "setting"]
 
 ENV_VARS = (
     "OCI_PROFILE",
@@ -47,7 +48,11 @@ ENV_VARS = (
     "OCI_GENAI_API_KEY",
     "LOCUS_NB_MODE",
     "LOCUS_NB_CASSETTE",
+    "LOCUS_NB_TARGET",
 )
+# The variables that choose a target: present but empty (a CI secret that is not set) is a mistake, not "unset".
+TARGET_VARS = ("OCI_PROFILE", "OCI_GENAI_API_KEY", "LOCUS_NB_ENDPOINT")
+MOCK_TARGET = "mock"  # LOCUS_NB_TARGET=mock, or the endpoint parameter / LOCUS_NB_ENDPOINT set to "mock"
 MODES = ("live", "record", "replay")
 _UNSET = {"", "none", "null"}
 
@@ -61,6 +66,12 @@ def read_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The connection variables that are set, from `env` (default: `os.environ`)."""
     source = os.environ if env is None else env
     return {name: value for name in ENV_VARS if is_set(value := source.get(name))}
+
+
+def empty_variables(names: tuple[str, ...], env: Mapping[str, str] | None = None) -> list[str]:
+    """Those of `names` present in `env` (default: `os.environ`) but unset: empty, blank, "None"/"null"."""
+    source = os.environ if env is None else env
+    return [name for name in names if name in source and not is_set(source.get(name))]
 
 
 def setting(value: Any, name: str, env: Mapping[str, str] | None = None) -> Any:
@@ -114,3 +125,16 @@ def in_jupyter_server(env: Mapping[str, str] | None = None) -> bool:
     """True in a kernel a Jupyter server started (it sets JPY_SESSION_NAME); False under papermill and nbval."""
     source = os.environ if env is None else env
     return bool(source.get("JPY_SESSION_NAME"))
+
+
+def ask_for_mock(environ: MutableMapping[str, str] | None = None) -> None:
+    """Kernels started afterwards ask for the embedded mock (LOCUS_NB_TARGET=mock): `locus-nb run --mock`."""
+    target = os.environ if environ is None else environ
+    target["LOCUS_NB_TARGET"] = MOCK_TARGET
+
+
+def batch_kernel(environ: MutableMapping[str, str] | None = None) -> None:
+    """Kernels started afterwards are papermill's, never a Jupyter server's (a `locus-nb run` worker), even
+    when the command was typed in a notebook's `!` shell, whose environment carries JPY_SESSION_NAME."""
+    target = os.environ if environ is None else environ
+    target.pop("JPY_SESSION_NAME", None)

@@ -12,8 +12,11 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["build_handouts", "external_resources", "render_widget"]
+from ._params import mask_source, shown
+
+__all__ = ["build_handouts", "external_resources", "mask_executed", "mask_notebook", "render_widget"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -29,6 +32,31 @@ _TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 _TEXT_MODELS = {"LabelModel", "TextModel", "TextareaModel", "PasswordModel"}
 _BOX_MODELS = {"BoxModel", "VBoxModel", "HBoxModel", "GridBoxModel"}
 _MODEL_REF = "IPY_MODEL_"
+
+
+def mask_notebook(nb: Any, output: str | Path | None = None) -> Any:
+    """What papermill wrote with the parameters as given, masked: the injected-parameters cell and the
+    parameters in `metadata.papermill` (OCIDs, URL credentials, secret-looking names). `output`: the
+    path to record as papermill's output path (a run executes into a scratch file)."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = mask_source(cell.source)
+    papermill = nb.metadata.get("papermill")
+    if isinstance(papermill, dict):
+        if isinstance(papermill.get("parameters"), dict):
+            papermill["parameters"] = {k: shown(k, v) if isinstance(v, str) else v
+                                       for k, v in papermill["parameters"].items()}
+        if output is not None and "output_path" in papermill:
+            papermill["output_path"] = str(output)
+    return nb
+
+
+def mask_executed(source: Path, target: Path) -> None:
+    """Read the notebook papermill wrote at `source`, mask it (`mask_notebook`), write it to `target`."""
+    import nbformat
+
+    nb = nbformat.read(source, as_version=4)
+    nbformat.write(mask_notebook(nb, target), target)
 
 
 def render_widget(model_id: str, state: Mapping[str, Any], _depth: int = 0) -> str | None:
@@ -94,42 +122,79 @@ def _lesson(stem: str) -> str:
     return stem.split(".", 1)[0]
 
 
-def build_handouts(sources: Sequence[Path], out_dir: Path) -> Path:
-    """Write one `<name>.html` per executed notebook and an `index.html`; return the index's path."""
+def _page_names(stems: Sequence[str]) -> list[str]:
+    """One page name per notebook: its stem, unless that is `index` (the index page's) or already taken
+    (two `01_stateless.ipynb` from different folders): then `<stem>-2`, `-3`, …"""
+    taken, names = {"index"}, []
+    for stem in stems:
+        name = stem
+        n = 1
+        while name in taken:
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _read(source: Path) -> Any:
     import nbformat
 
+    try:
+        return nbformat.read(source, as_version=4)
+    except Exception as exc:  # not JSON, not a notebook, unreadable: reported, the others still written
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        raise ValueError(f"{type(exc).__name__}{': ' + reason if reason else ''}") from None
+
+
+def build_handouts(sources: Sequence[Path], out_dir: Path, skipped: list[tuple[Path, str]] | None = None) -> Path:
+    """Write one `<name>.html` per executed notebook and an `index.html`; return the index's path.
+
+    A notebook that cannot be read is left out and appended to `skipped` as (path, reason); the
+    others are still written. Page names never overwrite one another or the index (`_page_names`).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    stems = [Path(s).stem for s in sources]
+    notebooks = []
+    for source in sources:
+        try:
+            notebooks.append((Path(source), _read(Path(source))))
+        except ValueError as why:
+            if skipped is None:
+                raise
+            skipped.append((Path(source), str(why)))
+    stems = [source.stem for source, _ in notebooks]
+    pages = _page_names(stems)
     exporter = _exporter()
     entries = []
-    for source, stem in zip(sources, stems, strict=True):
-        nb = nbformat.read(source, as_version=4)
+    for (source, nb), stem, page in zip(notebooks, stems, pages, strict=True):
         variant = stem[len(_lesson(stem)):]  # e.g. ".store-True": link to the same variant of other lessons
         targets = {}
         for lesson in {_lesson(s) for s in stems}:
             same = lesson + variant
-            targets[lesson] = f"{same}.html" if same in stems else next(
-                f"{s}.html" for s in stems if _lesson(s) == lesson)
+            chosen = same if same in stems else next(s for s in stems if _lesson(s) == lesson)
+            targets[lesson] = quote(pages[stems.index(chosen)]) + ".html"
+        mask_notebook(nb)
         _static_widgets(nb)
         _relink(nb, targets)
         title = _title(nb, stem)
         nb.metadata["title"] = title
         body, _ = exporter.from_notebook_node(nb)
-        (out_dir / f"{stem}.html").write_text(body, encoding="utf-8")
+        (out_dir / f"{page}.html").write_text(body, encoding="utf-8")
         papermill = nb.metadata.get("papermill", {})
-        entries.append((stem, title, papermill.get("parameters") or {}, bool(papermill.get("exception"))))
+        shown_file = f"{source.parent.name}/{source.name}" if stems.count(stem) > 1 else source.name
+        entries.append((page, title, papermill.get("parameters") or {}, bool(papermill.get("exception")), shown_file))
     index = out_dir / "index.html"
     index.write_text(_index_page(entries), encoding="utf-8")
     return index
 
 
-def _index_page(entries: Sequence[tuple[str, str, Mapping[str, Any], bool]]) -> str:
+def _index_page(entries: Sequence[tuple[str, str, Mapping[str, Any], bool, str]]) -> str:
     rows = []
-    for stem, title, params, failed in entries:
-        chips = "".join(f'<span class="chip">{html.escape(f"{k}={v}")}</span>' for k, v in params.items())
+    for page, title, params, failed, file in entries:
+        chips = "".join(f'<span class="chip">{html.escape(f"{k}={shown(k, v)}")}</span>' for k, v in params.items())
         flag = '<span class="failed">run failed</span>' if failed else ""
-        rows.append(f'<li><a href="{html.escape(stem)}.html">{html.escape(title)}</a> {chips}{flag}'
-                    f'<div class="file">{html.escape(stem)}.ipynb</div></li>')
+        rows.append(f'<li><a href="{html.escape(quote(page))}.html">{html.escape(title)}</a> {chips}{flag}'
+                    f'<div class="file">{html.escape(file)}</div></li>')
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>locus-notebooks · handouts</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

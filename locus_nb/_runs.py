@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,15 +23,17 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ._cassette import CASSETTE_SUFFIX
 from ._claims import Claims, claims_in
-from ._environment import set_mode
+from ._environment import batch_kernel, set_mode
 from ._errors import ConfigError, mask_secrets
-from ._handouts import WIDGET_VIEW
+from ._handouts import WIDGET_VIEW, mask_executed
+from ._params import declared_parameters, shown, slug, undeclared_error
 
-__all__ = ["RunResult", "cassette_path", "clean_notebook", "output_name", "parameter_sets", "run_notebooks",
-           "summary_markdown", "worker_count"]
+__all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "notebook_parameters", "output_name",
+           "parameter_sets", "run_notebooks", "summary_markdown", "worker_count"]
 
 STORE_CHOICES = {"false": [False], "true": [True], "both": [False, True]}
 
@@ -61,15 +64,56 @@ def parameter_sets(pairs: Sequence[str], store: str | None = None) -> list[dict[
 
 
 def describe(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items()) or "(defaults)"
+    """A parameter set as printed (stdout, SUMMARY.md): OCIDs and URL credentials masked (`_params.shown`)."""
+    return ", ".join(f"{k}={shown(k, v)}" for k, v in params.items()) or "(defaults)"
+
+
+_MAX_SLUG = 80  # characters of parameters in a file name; a longer set is named by one hash
 
 
 def output_name(notebook: Path, params: dict[str, Any], several: bool) -> str:
-    """`01_stateless.ipynb`, or with several parameter sets `01_stateless.store-False.ipynb`."""
+    """`01_stateless.ipynb`, or with several parameter sets `01_stateless.store-False.ipynb`.
+
+    Short plain values name themselves; a long one, an OCID, a URL or a secret-looking one is
+    named by 8 hex digits of its hash (`compartment-1a2b3c4d`): short, stable, and it shows nothing.
+    """
     if not several or not params:
         return notebook.name
-    slug = ".".join(f"{k}-{re.sub(r'[^A-Za-z0-9_-]+', '_', str(v))}" for k, v in params.items())
-    return f"{notebook.stem}.{slug}{notebook.suffix}"
+    name = ".".join(slug(k, v) for k, v in params.items())
+    if len(name) > _MAX_SLUG:
+        name = slug("params", repr(sorted((k, str(v)) for k, v in params.items())))
+    return f"{notebook.stem}.{name}{notebook.suffix}"
+
+
+def notebook_parameters(notebook: Path) -> list[str] | None:
+    """The names a notebook's `parameters` cell declares; None when it has no such cell."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return declared_parameters(cell.source)
+    return None
+
+
+def check_parameters(notebooks: Sequence[Path], param_sets: Sequence[dict[str, Any]], *, mock: bool = False) -> None:
+    """Before any kernel starts: every `-p` name is one each notebook declares (papermill only warns about the
+    others, and the run would go on with the default); with `--mock`, no other target is given."""
+    names = list(dict.fromkeys(k for params in param_sets for k in params))
+    if mock and (other := [k for params in param_sets for k, v in params.items()
+                           if k in ("profile", "endpoint", "api_key") and str(v).strip().lower() not in ("", "none", "mock")]):
+        raise ConfigError(f"--mock runs against the embedded mock; -p {other[0]}=… names another target: drop one")
+    for notebook in notebooks if names else ():
+        try:
+            declared = notebook_parameters(Path(notebook))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {Path(notebook).name}: {type(exc).__name__}") from None
+        if declared is None:
+            raise ConfigError(f"{Path(notebook).name} has no cell tagged `parameters`, so -p {names[0]}=… would not "
+                              "reach it as a parameter")
+        unknown = [n for n in names if n not in declared]
+        if unknown:
+            raise undeclared_error(unknown, declared, Path(notebook).name)
 
 
 def cassette_path(folder: Path, output: str | Path) -> Path:
@@ -117,7 +161,7 @@ def _failure(exc: BaseException) -> str:
     else:
         lines = str(exc).strip().splitlines()
         text = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
-    return mask_secrets(text)[:300]
+    return shown("error", mask_secrets(text))[:300]
 
 
 def _execute(job: _Job) -> RunResult:
@@ -126,18 +170,28 @@ def _execute(job: _Job) -> RunResult:
     start = time.perf_counter()
     error = ""
     set_mode(job.mode, job.cassette)  # this worker's next kernel, and only it (one job at a time per worker)
-    try:
-        papermill.execute_notebook(
-            job.notebook, job.output, parameters=job.parameters, cwd=str(Path(job.notebook).parent),
-            kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=job.timeout,
-            # The kernel's own start-up notices (ipykernel 7 warns about its loopback TCP transport)
-            # are noise on a terminal full of runs; errors still show, and cell output is untouched.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        )
-        if job.in_place:
-            clean_notebook(Path(job.output))
-    except Exception as exc:  # papermill raises for a failing cell; the output notebook is still written
-        error = _failure(exc)
+    batch_kernel()
+    # papermill writes the notebook as it goes, parameters as given: into a scratch file, masked
+    # (`mask_executed`) on its way to the output, so no file there ever holds an OCID or a password.
+    with tempfile.TemporaryDirectory(prefix="locus-nb-run-") as scratch:
+        running = Path(scratch) / Path(job.output).name
+        try:
+            papermill.execute_notebook(
+                job.notebook, str(running), parameters=job.parameters, cwd=str(Path(job.notebook).parent),
+                kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=job.timeout,
+                # The kernel's own start-up notices (ipykernel 7 warns about its loopback TCP transport)
+                # are noise on a terminal full of runs; errors still show, and cell output is untouched.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+        except Exception as exc:  # papermill raises for a failing cell; the output notebook is still written
+            error = _failure(exc)
+        if running.is_file():
+            try:
+                mask_executed(running, Path(job.output))
+                if job.in_place:
+                    clean_notebook(Path(job.output))
+            except (OSError, ValueError) as exc:
+                error = error or _failure(exc)
     try:
         claims, target = claims_in(job.output), _target_in(job.output)
     except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
@@ -172,14 +226,22 @@ def run_notebooks(
     progress: bool = True,
     record: Path | None = None,
     replay: Path | None = None,
+    mock: bool = False,
 ) -> list[RunResult]:
     """Run every notebook with every parameter set, `jobs` at a time; results in notebook order.
 
     `record`/`replay`: a folder of cassettes, one per run (`cassette_path`), written or read.
+    `mock`: the runs asked for the embedded mock (`--mock`): no parameter may name another target.
+    Refused before any kernel starts: a parameter a notebook does not declare, and an `out` that is a
+    notebook's own folder (executed copies would overwrite or sit among the lessons) unless `in_place`.
     """
     param_sets = list(param_sets) or [{}]
     if in_place and param_sets != [{}]:
         raise ConfigError("--in-place records the reference outputs and takes no -p/--store parameters")
+    if not in_place and (mine := [nb for nb in notebooks if Path(nb).resolve().parent == Path(out).resolve()]):
+        raise ConfigError(f"--out {out} is where {Path(mine[0]).name} lives: the executed copies would overwrite the "
+                          "lessons; pass another --out, or --in-place to re-record the notebooks themselves")
+    check_parameters(notebooks, param_sets, mock=mock)
     if record and replay:
         raise ConfigError("a run either records cassettes or replays them, not both")
     mode, folder = ("record", record) if record else ("replay", replay) if replay else ("live", None)
@@ -245,7 +307,7 @@ def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: i
         "|---|---|---|---|---|---:|---|",
     ]
     for r in results:
-        link = os.path.relpath(r.output, relative_to)
+        link = quote(Path(os.path.relpath(r.output, relative_to)).as_posix())  # `#`, spaces: still a link
         status = "ok" if r.ok else f"**FAILED** — {r.error.replace('|', '/')}"
         lines.append(f"| {Path(r.notebook).stem} | {describe(r.parameters)} | {_target(r)} | {status} | "
                      f"{_claims_cell(r.claims)} | {r.seconds:.1f} | [{Path(r.output).name}]({link}) |")

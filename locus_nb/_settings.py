@@ -6,7 +6,7 @@ notebooks' setup cell) says which of them set the region.
 
 | parameter   | environment           | default                                       |
 |-------------|-----------------------|-----------------------------------------------|
-| profile     | OCI_PROFILE           | none → the embedded mock                      |
+| profile     | OCI_PROFILE           | none (see "Target" below)                     |
 | region      | OCI_REGION            | the profile's region, else us-chicago-1       |
 | compartment | OCI_COMPARTMENT       | required for OCI                              |
 | store       | OCI_RESPONSES_STORE   | `default_store` (False: stateless, ZDR-safe)  |
@@ -15,13 +15,25 @@ notebooks' setup cell) says which of them set the region.
 | project     | OCI_GENAI_PROJECT     | none (sent as OpenAI-Project when set)        |
 | config_file | OCI_CONFIG_FILE       | ~/.oci/config                                 |
 | api_key     | OCI_GENAI_API_KEY     | none (a GenAI API key: Bearer instead of a profile) |
+| —           | LOCUS_NB_TARGET       | none; `mock` asks for the embedded mock       |
 
 The variables are read from `connect(env=…)` (default: `os.environ`) by `_environment`, the one
 module that reads them (`ENV_VARS` lists them). `connect()` hands every value down to the model
 it makes — region, compartment, config file, API key and the profile it loaded (once) — so
 nothing below it looks at the environment.
 
-Target: `endpoint` set → that endpoint; else a profile or an API key → OCI; else the embedded mock.
+Target, never chosen silently:
+- the embedded mock when it is asked for: LOCUS_NB_TARGET=mock (`locus-nb run --mock`, the test
+  session's conftest), or the `endpoint` parameter / LOCUS_NB_ENDPOINT set to `mock`; a profile, an
+  API key or an endpoint URL given as well is a `ConfigError` (say which one you mean);
+- else `endpoint` set → that endpoint; else a profile or an API key → OCI;
+- else nothing says where to connect: a `ConfigError`, unless this is a kernel a Jupyter server
+  started (JupyterLab: a person reads the setup cell, which says "the embedded mock server (no OCI
+  profile configured)") and none of OCI_PROFILE, OCI_GENAI_API_KEY, LOCUS_NB_ENDPOINT (nor the
+  `profile`/`endpoint` parameter) is present-but-empty — an empty one is a CI secret that is not
+  set, and always a `ConfigError`. Under papermill and nbval the mock must be asked for.
+- In a kernel papermill runs, a parameter it injected that the notebook's `parameters` cell does
+  not declare (`-p regoin …`) is a `ConfigError` (`_params.check_injected`).
 Booleans accept papermill's string forms (true/false, 1/0, yes/no, on/off, any case).
 
 Mode (LOCUS_NB_MODE with LOCUS_NB_CASSETTE, set per kernel by `locus-nb run --record/--replay`):
@@ -41,10 +53,12 @@ from typing import Any, Literal
 
 from ._auth import profile_auth
 from ._config import DEFAULT_CONFIG_FILE, load_profile
-from ._environment import ENV_VARS, MODES, choose_region, clear_environment, is_set, read_environment, setting
-from ._errors import ConfigError, LocusError
+from ._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, choose_region, clear_environment, empty_variables,
+                           in_jupyter_server, is_set, read_environment, setting)
+from ._errors import ConfigError, LocusError, mask_url
 from ._model import OCIResponsesModel, oci_base_url
 from ._ocid import check_ocid, mask_ocid
+from ._params import check_injected
 
 __all__ = ["ENV_VARS", "Connection", "check_ocid", "clear_environment", "connect", "parse_bool"]
 
@@ -125,7 +139,7 @@ class Connection:
         if self.target == "endpoint":
             signed = f", signed with profile {self.profile!r}" if self.profile else (
                 ", with a GenAI API key" if self.api_key else "")
-            return f"the endpoint {self.endpoint} (LOCUS_NB_ENDPOINT / endpoint parameter){signed}"
+            return f"the endpoint {mask_url(self.endpoint or '')} (LOCUS_NB_ENDPOINT / endpoint parameter){signed}"
         if self.api_key:
             return f"OCI Generative AI in {self.region} with a GenAI API key"
         return f"OCI Generative AI in {self.region} with profile {self.profile!r}"
@@ -163,7 +177,7 @@ class Connection:
         return (
             f"Connection(target={self.target!r}, region={self.region!r}, store={self.store}, "
             f"model_id={self.model_id!r}, compartment={mask_ocid(self.compartment)!r}, profile={self.profile!r}, "
-            f"endpoint={self.endpoint!r}, project={mask_ocid(self.project) if self.project else None!r}, "
+            f"endpoint={mask_url(self.endpoint) if self.endpoint else None!r}, project={mask_ocid(self.project) if self.project else None!r}, "
             f"api_key={'****' if self.api_key else None!r}, mode={self.mode!r})"
         )
 
@@ -245,6 +259,8 @@ def connect(
     Each bad input raises a `ConfigError` that names it and says what is expected. For OCI with
     a profile, the config file and the profile must exist (checked here, before any request).
     """
+    check_injected()  # papermill's `-p regoin …`: a name this notebook does not declare
+    source = env  # None: os.environ (read by `_environment` only)
     env = read_environment(env)  # the one read of the environment: ENV_VARS, from env= or os.environ
     mode = env.get("LOCUS_NB_MODE", "live").strip().lower()
     if mode not in MODES:
@@ -255,6 +271,8 @@ def connect(
                           f"{'write' if mode == 'record' else 'read'}")
     if mode == "replay":
         return _replaying(cassette, region=region, store=store, model_id=model_id, default_store=default_store)
+    blank = [f"the {name} parameter" for name, value in (("profile", profile), ("endpoint", endpoint))
+             if isinstance(value, str) and not value.strip()]
     profile = _text(setting(profile, "OCI_PROFILE", env), "profile")
     endpoint = _text(setting(endpoint, "LOCUS_NB_ENDPOINT", env), "endpoint")
     region = _text(region if is_set(region) else None, "region")
@@ -267,7 +285,10 @@ def connect(
     default_flag = parse_bool(default_store, "default_store")
     store_flag = default_flag if store_value is None else parse_bool(store_value, "store")
 
-    target: Target = "endpoint" if endpoint else "oci" if (profile or api_key) else "mock"
+    mock_asked = _mock_asked(env.get("LOCUS_NB_TARGET"), endpoint, profile=profile, api_key=api_key)
+    if mock_asked:
+        endpoint = None
+    target: Target = "mock" if mock_asked else "endpoint" if endpoint else "oci" if (profile or api_key) else "mock"
     if endpoint and not re.match(r"^https?://[^\s/]+", endpoint):
         raise ConfigError(f"endpoint must be an http(s) URL ending in /openai/v1; got {endpoint!r}")
     if compartment:
@@ -284,12 +305,47 @@ def connect(
                                           env=env)
     region = _text(region, "region") or DEFAULT_REGION
     _check_region(region, known=target == "oci")
+    if target == "mock" and not mock_asked:
+        _check_mock_fallback(blank + empty_variables(TARGET_VARS, source), interactive=in_jupyter_server(source))
     if target != "oci" and not compartment:
         compartment = MOCK_COMPARTMENT
     return Connection(target=target, region=region, store=store_flag, model_id=model_id,
                       compartment=compartment, profile=profile, endpoint=endpoint.rstrip("/") if endpoint else None,
                       project=project, config_file=config_file, api_key=api_key, region_source=region_source,
                       profile_config=profile_config, mode=mode, cassette=cassette if mode == "record" else None)
+
+
+_ASK_FOR_THE_MOCK = ("ask for the embedded mock with LOCUS_NB_TARGET=mock, the parameter endpoint=\"mock\" "
+                     "(papermill -p endpoint mock), or `locus-nb run --mock`")
+
+
+def _mock_asked(target: str | None, endpoint: str | None, *, profile: str | None, api_key: str | None) -> bool:
+    """Whether the embedded mock was asked for (LOCUS_NB_TARGET=mock, endpoint "mock"); a second target is an error."""
+    if target is not None and target.strip().lower() != MOCK_TARGET:
+        raise ConfigError(f"LOCUS_NB_TARGET takes only {MOCK_TARGET!r} (the embedded mock); got {target!r}. For OCI "
+                          "set OCI_PROFILE, for another endpoint LOCUS_NB_ENDPOINT")
+    by_endpoint = endpoint is not None and endpoint.lower() == MOCK_TARGET
+    if target is None and not by_endpoint:
+        return False
+    how = "LOCUS_NB_TARGET=mock" if target is not None else "endpoint=\"mock\""
+    also = [what for what, given in (("a profile (OCI_PROFILE / profile)", profile),
+                                     ("a GenAI API key (OCI_GENAI_API_KEY)", api_key),
+                                     (f"the endpoint {endpoint!r}", endpoint and not by_endpoint)) if given]
+    if also:
+        raise ConfigError(f"the embedded mock was asked for ({how}), but {' and '.join(also)} is set too: "
+                          "unset one, so that it is clear where this notebook connects")
+    return True
+
+
+def _check_mock_fallback(empty: list[str], *, interactive: bool) -> None:
+    """Nothing names a target: the mock only in JupyterLab with nothing half-set; else say so and stop."""
+    if empty:
+        raise ConfigError(f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} set but empty (a CI secret "
+                          f"that is not set?), so nothing says where to connect: set it, or {_ASK_FOR_THE_MOCK}")
+    if not interactive:
+        raise ConfigError("nothing says where to connect: set OCI_PROFILE and OCI_COMPARTMENT for OCI (or the "
+                          f"profile/compartment parameters), LOCUS_NB_ENDPOINT for another endpoint, or "
+                          f"{_ASK_FOR_THE_MOCK}")
 
 
 def _replaying(cassette: str, *, region: Any, store: Any, model_id: Any, default_store: Any) -> Connection:

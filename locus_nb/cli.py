@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._environment import clear_environment
+from ._environment import ask_for_mock, clear_environment
 from ._errors import ConfigError
 
 __all__ = ["main"]
@@ -28,9 +28,24 @@ def _public_keys(specs: list[str]) -> dict[str, str]:
     return keys
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
 def _cmd_mock(args: argparse.Namespace) -> int:
     from .mock import MockServer
 
+    if not _loopback(args.host) and not (args.api_key or args.public_key) and not args.insecure:
+        raise SystemExit(f"locus-nb mock: --host {args.host} lets anyone on the network in; give --api-key KEY (or "
+                         "--public-key) so only your room gets in, or --insecure to serve it open anyway")
+    options = {} if args.replay else {"store_ttl": args.store_ttl, "store_limit": args.store_limit}
     try:
         if args.replay:
             from ._errors import LocusError
@@ -44,9 +59,12 @@ def _cmd_mock(args: argparse.Namespace) -> int:
         else:
             server = MockServer(host=args.host, port=args.port, zdr=args.zdr, api_key=args.api_key,
                                 token_delay=args.token_delay, public_keys=_public_keys(args.public_key) or None,
-                                faults=args.fault, models=args.models)
+                                faults=args.fault, models=args.models, **options)
     except ValueError as exc:  # a bad key or fault name: say which, without a traceback
         raise SystemExit(f"locus-nb mock: {exc}") from None
+    except OSError as exc:  # the port is taken, the address is not this machine's, …
+        raise SystemExit(f"locus-nb mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc} "
+                         "(another server on that port? pick another --port, or --port 0 for a free one)") from None
     print(server.base_url, flush=True)  # first line of stdout: scripts read the URL from here
     try:
         server.serve_forever()
@@ -64,6 +82,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     if args.mock or args.replay:  # every variable connect() reads: the mock's setup cells, or no credentials at all
         clear_environment()
+    if args.mock:  # …and ask for it: connect() never falls back on the mock under papermill
+        ask_for_mock()
     os.environ.setdefault("IPYKERNEL_CELL_NAME", "<IPY-INPUT>")  # stable names in recorded warnings
 
     out = Path(args.out)
@@ -73,7 +93,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         workers = worker_count(len(notebooks) * len(sets), args.jobs)
         results = run_notebooks(notebooks, sets, out, in_place=args.in_place, jobs=workers, timeout=args.timeout,
                                 progress=not args.no_progress, record=args.record and Path(args.record),
-                                replay=args.replay and Path(args.replay))
+                                replay=args.replay and Path(args.replay), mock=args.mock)
     except ConfigError as exc:
         raise SystemExit(f"locus-nb run: {exc}") from None
     summary = summary_markdown(results, seconds=time.perf_counter() - start, workers=workers, relative_to=out)
@@ -93,9 +113,12 @@ def _cmd_handouts(args: argparse.Namespace) -> int:
         print(f"locus-nb handouts: no executed notebooks in {args.from_dir}/ — run `locus-nb run --mock` first, "
               "or name the notebooks to convert", file=sys.stderr)
         return 2
-    index = build_handouts(sources, Path(args.out))
-    print(f"{len(sources)} handout(s); open {index}")
-    return 0
+    skipped: list[tuple[Path, str]] = []
+    index = build_handouts(sources, Path(args.out), skipped)
+    for source, why in skipped:
+        print(f"locus-nb handouts: skipped {source}: not a readable notebook ({why})", file=sys.stderr)
+    print(f"{len(sources) - len(skipped)} handout(s); open {index}")
+    return 1 if skipped else 0
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -114,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     from .mock._faults import FAULTS, METADATA_KEY, fault_help
+    from .mock._store import STORE_LIMIT, STORE_TTL
 
     mock = sub.add_parser("mock", help="serve the mock OCI Responses endpoint; prints its base URL first",
                           formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -137,6 +161,13 @@ def main(argv: list[str] | None = None) -> int:
                       help="serve the recorded exchanges of the cassettes in DIR (or one cassette file) instead "
                            "of the scripted model; a request with no recording gets a 400 naming what differs")
     mock.add_argument("--pace", action="store_true", help="with --replay: stream events at their recorded pace")
+    mock.add_argument("--insecure", action="store_true",
+                      help="allow a non-loopback --host without --api-key/--public-key (anyone who reaches it gets in)")
+    mock.add_argument("--store-ttl", type=float, default=STORE_TTL, metavar="SECONDS",
+                      help=f"stored responses expire after this long (default {STORE_TTL:.0f}: 30 days, as OpenAI's); "
+                           "then 404 not found, and chaining to one 400 previous_response_not_found")
+    mock.add_argument("--store-limit", type=int, default=STORE_LIMIT, metavar="N",
+                      help=f"keep at most N stored responses, the oldest dropped first (default {STORE_LIMIT})")
     mock.set_defaults(func=_cmd_mock)
 
     run = sub.add_parser("run", help="run the notebooks with papermill")

@@ -297,7 +297,7 @@ async def test_a_signed_recording_keeps_no_credentials(tmp_path, oci_files):
 
 async def test_connect_records_then_replays_the_same_cells_without_credentials(tmp_path, mock_app):
     path = tmp_path / "nb.jsonl"
-    conn = connect(env={"LOCUS_NB_MODE": "record", "LOCUS_NB_CASSETTE": str(path)})
+    conn = connect(env={"LOCUS_NB_MODE": "record", "LOCUS_NB_CASSETTE": str(path), "LOCUS_NB_TARGET": "mock"})
     assert conn.describe().splitlines()[0] == \
         "Connected to the embedded mock server (no OCI profile configured); recording cassette nb.jsonl"
     async with conn.model(base_url="http://mock/openai/v1", transport=httpx.ASGITransport(app=mock_app)) as model:

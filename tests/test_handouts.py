@@ -193,3 +193,68 @@ def test_stock_export_shows_no_widget_text_offline(served, tmp_path):
     text = visible_text(served, "stock", tmp_path / "profile")
     assert "Streamed <tokens> & escaped text, shown offline" in text  # printed output: still there
     assert "7 tokens" not in text  # the widget: nothing
+
+
+# -- edge cases: a one-line error or a correct result, never a traceback or a silent overwrite ----------
+
+
+def _copy(executed: Path, to: Path) -> Path:
+    to.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(executed / "widgets.ipynb", to)
+    return to
+
+
+def test_a_corrupt_notebook_is_skipped_in_one_line_and_the_others_are_written(executed, tmp_path, capsys):
+    good = _copy(executed, tmp_path / "in" / "good.ipynb")
+    bad = tmp_path / "in" / "bad.ipynb"
+    bad.write_text('{"cells": [')
+    out = tmp_path / "h"
+    assert main(["handouts", "--out", str(out), str(bad), str(good)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"locus-nb handouts: skipped {bad}: not a readable notebook (") and err.count("\n") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["good.html", "index.html"]
+    assert 'href="good.html"' in (out / "index.html").read_text()
+
+
+def test_a_notebook_named_index_does_not_clobber_the_index(executed, tmp_path):
+    source = _copy(executed, tmp_path / "in" / "index.ipynb")
+    out = tmp_path / "h"
+    assert main(["handouts", "--out", str(out), str(source)]) == 0
+    index = (out / "index.html").read_text()
+    assert "locus-notebooks · handouts" in index and '<a href="index-2.html">Widget handout fixture</a>' in index
+    assert "Streamed &lt;tokens&gt;" in (out / "index-2.html").read_text()
+
+
+def test_two_notebooks_with_the_same_name_from_different_folders_both_get_a_page(executed, tmp_path):
+    first, second = _copy(executed, tmp_path / "a" / "w.ipynb"), _copy(executed, tmp_path / "b" / "w.ipynb")
+    out = tmp_path / "h"
+    assert main(["handouts", "--out", str(out), str(first), str(second)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "w-2.html", "w.html"]
+    index = (out / "index.html").read_text()
+    assert 'href="w.html"' in index and 'href="w-2.html"' in index and "a/w.ipynb" in index and "b/w.ipynb" in index
+
+
+def test_a_hash_in_a_file_name_still_links(executed, tmp_path):
+    source = _copy(executed, tmp_path / "in" / "lesson #1.ipynb")
+    out = tmp_path / "h"
+    assert main(["handouts", "--out", str(out), str(source)]) == 0
+    assert (out / "lesson #1.html").is_file()
+    assert '<a href="lesson%20%231.html">' in (out / "index.html").read_text()
+
+
+def test_masked_parameters_on_pages_and_the_index(executed, tmp_path):
+    """A notebook papermill ran directly (not masked by `locus-nb run`): masked on its way into a handout."""
+    ocid = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"
+    nb = nbformat.read(executed / "widgets.ipynb", as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(f'# Parameters\ncompartment = "{ocid}"\n',
+                                                 metadata={"tags": ["injected-parameters"]}))
+    nb.metadata.setdefault("papermill", {})["parameters"] = {"compartment": ocid,
+                                                             "endpoint": "https://u:pw123456@h.example/openai/v1"}
+    source = tmp_path / "in" / "p.ipynb"
+    source.parent.mkdir()
+    nbformat.write(nb, source)
+    out = tmp_path / "h"
+    assert main(["handouts", "--out", str(out), str(source)]) == 0
+    for page in ("p.html", "index.html"):
+        text = (out / page).read_text()
+        assert ocid not in text and "pw123456" not in text and "…7nla" in text

@@ -195,6 +195,7 @@ def signed_runs(tmp_path_factory):
     cassettes = tmp / "cassettes"
     with MockServer(public_keys={"*": (SIGNING / "sample_public_key.pem").read_text()}) as mock, \
             pytest.MonkeyPatch.context() as patch:
+        patch.delenv("LOCUS_NB_TARGET", raising=False)  # the session asks for the embedded mock; not this run
         for name, value in {**env, "LOCUS_NB_ENDPOINT": mock.base_url}.items():
             patch.setenv(name, value)
         results = run_notebooks(NOTEBOOKS, [{"store": s} for s in (False, True)], tmp / "out", progress=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from locus_nb.cli import main
 
 ROOT = Path(__file__).parent.parent
 PARAMS_NB = Path(__file__).parent / "fixtures" / "notebooks" / "params.ipynb"
+OCID = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"
+PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.amaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4aproj"
 
 
 def test_parameter_sets_are_every_combination():
@@ -46,8 +49,16 @@ def test_output_names_carry_the_parameter_set_only_when_there_are_several():
     assert output_name(nb, {"store": False}, several=False) == "01_stateless.ipynb"
     assert output_name(nb, {"store": False, "region": "eu-frankfurt-1"}, several=True) == \
         "01_stateless.store-False.region-eu-frankfurt-1.ipynb"
-    assert output_name(nb, {"endpoint": "http://127.0.0.1:8000/openai/v1"}, several=True) == \
-        "01_stateless.endpoint-http_127_0_0_1_8000_openai_v1.ipynb"
+    assert output_name(nb, {"store": "true", "model_id": "openai.gpt-4.1"}, several=True) == \
+        "01_stateless.store-true.model_id-openai_gpt-4_1.ipynb"
+    # A URL, an OCID, a long value: a short stable hash, nothing of the value itself.
+    url = "http://127.0.0.1:8000/openai/v1"
+    assert output_name(nb, {"endpoint": url}, several=True) == \
+        f"01_stateless.endpoint-{hashlib.sha256(url.encode()).hexdigest()[:8]}.ipynb"
+    assert re.fullmatch(r"01_stateless\.compartment-[0-9a-f]{8}\.store-True\.ipynb",
+                        output_name(nb, {"compartment": OCID, "store": True}, several=True))
+    many = {f"p{i}": "a-fairly-long-value" for i in range(8)}
+    assert re.fullmatch(r"01_stateless\.params-[0-9a-f]{8}\.ipynb", output_name(nb, many, several=True))
 
 
 def test_worker_count_is_bounded_by_runs_and_request():
@@ -163,22 +174,26 @@ def test_clearing_the_environment_removes_every_variable_connect_reads(monkeypat
     from locus_nb import connect
     from locus_nb._settings import ENV_VARS, clear_environment
 
-    mock_setup = connect(env={}).describe()
+    mock_setup = connect(env={"LOCUS_NB_TARGET": "mock"}).describe()
     for name in ENV_VARS:
         monkeypatch.setenv(name, "ocid1.compartment.oc1..aaaaaaaaaaaaaaaaaaaaaaaaaaaaa" if name == "OCI_COMPARTMENT"
                            else "eu-frankfurt-1" if name == "OCI_REGION" else "something-else")
     clear_environment()
     assert not set(ENV_VARS) & set(os.environ)
+    with pytest.raises(ConfigError, match="nothing says where to connect"):  # cleared: no target, and no silent mock
+        connect()
+    monkeypatch.setenv("LOCUS_NB_TARGET", "mock")
     assert connect().describe() == mock_setup
 
 
 def test_the_test_session_runs_without_connection_variables():
-    """conftest.py clears the same list, so nbval's kernels compare against the mock's recordings."""
+    """conftest.py clears the same list, so nbval's kernels compare against the mock's recordings, and asks
+    for the mock explicitly (connect() does not fall back on it under nbval)."""
     import os
 
     from locus_nb._settings import ENV_VARS
 
-    assert not set(ENV_VARS) & set(os.environ)
+    assert set(ENV_VARS) & set(os.environ) == {"LOCUS_NB_TARGET"} and os.environ["LOCUS_NB_TARGET"] == "mock"
 
 
 def test_string_parameters_reach_the_notebook_as_strings(tmp_path):
@@ -226,3 +241,90 @@ def test_in_place_runs_record_the_same_bytes_each_time(tmp_path):
     views = [o for c in nb.cells for o in c.get("outputs", ()) if o.output_type == "display_data"]
     assert [set(o.data) for o in views] == [{"text/plain"}, {"text/plain"}]  # the fixed reprs nbval compares
     assert all(set(c.metadata) <= {"tags"} for c in nb.cells)  # no papermill timings
+
+
+# -- no silent fallback, no secrets, no long names ---------------------------------------------------
+
+
+def test_a_parameter_the_notebooks_do_not_declare_stops_the_run_before_any_kernel(tmp_path):
+    with pytest.raises(SystemExit, match=r"^locus-nb run: 01_stateless\.ipynb has no parameter 'regoin' \(did you "
+                                         r"mean 'region'\?\); its parameters: profile, region, compartment, store, "
+                                         r"model_id, endpoint\."):
+        main(["run", "--mock", "--no-progress", "-p", "regoin=eu-frankfurt-1", "--out", str(tmp_path / "out"),
+              str(ROOT / "notebooks" / "01_stateless.ipynb")])
+    assert not (tmp_path / "out").exists()
+
+
+def test_papermill_run_directly_with_an_undeclared_parameter_fails_at_the_setup_cell(tmp_path):
+    """papermill's own -p only warns about `regoin`; the setup cell's connect() refuses it."""
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match="ConfigError") as info:
+        papermill.execute_notebook(str(ROOT / "notebooks" / "04_streaming.ipynb"), str(tmp_path / "o.ipynb"),
+                                   parameters={"regoin": "eu-frankfurt-1"}, kernel_name="python3",
+                                   progress_bar=False, cwd=str(ROOT / "notebooks"), execution_timeout=120)
+    assert "this notebook has no parameter 'regoin' (did you mean 'region'?)" in info.value.evalue
+
+
+@pytest.mark.parametrize("env, says", [({}, "nothing says where to connect"),
+                                       ({"OCI_PROFILE": ""}, "OCI_PROFILE is set but empty")])
+def test_without_asking_for_the_mock_a_run_with_no_target_fails_and_says_why(tmp_path, monkeypatch, env, says):
+    monkeypatch.delenv("LOCUS_NB_TARGET")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "out"
+    assert main(["run", "--no-progress", "--out", str(out), str(PARAMS_NB)]) == 1
+    assert re.search(rf"\*\*FAILED\*\* — cell \[\d\]: ConfigError: {says}", (out / "SUMMARY.md").read_text())
+
+
+def test_mock_with_another_target_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="--mock runs against the embedded mock; -p endpoint=… names another target"):
+        main(["run", "--mock", "-p", "endpoint=http://127.0.0.1:9/openai/v1", "--out", str(tmp_path),
+              str(ROOT / "notebooks" / "01_stateless.ipynb")])
+
+
+def test_realistic_oci_parameters_give_short_names_and_show_no_ocid_or_password(tmp_path, capsys):
+    """-p compartment=<ocid> -p project=<ocid> -p endpoint=https://user:pass@… used to fail with `File name too
+    long` and print the OCIDs everywhere; the kernel still gets the real values."""
+    notebook = tmp_path / "src" / "oci.ipynb"
+    notebook.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("compartment = None\nproject = None\nendpoint = None\nstore = None",
+                                  metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(len(compartment), compartment[-4:], project[-4:], endpoint.startswith('https://user:'), store)"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}), notebook)
+    endpoint = "https://user:s3cret@genai.example.com/openai/v1"
+    out = tmp_path / "out"
+    code = main(["run", "--no-progress", "-p", f"compartment={OCID}", "-p", f"project={PROJECT}", "-p",
+                 f"endpoint={endpoint}", "--store", "both", "--out", str(out), str(notebook)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 3 and "SUMMARY.md" in written
+    for name in written:
+        assert len(name) < 100 and OCID[-20:] not in name and "s3cret" not in name
+    executed = [out / n for n in written if n.endswith(".ipynb")]
+    assert [_printed(p) for p in executed] == [f"{len(OCID)} 7nla proj True {s}\n" for s in (False, True)]
+    for text in (printed, *(p.read_text() for p in out.iterdir())):
+        assert OCID not in text and PROJECT not in text and "s3cret" not in text
+        assert OCID[:-4] not in text  # not even most of it
+    assert "compartment=ocid1.compartment.oc1..…7nla" in printed and "endpoint=https://user:****@genai.example.com" in printed
+    injected = [c for c in nbformat.read(executed[0], as_version=4).cells
+                if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'compartment = "ocid1.compartment.oc1..…7nla"' in injected[0].source
+
+
+def test_out_in_the_lessons_folder_is_refused_unless_in_place(tmp_path):
+    lessons = tmp_path / "notebooks"
+    lessons.mkdir()
+    lesson = lessons / "01_params.ipynb"
+    lesson.write_bytes(PARAMS_NB.read_bytes())
+    with pytest.raises(SystemExit, match=r"--out .*notebooks is where 01_params\.ipynb lives: the executed copies "
+                                         r"would overwrite the lessons; pass another --out, or --in-place"):
+        main(["run", "--mock", "--no-progress", "--dir", str(lessons), "--out", str(lessons)])
+    assert lesson.read_bytes() == PARAMS_NB.read_bytes()
+
+
+def test_a_hash_in_a_file_name_still_links_in_the_summary(tmp_path):
+    results = [RunResult("nb/a#1.ipynb", {}, str(tmp_path / "a#1 x.ipynb"), True, 1.0)]
+    assert "[a#1 x.ipynb](a%231%20x.ipynb)" in summary_markdown(results, seconds=1, workers=1, relative_to=tmp_path)

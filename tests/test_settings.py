@@ -6,10 +6,11 @@ from locus_nb import ConfigError, connect
 from locus_nb._settings import MOCK_COMPARTMENT, parse_bool
 
 REAL_LOOKING = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"
+MOCK = {"LOCUS_NB_TARGET": "mock"}  # the embedded mock, asked for (as `locus-nb run --mock` and the test session do)
 
 
 def test_no_profile_means_embedded_mock():
-    conn = connect(env={})
+    conn = connect(env=MOCK)
     assert conn.target == "mock" and conn.store is False and conn.compartment == MOCK_COMPARTMENT
     assert "embedded mock" in conn.describe()
 
@@ -87,13 +88,13 @@ PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.amaaaaaaprojectlocusnbtest
 
 @pytest.mark.parametrize("unset", [None, "", "None", "null", "  "])
 def test_papermill_unset_forms_fall_back_to_env(unset):
-    conn = connect(profile=unset, store=unset, region=unset, env={"OCI_RESPONSES_STORE": "yes", "OCI_REGION": "uk-london-1"})
+    conn = connect(profile=unset, store=unset, region=unset, env={**MOCK, "OCI_RESPONSES_STORE": "yes", "OCI_REGION": "uk-london-1"})
     assert conn.target == "mock" and conn.store is True and conn.region == "uk-london-1"
 
 
 @pytest.mark.parametrize("region", ["us-gov-ashburn-1", "uk-gov-london-1", "eu-frankfurt-1"])
 def test_region_names_with_realm_parts_are_accepted(region):
-    assert connect(region=region, env={}).region == region
+    assert connect(region=region, env=MOCK).region == region
 
 
 def test_oci_target_rejects_a_region_the_sdk_does_not_know(oci_files):
@@ -148,14 +149,14 @@ def test_model_for_oci_profiles_signs_with_the_profile(oci_files):
 
 
 def test_repr_masks_the_compartment():
-    assert REAL_LOOKING not in repr(connect(compartment=REAL_LOOKING, env={}))
+    assert REAL_LOOKING not in repr(connect(compartment=REAL_LOOKING, env=MOCK))
 
 
 def test_the_mock_target_does_not_load_the_oci_sdk():
     import subprocess
     import sys
 
-    code = ("import sys; from locus_nb import connect; connect(env={}); "
+    code = ("import sys; from locus_nb import connect; connect(env={'LOCUS_NB_TARGET': 'mock'}); "
             "print('oci' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
@@ -202,7 +203,7 @@ def test_region_precedence_is_parameter_then_environment_then_profile_then_defau
 
 
 def test_the_mock_setup_text_is_unchanged():
-    assert connect(env={}).describe() == (
+    assert connect(env=MOCK).describe() == (
         "Connected to the embedded mock server (no OCI profile configured)\n"
         "  region:      us-chicago-1  (the local mock ignores it)\n"
         "  model:       openai.gpt-4.1\n"
@@ -271,8 +272,9 @@ def test_connect_reads_exactly_the_listed_variables():
             return 0
 
     spy = Spy()
-    connect(env=spy)
-    assert spy.asked == set(ENV_VARS)
+    with pytest.raises(ConfigError, match="nothing says where to connect"):  # an empty environment names no target
+        connect(env=spy)
+    assert spy.asked == {*ENV_VARS, "JPY_SESSION_NAME"}  # and the one that says a Jupyter server started the kernel
 
 
 def test_the_profile_is_read_once_from_connect_to_the_signer(oci_files, monkeypatch):
@@ -290,10 +292,95 @@ def test_the_profile_is_read_once_from_connect_to_the_signer(oci_files, monkeypa
 
 
 def test_default_store_is_used_only_when_neither_parameter_nor_environment_sets_it():
-    assert connect(env={}).store is False
-    assert connect(env={}, default_store=True).store is True
-    assert connect(store="None", env={}, default_store=True).store is True
-    assert connect(store=False, env={}, default_store=True).store is False
-    assert connect(env={"OCI_RESPONSES_STORE": "0"}, default_store=True).store is False
+    assert connect(env=MOCK).store is False
+    assert connect(env=MOCK, default_store=True).store is True
+    assert connect(store="None", env=MOCK, default_store=True).store is True
+    assert connect(store=False, env=MOCK, default_store=True).store is False
+    assert connect(env={**MOCK, "OCI_RESPONSES_STORE": "0"}, default_store=True).store is False
     with pytest.raises(ConfigError, match="default_store must be a boolean"):
-        connect(env={}, default_store="maybe")
+        connect(env=MOCK, default_store="maybe")
+
+
+# -- no silent fallback to the mock -----------------------------------------------------------------
+
+
+def test_nothing_configured_is_refused_outside_jupyterlab_naming_how_to_ask_for_the_mock():
+    with pytest.raises(ConfigError, match=r"nothing says where to connect: set OCI_PROFILE .* LOCUS_NB_TARGET=mock, "
+                                          r"the parameter endpoint=\"mock\" .*`locus-nb run --mock`"):
+        connect(env={})
+
+
+def test_in_a_jupyter_server_kernel_nothing_configured_is_the_mock_and_the_setup_cell_says_so():
+    conn = connect(env={"JPY_SESSION_NAME": "/home/learner/01_stateless.ipynb"})
+    assert conn.target == "mock" and conn.describe().startswith(
+        "Connected to the embedded mock server (no OCI profile configured)")
+
+
+@pytest.mark.parametrize("env", [{"OCI_PROFILE": ""}, {"OCI_PROFILE": "  "}, {"OCI_GENAI_API_KEY": ""},
+                                 {"LOCUS_NB_ENDPOINT": ""},
+                                 {"OCI_PROFILE": "", "JPY_SESSION_NAME": "/home/learner/01_stateless.ipynb"}])
+def test_an_empty_target_variable_is_an_unset_ci_secret_and_refused_even_in_jupyterlab(env):
+    name = next(k for k in env if k != "JPY_SESSION_NAME")
+    with pytest.raises(ConfigError, match=rf"^{name} is set but empty \(a CI secret that is not set\?\), so nothing "
+                                          "says where to connect: set it, or ask for the embedded mock"):
+        connect(env=env)
+
+
+def test_an_empty_profile_parameter_is_refused_too():
+    with pytest.raises(ConfigError, match="the profile parameter is set but empty"):
+        connect(profile="", env={"JPY_SESSION_NAME": "x"})
+
+
+@pytest.mark.parametrize("how", [dict(env=MOCK), dict(endpoint="mock", env={}), dict(env={"LOCUS_NB_ENDPOINT": "mock"}),
+                                 dict(endpoint="MOCK", env={"OCI_PROFILE": ""}), dict(env={**MOCK, "OCI_PROFILE": ""})])
+def test_the_mock_when_asked_for(how):
+    conn = connect(**how)
+    assert conn.target == "mock" and conn.endpoint is None and conn.compartment == MOCK_COMPARTMENT
+
+
+@pytest.mark.parametrize("how, other", [
+    (dict(env={**MOCK, "OCI_PROFILE": "DEFAULT"}), "a profile"),
+    (dict(profile="DEFAULT", endpoint="mock", env={}), "a profile"),
+    (dict(env={**MOCK, "OCI_GENAI_API_KEY": "sk-genai-0123456789"}), "a GenAI API key"),
+    (dict(endpoint="http://127.0.0.1:9/openai/v1", env=MOCK), "the endpoint 'http://127.0.0.1:9/openai/v1'"),
+])
+def test_asking_for_the_mock_and_another_target_is_refused(how, other):
+    with pytest.raises(ConfigError, match=rf"the embedded mock was asked for .*, but {other}.* is set too: unset one"):
+        connect(**how)
+    assert "sk-genai-0123456789" not in str(pytest.raises(ConfigError, connect, **how).value)
+
+
+def test_locus_nb_target_takes_only_mock():
+    with pytest.raises(ConfigError, match="LOCUS_NB_TARGET takes only 'mock'"):
+        connect(env={"LOCUS_NB_TARGET": "oci"})
+
+
+# -- papermill parameters the notebook does not declare ------------------------------------------
+
+PARAMETERS_CELL = "# Parameters (papermill: -p name value)\nprofile = None\nregion = None  # e.g.\nstore = None\n"
+
+
+def test_a_parameter_papermill_injected_that_the_notebook_does_not_declare_is_refused():
+    from locus_nb._params import check_injected
+
+    history = ["", PARAMETERS_CELL, '# Parameters\nregoin = "eu-frankfurt-1"\nstore = "true"\n', "conn = connect()"]
+    with pytest.raises(ConfigError, match=r"^this notebook has no parameter 'regoin' \(did you mean 'region'\?\); "
+                                          r"its parameters: profile, region, store\."):
+        check_injected(history)
+    check_injected(history[:2] + ['# Parameters\nregion = "eu-frankfurt-1"\n'])  # declared: fine
+    check_injected(["", PARAMETERS_CELL, "connect()"])  # nothing injected (nbval, JupyterLab)
+    check_injected(['# Parameters\nanything = 1\n'])  # no parameters cell to hold it to
+
+
+def test_declared_parameters_are_read_from_assignments():
+    from locus_nb._params import declared_parameters
+
+    assert declared_parameters(PARAMETERS_CELL) == ["profile", "region", "store"]
+    assert declared_parameters("a: int = 1\nb, c = 2, 3\n%time x = 1\n") == ["a", "b", "c"]
+
+
+def test_a_password_in_the_endpoint_url_is_masked_in_repr_and_describe():
+    conn = connect(endpoint="https://user:s3cret-pw@genai.example.com/openai/v1", env={})
+    for text in (repr(conn), str(conn), conn.describe()):
+        assert "s3cret-pw" not in text and "https://user:****@genai.example.com/openai/v1" in text
+    assert conn.endpoint == "https://user:s3cret-pw@genai.example.com/openai/v1"  # the model still gets it

@@ -36,7 +36,7 @@ from ._faults import MIDSTREAM_ERROR, FaultPlan, FaultSchedule, TruncatedBody, p
 from ._models import LOGPROBS, check_parameters, family_of
 from ._response_json import Output, build_output, failed, input_tokens, response_object, usage, wire_json
 from ._sse import EventStream, SSEResponse
-from ._store import Store
+from ._store import STORE_LIMIT, STORE_TTL, Store
 from ._validate import check_model, validate_request
 
 __all__ = ["PREFIX", "ZDR_MESSAGE", "MockConfig", "MockState", "create_app"]
@@ -58,6 +58,10 @@ class MockConfig:
     first_byte_delay: float = 2.0  # seconds, for the `slow_first_byte` fault
     max_clock_skew: float = MAX_SKEW_SECONDS  # seconds a signed request's Date may be off
     log_limit: int = 10_000  # requests kept in the log (oldest dropped first)
+    # A logged body larger than this many bytes keeps only its small top-level fields (store, model, …).
+    log_body_limit: int = 64 * 1024
+    store_ttl: float = STORE_TTL  # seconds a stored response is kept (30 days, as OpenAI's retention)
+    store_limit: int = STORE_LIMIT  # stored responses kept at most, the oldest dropped first
     # Model ids served; others get the real 404 model_not_found. None: any id shaped like one
     # (OCI's vendor.name, e.g. openai.gpt-4.1, or OpenAI's own, e.g. gpt-4.1).
     models: Sequence[str] | None = None
@@ -66,11 +70,13 @@ class MockConfig:
 @dataclass
 class MockState:
     config: MockConfig
-    store: Store = field(default_factory=Store)
+    store: Store | None = None  # default: one with the config's ttl and limit
     log: list[dict[str, Any]] = field(default_factory=list)
     counter: int = 0
 
     def __post_init__(self) -> None:
+        if self.store is None:
+            self.store = Store(ttl=self.config.store_ttl, limit=self.config.store_limit)
         self.faults = FaultSchedule(self.config.faults)
         self.public_keys = load_public_keys(self.config.public_keys) if self.config.public_keys else None
         self._request_ids = itertools.count(1)
@@ -96,13 +102,25 @@ class MockState:
             "path": request.url.path,
             "headers": masked_headers(request.headers),
             "body_size": len(raw),
-            "body": None if body is _BAD_JSON else body,
+            "body": None if body is _BAD_JSON else _loggable(body, len(raw), self.config.log_body_limit),
         }
         with self._log_lock:
             self.log.append(entry)
             if len(self.log) > self.config.log_limit:
                 del self.log[: len(self.log) - self.config.log_limit]
         return entry
+
+
+def _loggable(body: Any, size: int, limit: int) -> Any:
+    """A body for the log: as sent, or — larger than `limit` bytes — its small top-level fields only
+    (`store`, `model`, `stream`, `previous_response_id`, …), the rest named by size (`truncated`)."""
+    if size <= limit or not isinstance(body, dict):
+        return body if size <= limit else {"truncated": size}
+    kept: dict[str, Any] = {"truncated": size}
+    for key, value in body.items():
+        small = value is None or isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) <= 256)
+        kept[key] = value if small else f"<{type(value).__name__}, truncated>"
+    return kept
 
 
 def _json(value: Any, headers: Mapping[str, str]) -> Response:

@@ -179,12 +179,22 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
 
 
 def _string_for(name: str, spec: Mapping[str, Any], ev: _Evidence) -> str:
-    words = set(re.split(r"[_\W]+", name.lower())) | set(re.findall(r"[a-z]+", str(spec.get("description", "")).lower()))
-    for key, value in ev.facts.items():
-        if key.split()[-1] in words:
-            return value
-    if words & _PLACE_WORDS:
-        return ev.places[0] if ev.places else ev.outputs[-1] if ev.outputs else ev.text
+    """A string argument: a fact named by the parameter itself ("my city is Oslo" for `city`), else for a
+    place the place the question names, else a fact its description names, else the question's text.
+    The question being answered comes before a fact its description happens to mention: "My name is
+    Ada." then "temperature in Paris?" calls `get_temperature(city="Paris")`, though the description
+    says "The city's name"."""
+    named = set(re.split(r"[_\W]+", name.lower()))
+    described = set(re.findall(r"[a-z]+", str(spec.get("description", "")).lower()))
+    for words in (named, None, described):
+        if words is None:
+            if named & _PLACE_WORDS:
+                return ev.places[0] if ev.places else ev.outputs[-1] if ev.outputs else ev.text
+            continue
+        for key, value in ev.facts.items():
+            if key.split()[-1] in words:
+                return value
+    words = named | described
     if words & _ANSWER_WORDS:
         return ev.text
     return ev.places[0] if ev.places else ev.text

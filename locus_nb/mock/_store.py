@@ -6,11 +6,17 @@ memory (an `item_reference`, a reasoning item without `encrypted_content`) must 
 a reasoning item that names its id must come with the item it produced (one replayed without ids,
 only `encrypted_content` and `summary`, is read from its content alone), and every function call
 must be paired with its output.
+
+Retention is bounded like the real API's (OpenAI keeps stored responses 30 days): a response
+expires `ttl` seconds after it was stored, and at most `limit` are kept, the oldest dropped first.
+An expired or dropped response is gone: retrieving it gets the real 404, chaining to it the real
+400 `previous_response_not_found`, and its items can no longer be referenced.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +25,10 @@ from ._errors import APIError, bad_request, item_not_found, previous_response_no
 from ._response_json import Output
 from ._sealed import Thought, open_thought
 
-__all__ = ["Store", "StoredResponse"]
+__all__ = ["STORE_LIMIT", "STORE_TTL", "Store", "StoredResponse"]
+
+STORE_TTL = 30 * 24 * 3600.0  # seconds a stored response is kept (OpenAI's retention: 30 days)
+STORE_LIMIT = 2_000  # stored responses kept at most (a room of 30 running every lesson needs a few hundred)
 
 
 @dataclass
@@ -66,20 +75,37 @@ def check_tool_pairs(seen: Sequence[Mapping[str, Any]]) -> None:
 
 
 class Store:
-    def __init__(self) -> None:
-        self.responses: dict[str, StoredResponse] = {}
+    def __init__(self, *, ttl: float = STORE_TTL, limit: int = STORE_LIMIT, clock: Any = time.monotonic) -> None:
+        if not (isinstance(ttl, int | float) and ttl > 0):
+            raise ValueError(f"the store's ttl must be a positive number of seconds; got {ttl!r}")
+        if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
+            raise ValueError(f"the store's limit must be a whole number of responses, at least 1; got {limit!r}")
+        self.ttl, self.limit, self._clock = float(ttl), limit, clock
+        self.responses: dict[str, StoredResponse] = {}  # in the order stored: the oldest first
+        self._stored_at: dict[str, float] = {}
         self._items: dict[str, dict[str, Any]] = {}  # stored item id -> the item as remembered
         self._thoughts: dict[str, Thought] = {}
-        self._lock = threading.Lock()  # the log and store are read from test threads too
+        self._lock = threading.RLock()  # the log and store are read from test threads too
+
+    def _expire(self) -> None:
+        """Forget what is past its ttl or beyond the limit, the oldest first."""
+        with self._lock:
+            now = self._clock()
+            while self.responses:
+                oldest = next(iter(self.responses))
+                if len(self.responses) <= self.limit and now - self._stored_at[oldest] < self.ttl:
+                    break
+                self.delete(oldest)
 
     # -- one turn ---------------------------------------------------------------------------
 
     def conversation(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Everything the model sees this turn: the stored chain, then the resolved input."""
+        self._expire()
         previous = body.get("previous_response_id")
         context: list[dict[str, Any]] = []
         if previous:
-            stored = self.responses.get(previous)
+            stored = self.get(previous)
             if stored is None:
                 raise previous_response_not_found(previous)
             context = list(stored.context)
@@ -133,10 +159,13 @@ class Store:
         stored = StoredResponse(response, seen + produced, [i["id"] for i in produced])
         with self._lock:
             self.responses[response["id"]] = stored
+            self._stored_at[response["id"]] = self._clock()
             self._items.update((i["id"], i) for i in produced)
             self._thoughts.update(output.thoughts)
+            self._expire()
 
     def get(self, response_id: str) -> StoredResponse | None:
+        self._expire()
         return self.responses.get(response_id)
 
     def delete(self, response_id: str) -> bool:
@@ -144,6 +173,7 @@ class Store:
             stored = self.responses.pop(response_id, None)
             if stored is None:
                 return False
+            self._stored_at.pop(response_id, None)
             for item_id in stored.item_ids:
                 self._items.pop(item_id, None)
                 self._thoughts.pop(item_id, None)
