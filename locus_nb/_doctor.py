@@ -45,8 +45,8 @@ from ._environment import choose_region, read_environment, setting
 from ._errors import LocusError, NotFound, ZDRRejected, mask_ocid, mask_secrets
 from ._messages import Message
 from ._model import OCIResponsesModel, oci_base_url
-from ._ocid import check_ocid
-from ._settings import DEFAULT_MODEL, _check_region, parse_bool
+from ._ocid import check_ocid, check_region
+from ._settings import DEFAULT_MODEL, parse_bool
 
 __all__ = ["Check", "DoctorReport", "doctor_hint", "run_doctor", "with_doctor_hint"]
 
@@ -298,7 +298,7 @@ class _Doctor:
                      "pass --region (e.g. us-chicago-1), set OCI_REGION, or add region= to the profile")
             return
         try:
-            _check_region(region, known=True)
+            check_region(region, known=True)
         except LocusError as exc:
             self.failed(name, exc, "pass --region / set OCI_REGION to a region name such as us-chicago-1 (the "
                                    "console shows yours, top right); for a brand-new region upgrade oci")

@@ -47,6 +47,7 @@ def check_region(region: str, *, known: bool, name: str = "region") -> str:
         if region not in REGIONS:
             raise ConfigError(
                 f"{name} {region!r} is not an OCI region the oci SDK knows (check the spelling, e.g. "
-                "us-chicago-1; for a brand-new region upgrade oci, or pass base_url=)"
+                "us-chicago-1; for a brand-new region upgrade oci, or give the endpoint URL itself: endpoint= to "
+                "connect(), base_url= to the model)"
             )
     return region

@@ -52,12 +52,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._auth import profile_auth
-from ._config import DEFAULT_CONFIG_FILE, load_profile
+from ._config import DEFAULT_CONFIG_FILE, load_profile, with_doctor_hint
 from ._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, choose_region, clear_environment, empty_variables,
                            in_jupyter_server, is_set, read_environment, setting)
 from ._errors import ConfigError, LocusError, mask_url
 from ._model import OCIResponsesModel, oci_base_url
-from ._ocid import check_ocid, mask_ocid
+from ._ocid import check_ocid, check_region, mask_ocid
 from ._params import check_injected
 
 __all__ = ["ENV_VARS", "Connection", "check_ocid", "clear_environment", "connect", "parse_bool"]
@@ -68,8 +68,6 @@ DEFAULT_MODEL = "openai.gpt-4.1"
 MOCK_COMPARTMENT = "ocid1.compartment.oc1..mockcompartmentlocusnb"
 REPLAY_BASE_URL = "https://replay.invalid/openai/v1"  # a replayed model's URL when the cassette names none
 
-# Region names: us-chicago-1, eu-frankfurt-1, uk-gov-london-1, …
-_REGION = re.compile(r"^[a-z]{2,3}(?:-[a-z]+)+-\d{1,2}$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -94,20 +92,6 @@ def _text(value: Any, name: str) -> str | None:
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be a string; got {type(value).__name__} {value!r}")
     return value.strip() or None
-
-
-def _check_region(region: str, *, known: bool) -> None:
-    """Shape always; for OCI also a region the installed `oci` SDK knows (catches typos)."""
-    if not _REGION.match(region):
-        raise ConfigError(f"region {region!r} is not an OCI region name; expected something like us-chicago-1")
-    if known:
-        from oci.regions_definitions import REGIONS
-
-        if region not in REGIONS:
-            raise ConfigError(
-                f"region {region!r} is not an OCI region the oci SDK knows (check the spelling, e.g. "
-                "us-chicago-1; for a brand-new region upgrade oci, or pass endpoint=)"
-            )
 
 
 @dataclass(frozen=True)
@@ -206,8 +190,11 @@ class Connection:
             settings.setdefault("transport", ReplayTransport(player(self.cassette)))
             return OCIResponsesModel(self.model_id, **settings)
         if "auth" not in settings:
-            settings["auth"] = (profile_auth(self.profile_config) if self.profile_config is not None
-                                else "bearer" if self.api_key else "none")
+            try:
+                settings["auth"] = (profile_auth(self.profile_config) if self.profile_config is not None
+                                    else "bearer" if self.api_key else "none")
+            except ConfigError as exc:  # e.g. an encrypted key without its pass_phrase
+                raise with_doctor_hint(exc, self.profile) from None
         if self.target != "oci" and "base_url" not in settings:
             if self.target == "mock":
                 from .mock import embedded_mock
@@ -300,11 +287,14 @@ def connect(
     profile_config = None
     if profile and not api_key:
         # The file and the profile exist, or a clear ConfigError; the model signs with what is loaded here.
-        profile_config = load_profile(profile, config_file or DEFAULT_CONFIG_FILE)
+        try:
+            profile_config = load_profile(profile, config_file or DEFAULT_CONFIG_FILE)
+        except ConfigError as exc:  # the doctor checks the rest of this machine's setup too
+            raise with_doctor_hint(exc, profile) from None
     region, region_source = choose_region(region, profile_config and profile_config.get("region"), profile=profile,
                                           env=env)
     region = _text(region, "region") or DEFAULT_REGION
-    _check_region(region, known=target == "oci")
+    check_region(region, known=target == "oci")
     if target == "mock" and not mock_asked:
         _check_mock_fallback(blank + empty_variables(TARGET_VARS, source), interactive=in_jupyter_server(source))
     if target != "oci" and not compartment:

@@ -384,3 +384,10 @@ def test_a_password_in_the_endpoint_url_is_masked_in_repr_and_describe():
     for text in (repr(conn), str(conn), conn.describe()):
         assert "s3cret-pw" not in text and "https://user:****@genai.example.com/openai/v1" in text
     assert conn.endpoint == "https://user:s3cret-pw@genai.example.com/openai/v1"  # the model still gets it
+
+
+def test_a_profile_that_does_not_load_points_at_the_doctor(oci_files):
+    with pytest.raises(ConfigError, match="profile 'PROD' not found") as info:
+        connect(profile="PROD", compartment=REAL_LOOKING, env={"OCI_CONFIG_FILE": str(oci_files.config)})
+    assert "`locus-nb doctor --profile PROD`" in info.value.hint
+    assert "locus-nb doctor --profile PROD" in str(info.value)  # what the setup cell shows
