@@ -87,3 +87,58 @@ def peak_rss_mib(pid: int) -> float | None:
     except OSError:
         pass
     return None
+
+
+def oci_profile(directory: Path) -> Path:
+    """A throw-away OCI config file + RSA key (profile DEFAULT), for the clients that must sign (Locus)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = directory / "key.pem"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    config = directory / "config"
+    config.write_text("[DEFAULT]\nuser=ocid1.user.oc1..aaaaaaaabench\nfingerprint=0a:1b:2c:3d:4e:5f:60:71:82:93:a4:b5:"
+                      "c6:d7:e8:f9\ntenancy=ocid1.tenancy.oc1..aaaaaaaabench\nregion=us-chicago-1\n"
+                      f"key_file={key_file}\n")
+    return config
+
+
+def locus_model(url: str, config: Path, *, store: bool = False, metadata: dict | None = None):
+    """Oracle's Locus `OCIResponsesModel` (PyPI locus-sdk) pointed at `url`, signing with `config`.
+
+    Locus passes no `metadata` through; with `metadata` given, its request-body builder is wrapped to
+    add it (the harness's only change: the mock needs it to stream N deltas)."""
+    from locus.models.providers.oci import responses as locus_responses
+
+    if metadata is not None and not getattr(locus_responses.build_request_body, "_bench", False):
+        original = locus_responses.build_request_body
+
+        def build_request_body(*args, **kwargs):
+            return {**original(*args, **kwargs), "metadata": metadata}
+
+        build_request_body._bench = True
+        locus_responses.build_request_body = build_request_body
+    return locus_responses.OCIResponsesModel(model=MODEL, profile="DEFAULT", region="us-chicago-1",
+                                             compartment_id=COMPARTMENT, store=store, base_url=url,
+                                             config_file=str(config))
+
+
+_KERNEL = """
+import time
+t0 = time.perf_counter()
+from jupyter_client import KernelManager
+km = KernelManager(kernel_name="python3")
+km.start_kernel()
+kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=120)
+kc.execute_interactive("import locus_nb", timeout=120)
+print(time.perf_counter() - t0)
+kc.stop_channels(); km.shutdown_kernel(now=True)
+"""
+
+
+def kernel_first_cell(python: str | Path, env: dict | None = None) -> float:
+    """Seconds from starting a kernel (of `python`'s environment) to its first cell (`import locus_nb`) done."""
+    r = subprocess.run([str(python), "-c", _KERNEL], env=env, check=True, capture_output=True, text=True)
+    return float(r.stdout.strip().splitlines()[-1])

@@ -22,19 +22,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, loadavg, save_section, spread, timed  # noqa: E402
+from _common import ROOT, kernel_first_cell, loadavg, save_section, spread, timed  # noqa: E402
 
-KERNEL = """
-import time, sys
-t0 = time.perf_counter()
-from jupyter_client import KernelManager
-km = KernelManager(kernel_name="python3")
-km.start_kernel()
-kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=120)
-reply = kc.execute_interactive("import locus_nb", timeout=120)
-print(time.perf_counter() - t0)
-kc.stop_channels(); km.shutdown_kernel(now=True)
-"""
 
 
 def clear_bytecode(*dirs: Path) -> None:
@@ -52,8 +41,7 @@ def first_use(python: Path, repeats: int, clear: tuple[Path, ...] = ()) -> dict:
         clear_bytecode(*clear)
         out["import"].append(timed([str(python), "-c", "import locus_nb"], env=env))
         clear_bytecode(*clear)
-        r = subprocess.run([str(python), "-c", KERNEL], env=env, check=True, capture_output=True, text=True)
-        out["kernel"].append(float(r.stdout.strip().splitlines()[-1]))
+        out["kernel"].append(kernel_first_cell(python, env))
     return {k: spread(v) for k, v in out.items()}
 
 
