@@ -114,8 +114,9 @@ def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
              f"- `make demo` / pip install alone = **{ratio:.2f}×** (goal ≤ 0.5×: {GOAL[ratio <= 0.5]})",
              f"- `make test` after it: **{s['make_test_s']:.0f} s** (goal < 120 s: {GOAL[s['make_test_s'] < 120]})",
              f"- site-packages writable (so Python can write bytecode lazily): {s['site_packages_writable']}; "
-             f"`.pyc` files after the uv install: {s['pyc_after_install']:,}, after the first-use runs: "
-             f"{s['pyc_after_use']:,}", "",
+             f"`.pyc` files in it right after the uv install: {s['pyc_after_install']:,} (pip's own, compiled by "
+             f"`python -m venv`); after the first-use runs, which had removed them all first: {s['pyc_after_use']:,} "
+             "(the modules actually imported)", "",
              "First use, median (min–max, n) in seconds:", "",
              "| venv | `python -c 'import locus_nb'` | kernel start → first cell done |", "|---|---:|---:|"]
     for name, x in fu.items():
