@@ -76,6 +76,11 @@ def _range(values: list[float], fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(min(values))}–{fmt.format(max(values))}"
 
 
+def _goal(what: str, value: str, detail: str, goal: str, met: bool) -> str:
+    """One goal line: `- what = **value** (detail) — goal …: met`."""
+    return f"- {what} = **{value}**{f' ({detail})' if detail else ''} — goal {goal}: {GOAL[met]}"
+
+
 def _when(section: dict) -> str:
     load = section.get("load_after") or []
     return (f"*Measured {section.get('date', '?')} by `{section.get('command', '?')}`; load average after: "
@@ -111,8 +116,8 @@ def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
              f"| `make .venv/.installed` alone (another fresh clone) | {s['uv_install_s']:.1f} |",
              f"| `make test` after `make demo` | {s['make_test_s']:.1f} ({'passed' if s['make_test_ok'] else 'FAILED'}) |",
              "",
-             f"- `make demo` / pip install alone = **{ratio:.2f}×** (goal ≤ 0.5×: {GOAL[ratio <= 0.5]})",
-             f"- `make test` after it: **{s['make_test_s']:.0f} s** (goal < 120 s: {GOAL[s['make_test_s'] < 120]})",
+             _goal("`make demo` / pip install alone", f"{ratio:.2f}×", "", "≤ 0.5×", ratio <= 0.5),
+             _goal("`make test` after it", f"{s['make_test_s']:.0f} s", "", "< 120 s", s["make_test_s"] < 120),
              f"- site-packages writable (so Python can write bytecode lazily): {s['site_packages_writable']}; "
              f"`.pyc` files in it right after the uv install: {s['pyc_after_install']:,} (pip's own, compiled by "
              f"`python -m venv`); after the first-use runs, which had removed them all first: {s['pyc_after_use']:,} "
@@ -146,12 +151,13 @@ def complete_section(c: dict, charts: dict[str, str]) -> list[str]:
                      f"{_range(x['trial_totals_s'], '{:.3f}')} |")
     g1, g2, g3 = r["complete()/floor"], r["complete()/openai"], r["complete() signed/Locus"]
     lines += ["",
-              f"- complete() / floor = **{g1['median']:.2f}×** (medians; per trial {_range(g1['trials'])}) — goal ≤ 1.10×: "
-              f"{GOAL[g1['median'] <= 1.10]}",
-              f"- complete() / openai = **{g2['median']:.2f}×** (per trial {_range(g2['trials'])}) — goal ≤ 0.5×: "
-              f"{GOAL[g2['median'] <= 0.5]}",
-              f"- complete() signed / Locus = **{g3['median']:.2f}×** (per trial {_range(g3['trials'])}) — goal: ahead "
-              f"of Locus: {GOAL[g3['median'] < 1]}; unsigned complete() / Locus = {r['complete()/Locus']['median']:.2f}×",
+              _goal("complete() / floor", f"{g1['median']:.2f}×", f"medians; per trial {_range(g1['trials'])}",
+                    "≤ 1.10×", g1["median"] <= 1.10),
+              _goal("complete() / openai", f"{g2['median']:.2f}×", f"per trial {_range(g2['trials'])}", "≤ 0.5×",
+                    g2["median"] <= 0.5),
+              _goal("complete() signed / Locus", f"{g3['median']:.2f}×", f"per trial {_range(g3['trials'])}; unsigned "
+                    f"complete() / Locus = {r['complete()/Locus']['median']:.2f}×", "< 1× (ahead of Locus)",
+                    g3["median"] < 1),
               ""]
     return lines
 
@@ -176,12 +182,12 @@ def stream_section(st: dict, charts: dict[str, str]) -> list[str]:
         r = x["ratios"]
         a, b, c = r["stream()/floor"], r["openai/stream()"], r["Locus/stream()"]
         lines += ["",
-                  f"- stream() / floor = **{a['median']:.2f}×** (per round {_range(a['rounds'])}) — goal ≤ 1.2×: "
-                  f"{GOAL[a['median'] <= 1.2]}",
-                  f"- openai / stream() = **{b['median']:.1f}×** (per round {_range(b['rounds'], '{:.1f}')}) — goal "
-                  f"≥ 8×: {GOAL[b['median'] >= 8]}",
-                  f"- Locus / stream() = **{c['median']:.2f}×** (per round {_range(c['rounds'])}) — goal: ahead of "
-                  f"Locus: {GOAL[c['median'] > 1]}", ""]
+                  _goal("stream() / floor", f"{a['median']:.2f}×", f"per round {_range(a['rounds'])}", "≤ 1.2×",
+                        a["median"] <= 1.2),
+                  _goal("openai / stream()", f"{b['median']:.1f}×", f"per round {_range(b['rounds'], '{:.1f}')}",
+                        "≥ 8×", b["median"] >= 8),
+                  _goal("Locus / stream()", f"{c['median']:.2f}×", f"per round {_range(c['rounds'])}",
+                        "> 1× (ahead of Locus)", c["median"] > 1), ""]
     lines += ["When the mock's *raw bytes* time comes close to its floor the mock's own writes set the pace and the "
               "ratios understate what the clients cost; the pre-rendered server's table is the client-bound one.", ""]
     return lines
@@ -203,10 +209,10 @@ def wire_section(w: dict, charts: dict[str, str]) -> list[str]:
         lines.append(f"| {i + 1} | {stateless[i]:,} | {stored[i]:,} | {smallest[i]:,} |")
     ratio, extra = s["stored_last_over_first"], s["stored_last_minus_smallest"]
     lines += ["",
-              f"- store=True turn {w['turns']} / turn 1 = **{ratio:.2f}×** ({stored[-1]} B vs {stored[0]} B; turn 1 "
-              f"cannot carry `previous_response_id`; turn {w['turns']} / turn 2 = {stored[-1] / stored[1]:.2f}×) — "
-              f"goal ≤ 1.2×: {GOAL[ratio <= 1.2]}",
-              f"- store=True turn {w['turns']} − smallest possible = **{extra} B** — goal ≤ 300 B: {GOAL[extra <= 300]}",
+              _goal(f"store=True turn {w['turns']} / turn 1", f"{ratio:.2f}×", f"{stored[-1]} B vs {stored[0]} B; turn "
+                    f"1 cannot carry `previous_response_id`; turn {w['turns']} / turn 2 = {stored[-1] / stored[1]:.2f}×",
+                    "≤ 1.2×", ratio <= 1.2),
+              _goal(f"store=True turn {w['turns']} − smallest possible", f"{extra} B", "", "≤ 300 B", extra <= 300),
               f"- store=False grows by **{s['stateless_growth_per_turn']:.0f} B per turn** (the whole history is resent); "
               f"turn {w['turns']} is {s['stateless_last_over_stored_last']:.1f}× the store=True body; the whole "
               f"conversation sends {s['total']['store=False']:,} B stateless vs {s['total']['store=True']:,} B stored.",
@@ -225,8 +231,8 @@ def pixel_section(p: dict, charts: dict[str, str]) -> list[str]:
                      f"{run['max_ms']:.0f} | {run['browser_cpu_pct']:.0f} |")
     limit = 2.5 * p["redraw_ms"]
     worst = max(run["p95_ms"] for run in p["runs"])
-    lines += ["", f"- worst p95 = **{worst:.0f} ms** — goal ≤ 2.5 × {p['redraw_ms']:.0f} ms = {limit:.0f} ms: "
-              f"{GOAL[worst <= limit]}", ""]
+    lines += ["", _goal("worst p95", f"{worst:.0f} ms", "", f"≤ 2.5 × {p['redraw_ms']:.0f} ms = {limit:.0f} ms",
+                        worst <= limit), ""]
     return lines
 
 
@@ -243,7 +249,7 @@ def concurrency_section(c: dict, charts: dict[str, str]) -> list[str]:
                      f"{run['streams'] / run['wall_s']:,.0f} | {run['errors']} | {run['cross_talk']} | "
                      f"{run['client_peak_rss_mib']:.0f} | {run['mock_peak_rss_mib'] or 0:.0f} |")
     bad = sum(run["errors"] + run["cross_talk"] for run in c["runs"])
-    lines += ["", f"- errors and cross-talk: **{bad}** in all (goal 0: {GOAL[bad == 0]})"]
+    lines += ["", _goal("errors and cross-talk, in all", str(bad), "", "0", bad == 0)]
     default = [run for run in c["runs"] if "default" in run["tls"]]
     if default:
         lines.append("- The default row: each `OCIResponsesModel` builds its own httpx client and so its own SSL "

@@ -75,7 +75,7 @@ def test_report_has_every_section_and_chart(tmp_path):
                     "## Wire bytes per turn", "## Token to pixel", "## Concurrency", "## Cold paths"):
         assert heading in text
     assert "Fake CPU" in text and "run.py --fake" in text and "2026-12-01 12:00 UTC" in text
-    assert "**0.44×** (goal ≤ 0.5×: met)" in text  # make demo / pip install alone
+    assert "make demo` / pip install alone = **0.44×** — goal ≤ 0.5×: met" in text
     assert "complete() / floor = **1.05×**" in text and "not met" not in text
     charts = sorted(p.name for p in written if p.suffix == ".svg")
     assert charts == ["bytes-per-turn.svg", "complete.svg", "setup.svg", "stream-local.svg", "stream-mock.svg"]
