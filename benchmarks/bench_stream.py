@@ -180,7 +180,8 @@ async def theirs(model, n: int) -> int:
     from locus.core.messages import Message as LocusMessage
 
     deltas = 0
-    async for ev in model.stream([LocusMessage.user("Tell me a long story.")]):
+    # Locus asks for max_output_tokens=4096 by default, which the mock honours: ask for enough
+    async for ev in model.stream([LocusMessage.user("Tell me a long story.")], max_output_tokens=2 * n):
         if ev.content:
             deltas += 1
     return deltas
