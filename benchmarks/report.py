@@ -6,6 +6,14 @@ import html
 from pathlib import Path
 
 GOAL = {True: "met", False: "**not met**"}
+# results.json is written with sorted keys: the tables list clients and venvs in this order
+ORDER = ["raw bytes", "floor", "complete()", "stream()", "openai", "complete() signed", "Locus",
+         "pip venv, bytecode precompiled (before)", "uv venv, no bytecode", "uv venv, bytecode written lazily"]
+
+
+def ordered(mapping: dict) -> list:
+    """The (name, value) pairs of `mapping` in ORDER (unknown names last, as they come)."""
+    return sorted(mapping.items(), key=lambda kv: ORDER.index(kv[0]) if kv[0] in ORDER else len(ORDER))
 COLORS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"]
 
 
@@ -124,13 +132,13 @@ def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
              "(the modules actually imported)", "",
              "First use, median (min–max, n) in seconds:", "",
              "| venv | `python -c 'import locus_nb'` | kernel start → first cell done |", "|---|---:|---:|"]
-    for name, x in fu.items():
+    for name, x in ordered(fu):
         lines.append(f"| {name} | {_s(x['import'])} | {_s(x['kernel'])} |")
     slower = (lazily["import"]["median"] > before["import"]["median"] * 1.1
               or lazily["kernel"]["median"] > before["kernel"]["median"] * 1.1)
     lines += ["", f"- once Python has written the bytecode of the modules in use, first use is "
               f"{'**slower** than' if slower else 'no slower than'} with pip's precompiled bytecode (10 % margin for "
-              "noise); the very first run without any bytecode pays the one-time compilation shown in the middle row.",
+              "noise); the very first run without any bytecode pays the one-time compilation (its row).",
               ""]
     return lines
 
@@ -138,14 +146,14 @@ def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
 def complete_section(c: dict, charts: dict[str, str]) -> list[str]:
     r = c["ratios"]
     charts["complete.svg"] = bar_chart("Non-streaming request, median µs", [
-        (name, x["per_request_us"]["median"]) for name, x in c["clients"].items()], "µs")
+        (name, x["per_request_us"]["median"]) for name, x in ordered(c["clients"])], "µs")
     lines = ["## Non-streaming overhead: `complete()`", "", _when(c), "",
              f"{c['requests']} sequential requests per client per trial, {c['trials']} trials, the clients taking turns "
              "request by request against one mock (`locus-nb mock`, own process) over loopback. Locus always signs "
              "its requests (OCI API-key profile), so it is compared with `complete()` signing with the same "
              "throw-away profile.", "", "![per-request time](bench/complete.svg)", "",
              "| client | median µs per request (min–max) | p90 µs | trial totals, s |", "|---|---:|---:|---:|"]
-    for name, x in c["clients"].items():
+    for name, x in ordered(c["clients"]):
         p = x["per_request_us"]
         lines.append(f"| {name} | {p['median']:.0f} ({p['min']:.0f}–{p['max']:.0f}) | {p['p90']:.0f} | "
                      f"{_range(x['trial_totals_s'], '{:.3f}')} |")
@@ -170,13 +178,13 @@ def stream_section(st: dict, charts: dict[str, str]) -> list[str]:
         x = st[key]
         n = x["deltas"]
         charts[f"stream-{key}.svg"] = bar_chart(f"{title}: deltas per second", [
-            (name, n / c["median"]) for name, c in x["clients"].items()], "deltas/s")
+            (name, n / c["median"]) for name, c in ordered(x["clients"])], "deltas/s")
         lines += [f"### {title}", "",
                   f"{n:,} text deltas over loopback from {x['server']}; {x['rounds']} interleaved rounds, each client "
                   "after `gc.collect()`.", "", f"![throughput per client](bench/stream-{key}.svg)", "",
                   "| client | median s (min–max) | µs/event | deltas/s | vs floor |", "|---|---:|---:|---:|---:|"]
         floor = x["clients"]["floor"]["median"]
-        for name, c in x["clients"].items():
+        for name, c in ordered(x["clients"]):
             lines.append(f"| {name} | {c['median']:.3f} ({c['min']:.3f}–{c['max']:.3f}) | {c['median'] / n * 1e6:.1f} | "
                          f"{n / c['median']:,.0f} | {c['median'] / floor:.2f}× |")
         r = x["ratios"]
