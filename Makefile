@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: demo test lab notebooks handouts bench clean
+.PHONY: demo test lab notebooks handouts clean
 
 # (Re)install only when the venv is missing or the package metadata changed. uv (pip-installed into the
 # venv, so Python and make are still all it takes) installs in seconds: it skips the bytecode compilation
@@ -38,6 +38,7 @@ notebooks: $(STAMP)  ## re-record the committed notebook outputs from a mock run
 handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open out/handouts/index.html
 	$(BIN)/locus-nb handouts --from out --out out/handouts
 
+.PHONY: bench
 bench: $(STAMP)  ## measure, write docs/BENCHMARKS.md and its charts (BENCH_ARGS=--quick for a short run)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
