@@ -8,13 +8,19 @@ CASSETTES ?= cassettes
 
 .PHONY: demo test lab notebooks handouts record replay clean
 
-# (Re)install only when the venv is missing or the package metadata changed.
+# (Re)install only when the venv is missing or the package metadata changed. uv (pip-installed into the
+# venv, so Python and make are still all it takes) installs in seconds: it skips the bytecode compilation
+# of ~18,000 `oci` files that pip does; Python writes bytecode lazily for the modules actually imported.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null || true
-	@echo "installing locus-nb and its dependencies into $(VENV) (about a minute the first time)…"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2> $(VENV)/pip-install.log \
-		|| { cat $(VENV)/pip-install.log; exit 1; }
+	@echo "installing locus-nb and its dependencies into $(VENV)…"
+	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv > $(VENV)/pip-install.log 2>&1; then \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' 2>> $(VENV)/pip-install.log; \
+	else \
+		echo "uv could not be installed (see $(VENV)/pip-install.log): installing with pip, about a minute"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>> $(VENV)/pip-install.log; \
+	fi || { cat $(VENV)/pip-install.log; exit 1; }
 	@touch $(STAMP)
 
 demo: $(STAMP)  ## run every notebook against the embedded mock server; executed copies go to out/
@@ -40,6 +46,10 @@ replay: $(STAMP)  ## nbval over notebooks/, every kernel replaying $(CASSETTES)/
 
 handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open out/handouts/index.html
 	$(BIN)/locus-nb handouts --from out --out out/handouts
+
+.PHONY: bench
+bench: $(STAMP)  ## measure, write docs/BENCHMARKS.md and its charts (BENCH_ARGS=--quick for a short run)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf out .pytest_cache

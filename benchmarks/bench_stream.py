@@ -1,6 +1,6 @@
-"""A long stream over loopback: `OCIResponsesModel.stream()` vs the floor vs the `openai` SDK.
+"""A long stream over loopback: `OCIResponsesModel.stream()` vs the floor, the `openai` SDK and Locus.
 
-    .venv/bin/python benchmarks/bench_stream.py [--deltas 20000] [--rounds 7] [--readme]
+    .venv/bin/python benchmarks/bench_stream.py [--deltas 20000] [--rounds 7]   (prints; run.py writes the report)
 
 The server runs in its own process (so it does not share the client's GIL): the real mock
 (`locus-nb mock`) when it answers `metadata={"mock_text_tokens": "<N>"}` with exactly N streamed
@@ -13,9 +13,9 @@ Each round times, on the same server:
 - floor:     httpx-sse + `json.loads` of each event (the least any SSE client must do)
 - stream():  `OCIResponsesModel.stream()` — parse, fold, one `ModelChunkEvent` per delta
 - openai:    the official SDK's streaming iterator (`client.responses.create(stream=True)`)
+- Locus:     Oracle's Locus `OCIResponsesModel.stream()` (PyPI locus-sdk; it signs every request)
 
-Targets (issue 5): stream() ≤ 1.5× the floor, and ≥ 5× faster than openai. Medians are printed;
-`--readme` also writes them into benchmarks/README.md (its own section).
+Goals (issue 14): stream() ≤ 1.2× the floor, ≥ 8× faster than openai, ahead of Locus.
 """
 
 from __future__ import annotations
@@ -24,23 +24,18 @@ import argparse
 import asyncio
 import gc
 import json
-import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from httpx_sse import aconnect_sse
 
-COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaabenchmark"
-MODEL = "openai.gpt-4.1"
-HEADERS = {"opc-compartment-id": COMPARTMENT}
-README = Path(__file__).with_name("README.md")
-BEGIN, END = "<!-- bench_stream:begin -->", "<!-- bench_stream:end -->"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import COMPARTMENT, HEADERS, MODEL, locus_model, oci_profile, spread  # noqa: E402
 
 
 # -- the local server (run as `bench_stream.py --serve`) ----------------------------------------
@@ -48,8 +43,13 @@ BEGIN, END = "<!-- bench_stream:begin -->", "<!-- bench_stream:end -->"
 
 def sse_body(n: int) -> bytes:
     """N word-sized text deltas in the recorded event sequence (`event:` == `data.type`, seq from 0)."""
+    return "".join(sse_frames([f" word{i % 1000}" for i in range(n)])).encode()
+
+
+def sse_frames(words: list[str]) -> list[str]:
+    """The SSE frames of a streamed answer with these text deltas, each frame one event."""
+    n = len(words)
     rid, mid = "resp_bench0001", "msg_bench0001"
-    words = [f" word{i % 1000}" for i in range(n)]
     text = "".join(words)
     response = {"id": rid, "object": "response", "status": "in_progress", "model": MODEL, "output": [], "usage": None}
     item = {"id": mid, "type": "message", "status": "in_progress", "content": [], "role": "assistant"}
@@ -76,7 +76,7 @@ def sse_body(n: int) -> bytes:
     for seq, event in enumerate(events):
         event["sequence_number"] = seq
         frames.append(f"event: {event['type']}\ndata: {json.dumps(event, separators=(',', ':'))}\n\n")
-    return "".join(frames).encode()
+    return frames
 
 
 def serve() -> None:
@@ -176,7 +176,18 @@ async def official(client, n: int) -> int:
     return deltas
 
 
-async def measure(url: str, n: int, rounds: int) -> dict[str, list[float]]:
+async def theirs(model, n: int) -> int:
+    from locus.core.messages import Message as LocusMessage
+
+    deltas = 0
+    # Locus asks for max_output_tokens=4096 by default, which the mock honours: ask for enough
+    async for ev in model.stream([LocusMessage.user("Tell me a long story.")], max_output_tokens=2 * n):
+        if ev.content:
+            deltas += 1
+    return deltas
+
+
+async def measure(url: str, n: int, rounds: int, config: Path) -> dict[str, list[float]]:
     import openai
 
     from locus_nb import OCIResponsesModel
@@ -186,8 +197,9 @@ async def measure(url: str, n: int, rounds: int) -> dict[str, list[float]]:
     model = OCIResponsesModel(MODEL, base_url=url, auth="none", compartment_id=COMPARTMENT, store=False, timeout=120)
     oai = openai.AsyncOpenAI(base_url=url, api_key="unused", max_retries=0,
                              http_client=httpx.AsyncClient(headers=HEADERS, timeout=120, limits=limits))
+    locus = locus_model(url, config, metadata={"mock_text_tokens": str(n)})
     runs = {"raw bytes": lambda: raw_bytes(http, n), "floor": lambda: floor(http, n),
-            "stream()": lambda: ours(model, n), "openai": lambda: official(oai, n)}
+            "stream()": lambda: ours(model, n), "openai": lambda: official(oai, n), "Locus": lambda: theirs(locus, n)}
     times: dict[str, list[float]] = {name: [] for name in runs}
     try:
         for name, run in runs.items():  # warm-up: connections, imports, server caches
@@ -204,98 +216,58 @@ async def measure(url: str, n: int, rounds: int) -> dict[str, list[float]]:
         await http.aclose()
         await model.aclose()
         await oai.close()
+        await locus.aclose()
     return times
 
 
-def report(times: dict[str, list[float]], n: int, server: str) -> str:
+def summarize(times: dict[str, list[float]], n: int, server: str) -> dict:
     med = {name: statistics.median(ts) for name, ts in times.items()}
-    ratio_floor = med["stream()"] / med["floor"]
-    speedup = med["openai"] / med["stream()"]
-    lines = [
-        f"{n:,} text deltas over loopback from {server}; median of {len(times['floor'])} interleaved rounds "
-        f"(Python {platform.python_version()}, {os.cpu_count()} CPUs).",
-        "",
-        "| client | median s | µs/event | vs floor |",
-        "|---|---:|---:|---:|",
-    ]
-    for name, value in med.items():
-        lines.append(f"| {name} | {value:.3f} | {value / n * 1e6:.1f} | {value / med['floor']:.2f}× |")
-    lines += [
-        "",
-        f"- stream() / floor = **{ratio_floor:.2f}×** (target ≤ 1.5×: {'met' if ratio_floor <= 1.5 else 'MISSED'})",
-        f"- openai / stream() = **{speedup:.1f}×** (target ≥ 5×: {'met' if speedup >= 5 else 'MISSED'})",
-    ]
-    return "\n".join(lines)
+    per_round = lambda a, b: [x / y for x, y in zip(times[a], times[b])]  # noqa: E731
+    return {
+        "server": server, "deltas": n, "rounds": len(times["floor"]),
+        "clients": {name: spread(ts) for name, ts in times.items()},
+        "ratios": {
+            "stream()/floor": {"median": med["stream()"] / med["floor"], "rounds": per_round("stream()", "floor")},
+            "openai/stream()": {"median": med["openai"] / med["stream()"], "rounds": per_round("openai", "stream()")},
+            "Locus/stream()": {"median": med["Locus"] / med["stream()"], "rounds": per_round("Locus", "stream()")},
+        },
+    }
 
 
-NOTES = """\
-Reading the figures:
-
-- Per event, `stream()` does what the floor does plus the fold (`accumulate_event` appends the
-  delta to the snapshot, `build_chunk` makes its `ModelChunkEvent`) and two async-generator hops.
-- Found by profiling and fixed: the official SDK leaves much garbage, and the cyclic GC collected it
-  during the *next* client's run, so every run now starts after `gc.collect()`; text chunks are made
-  by `text_chunk()` (the frozen dataclass's `__init__` cost half the fold), and events are decoded
-  with `JSONDecoder().decode`. Before these changes the script showed `stream()` at about 1.45×
-  the floor on the local server. (Issue 9 replaced the immutable fold state with one mutable
-  snapshot at the same speed.)
-- On a shared 2-core machine the floor itself moves by 2× from one run to the next; compare
-  ratios from the same run only.
-- The mock is started with `--token-delay 0` (its command's default paces deltas 0.02 s apart, for
-  demos). When the mock's "raw bytes" time comes close to its floor, the mock's own writes are the
-  bottleneck and every client waits on it: the ratios then understate what the clients cost. The
-  local server's table is the client-bound measurement; on the mock, "raw bytes" is about half
-  the floor, so there too the clients set the pace."""
-
-
-def write_readme(text: str) -> None:
-    section = (f"{BEGIN}\n## Streaming: `bench_stream.py`\n\n{text}\n\n{NOTES}\n\n"
-               f"Reproduce: `.venv/bin/python benchmarks/bench_stream.py --readme`\n{END}")
-    old = README.read_text() if README.exists() else "# Benchmarks\n\nScripts that print measurements; no timed assertions in tests.\n"
-    if BEGIN in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n" + section + "\n"
-    README.write_text(new)
-
-
-def bench(cmd: list[str], server: str, args: argparse.Namespace, probe: bool = False) -> str | None:
+def bench(cmd: list[str], server: str, deltas: int, rounds: int, probe: bool = False) -> dict | None:
     proc, url = start(cmd)
     try:
         if probe and not mock_streams_n_tokens(url):
             return None
-        times = asyncio.run(measure(url, args.deltas, args.rounds))
+        with tempfile.TemporaryDirectory() as tmp:
+            times = asyncio.run(measure(url, deltas, rounds, oci_profile(Path(tmp))))
     finally:
         proc.terminate()
         proc.wait()
-    return report(times, args.deltas, server)
+    return summarize(times, deltas, server)
+
+
+def run(deltas: int = 20_000, rounds: int = 7) -> dict:
+    """Both servers: the mock (`--token-delay 0`) and the local pre-rendered one (never the bottleneck)."""
+    out = {}
+    mock = bench([sys.executable, "-m", "locus_nb.cli", "mock", "--token-delay", "0"], "the mock (`locus-nb mock`)",
+                 deltas, rounds, probe=True)
+    if mock is not None:
+        out["mock"] = mock
+    out["local"] = bench([sys.executable, __file__, "--serve"], "a pre-rendered server (16 KiB writes)", deltas, rounds)
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deltas", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--readme", action="store_true", help="write the figures into benchmarks/README.md")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve()
         return 0
-
-    sections = []
-    mock = bench([sys.executable, "-m", "locus_nb.cli", "mock", "--token-delay", "0"], "the mock (`locus-nb mock`)", args, probe=True)
-    if mock is None:
-        print("(the mock does not stream mock_text_tokens yet: measuring on the local server only)\n", flush=True)
-    else:
-        print(mock + "\n", flush=True)
-        sections.append("### Against the mock\n\n" + mock)
-    # Always also on a server that is never the bottleneck, so the figures say what the clients cost.
-    local = bench([sys.executable, __file__, "--serve"], "the local server in this script "
-                  "(pre-rendered events, 16 KiB writes)", args)
-    print(local)
-    sections.append("### Against a server that is never the bottleneck\n\n" + local)
-    if args.readme:
-        write_readme("\n\n".join(sections))
+    print(json.dumps(run(args.deltas, args.rounds), indent=1))
     return 0
 
 

@@ -1,0 +1,113 @@
+"""Setup speed on a fresh clone (issue 14): `make demo` with uv against a plain `pip install -e '.[dev]'`.
+
+    .venv/bin/python benchmarks/run.py --setup      (or this file directly; needs PyPI, ~6 min)
+
+In one run, one after the other on the same machine, from fresh clones of this repository's HEAD
+(commit first): (a) the plain pip install alone (`python -m venv`, then `pip install --no-cache-dir
+-e '.[dev]'`, as the Makefile did before); (b) the whole `make demo` (venv, uv install with an empty
+uv cache, the four notebooks); (c) `make test` after it; (d) `make .venv/.installed` alone on a
+third clone (empty uv cache). Then first-use costs in the pip venv (bytecode precompiled at install,
+today) and in the uv venv without any bytecode (every `__pycache__` removed before each run) and with
+the bytecode Python wrote lazily: `python -c "import locus_nb"` and a kernel's start to its first
+cell done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, kernel_first_cell, loadavg, save_section, spread, timed  # noqa: E402
+
+
+
+def clear_bytecode(*dirs: Path) -> None:
+    for d in dirs:
+        for cache in d.rglob("__pycache__"):
+            shutil.rmtree(cache, ignore_errors=True)
+
+
+def first_use(python: Path, repeats: int, clear: tuple[Path, ...] = ()) -> dict:
+    """Median/spread of `import locus_nb` and kernel start → first cell done; `clear`: no bytecode each run."""
+    out: dict[str, list[float]] = {"import": [], "kernel": []}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
+    env.pop("PYTHONDONTWRITEBYTECODE")
+    for _ in range(repeats):
+        clear_bytecode(*clear)
+        out["import"].append(timed([str(python), "-c", "import locus_nb"], env=env))
+        clear_bytecode(*clear)
+        out["kernel"].append(kernel_first_cell(python, env))
+    return {k: spread(v) for k, v in out.items()}
+
+
+def site_packages(venv: Path) -> Path:
+    return next((venv / "lib").glob("python3*/site-packages"))
+
+
+def main(repeats: int = 5) -> dict:
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    if subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--", "Makefile", "pyproject.toml"]).returncode:
+        print("note: Makefile/pyproject.toml have uncommitted changes; the clones measure HEAD", file=sys.stderr)
+    tmp = Path(tempfile.mkdtemp(prefix="locus-nb-setup-"))
+    data: dict = {"commit": head, "load_before": loadavg()}
+    try:
+        clones = {}
+        for name in ("pip", "demo", "install"):
+            clones[name] = tmp / name
+            subprocess.run(["git", "clone", "-q", str(ROOT), str(clones[name])], check=True)
+        env = {**os.environ, "PIP_NO_CACHE_DIR": "1"}
+        env.pop("VIRTUAL_ENV", None)
+        print("(a) plain pip install, no pip cache …", flush=True)
+        pipvenv = clones["pip"] / ".venv"
+        subprocess.run([sys.executable, "-m", "venv", str(pipvenv)], check=True)
+        data["pip_install_s"] = timed([str(pipvenv / "bin/python"), "-m", "pip", "install", "--quiet",
+                                       "--disable-pip-version-check", "--no-cache-dir", "-e", ".[dev]"],
+                                      cwd=clones["pip"], env=env)
+        print(f"    {data['pip_install_s']:.1f} s", flush=True)
+        print("(b) make demo on a fresh clone, empty uv cache …", flush=True)
+        uvenv = {**env, "UV_CACHE_DIR": str(tmp / "uv-cache-demo")}
+        data["make_demo_s"] = timed(["make", "demo", f"PYTHON={sys.executable}"], cwd=clones["demo"], env=uvenv,
+                                    stdout=subprocess.DEVNULL)
+        print(f"    {data['make_demo_s']:.1f} s", flush=True)
+        log = (clones["demo"] / ".venv/pip-install.log").read_text()
+        data["used_uv"] = (clones["demo"] / ".venv/bin/uv").exists() and "installing with pip" not in log
+        print("(c) make test after it …", flush=True)
+        t = subprocess.run(["bash", "-c", "time -p make test"], cwd=clones["demo"], env=uvenv, capture_output=True,
+                           text=True)
+        data["make_test_s"] = float(t.stderr.rsplit("real", 1)[1].split()[0])
+        data["make_test_ok"] = t.returncode == 0
+        data["make_test_tail"] = t.stdout.strip().splitlines()[-1:] if t.stdout.strip() else []
+        print(f"    {data['make_test_s']:.1f} s ({'passed' if data['make_test_ok'] else 'FAILED'})", flush=True)
+        print("(d) make .venv/.installed alone, empty uv cache …", flush=True)
+        data["uv_install_s"] = timed(["make", ".venv/.installed", f"PYTHON={sys.executable}"], cwd=clones["install"],
+                                     env={**env, "UV_CACHE_DIR": str(tmp / "uv-cache-install")},
+                                     stdout=subprocess.DEVNULL)
+        print(f"    {data['uv_install_s']:.1f} s", flush=True)
+        uv_site = site_packages(clones["install"] / ".venv")
+        data["site_packages_writable"] = os.access(uv_site, os.W_OK)
+        data["pyc_after_install"] = sum(1 for _ in uv_site.rglob("*.pyc"))
+        print("first use …", flush=True)
+        data["first_use"] = {
+            "pip venv, bytecode precompiled (before)": first_use(pipvenv / "bin/python", repeats),
+            "uv venv, no bytecode": first_use(clones["install"] / ".venv/bin/python", repeats,
+                                              clear=(uv_site, clones["install"] / "locus_nb")),
+            "uv venv, bytecode written lazily": first_use(clones["install"] / ".venv/bin/python", repeats),
+        }
+        data["pyc_after_use"] = sum(1 for _ in uv_site.rglob("*.pyc"))
+        data["repeats"] = repeats
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    save_section("setup", data)
+    return data
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(main(), indent=1))
