@@ -152,6 +152,11 @@ def test_with_no_oci_settings_a_notebook_in_the_image_connects_to_the_embedded_m
     result = _start(clone, {"HOME": str(tmp_path)}, str(BIN / "python"), "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["mock", "openai.gpt-4.1"]
+    # ... by asking for it by name; a target the hub sets, even an empty one, is left to connect()
+    asks = _start(clone, {"HOME": str(tmp_path)}, "sh", "-c", 'echo "${LOCUS_NB_TARGET-unset}"')
+    assert asks.stdout.strip() == "mock"
+    empty = _start(clone, {"HOME": str(tmp_path), "OCI_PROFILE": ""}, str(BIN / "python"), "-c", code)
+    assert empty.returncode != 0 and "OCI_PROFILE is set but empty" in empty.stderr
     with_key = _start(clone, {"HOME": str(tmp_path), "OCI_GENAI_API_KEY": "sk-room-key",
                               "OCI_COMPARTMENT": "ocid1.compartment.oc1..aaaaaaaaroomcompartment0001"},
                       str(BIN / "python"), "-c", code.replace("c.model_id", "c.where"))
