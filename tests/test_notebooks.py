@@ -274,3 +274,16 @@ def test_the_recordings_replay_under_nbval_with_no_network(signed_runs):
     cells = sum(1 for path in recorded for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert re.search(rf"\b{cells} passed\b", done.stdout), done.stdout[-2000:]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_lesson_declares_the_settings_a_run_may_pass(path):
+    """`locus-nb run -p project=<ocid>` (the README's OCI example) reaches connect() in every lesson: a
+    parameter the parameters cell does not declare is refused."""
+    from locus_nb._params import declared_parameters
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert set(declared_parameters(cell.source)) >= {"profile", "region", "compartment", "store", "model_id",
+                                                      "endpoint", "project"}
+    assert all("project=project" in c.source for c in nb.cells if c.cell_type == "code" and "connect(" in c.source)
