@@ -249,7 +249,7 @@ def test_in_place_runs_record_the_same_bytes_each_time(tmp_path):
 def test_a_parameter_the_notebooks_do_not_declare_stops_the_run_before_any_kernel(tmp_path):
     with pytest.raises(SystemExit, match=r"^locus-nb run: 01_stateless\.ipynb has no parameter 'regoin' \(did you "
                                          r"mean 'region'\?\); its parameters: profile, region, compartment, store, "
-                                         r"model_id, endpoint\."):
+                                         r"model_id, endpoint, project\."):
         main(["run", "--mock", "--no-progress", "-p", "regoin=eu-frankfurt-1", "--out", str(tmp_path / "out"),
               str(ROOT / "notebooks" / "01_stateless.ipynb")])
     assert not (tmp_path / "out").exists()
