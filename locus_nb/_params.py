@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._errors import ConfigError, mask_secrets, mask_url
+from ._errors import ConfigError, mask_secrets
 
 __all__ = ["PAPERMILL_HEADER", "check_injected", "declared_parameters", "mask_source", "shown", "slug",
            "undeclared_error"]
@@ -34,7 +34,7 @@ def shown(name: str, value: Any) -> str:
     """A parameter's value as printed: masked OCIDs and URL credentials; `****` for a secret-looking name."""
     if _SECRET_NAME.search(name) and value not in (None, ""):
         return "****"
-    return mask_url(mask_secrets(str(value)))
+    return mask_secrets(str(value))  # OCIDs, tokens and URL credentials (mask_secrets applies mask_url)
 
 
 def slug(name: str, value: Any) -> str:
@@ -52,7 +52,7 @@ def mask_source(source: str) -> str:
         m = re.match(r"^(\w+)(\s*=\s*)(.*?)(\s*)$", line, re.S)
         if m and _SECRET_NAME.search(m.group(1)) and m.group(3) not in ("None", '""', "''"):
             line = f"{m.group(1)}{m.group(2)}\"****\"{m.group(4)}"
-        lines.append(mask_url(mask_secrets(line)))
+        lines.append(mask_secrets(line))
     return "".join(lines)
 
 
