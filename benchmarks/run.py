@@ -41,7 +41,7 @@ def section(name: str, quick: bool) -> dict:
         return bench_wire.run(turns=20)
     if name == "concurrency":
         # a fresh process per run, so each peak RSS is that run's own
-        counts = ["200"] if quick else ["200", "1000", "default:200"]
+        counts = ["200"] if quick else ["200", "1000", "own-tls:200"]
         out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_concurrency.py"), *counts],
                              check=True, capture_output=True, text=True).stdout
         return {"runs": [json.loads(line) for line in out.splitlines() if line.startswith("{")]}

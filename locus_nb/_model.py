@@ -25,12 +25,14 @@ Settings come in as arguments. A model made directly falls back on a few environ
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import random
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import aclosing, asynccontextmanager, contextmanager
+import ssl
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -307,6 +309,7 @@ class OCIResponsesModel:
                 timeout=self._timeout,
                 limits=self._limits,
                 transport=self._transport,
+                verify=_shared_tls_context(),
             )
         return self._client
 
@@ -450,31 +453,32 @@ class OCIResponsesModel:
         deadline_at = _deadline_at(seconds)
         async with self._within(deadline_at, seconds):
             response = await self._send(body, stream=True)
+        snapshot = StreamSnapshot(store=self.store)
         try:
             watched = response.stream = _Watched(response.stream, idle=idle, deadline_at=deadline_at, deadline=seconds)
-            # The chunks come from a generator of their own, so that what the caller throws in at
-            # this `yield` is never taken for a broken stream.
-            async with aclosing(self._chunks(response, watched)) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-        finally:
-            await response.aclose()
-
-    async def _chunks(self, response: httpx.Response, watched: _Watched) -> AsyncIterator[ModelChunkEvent]:
-        """The chunks of a streamed reply, from its SSE events or, when a server ignored `"stream": true`
-        and answered with one JSON Response (some compatible gateways), all at once."""
-        snapshot = StreamSnapshot(store=self.store)
-        with self._stream_broken(response, snapshot):
-            if not await _reads_as_sse(response):
-                await response.aread()
+            try:
+                sse = await _reads_as_sse(response)
+                if not sse:  # a server that ignored `"stream": true` and answered with one JSON Response
+                    await response.aread()
+            except (_Expired, httpx.RequestError) as exc:
+                raise self._broken_off(response, snapshot, exc) from None
+            if not sse:
                 for chunk in chunks_from_response(self._parse_reply(response)):
                     yield chunk
                 return
+            # One loop, no generator in between (this runs once per token): only the reading is
+            # inside `try`, so that what the caller throws in at `yield` is never taken for a
+            # broken stream.
             async with aclosing(EventSource(response).aiter_sse()) as events:
-                async for sse in events:
-                    data = sse.data
-                    if not data or snapshot.response is not None:
-                        continue  # keep-alives; anything after the end (read on briefly: `drain`)
+                while snapshot.response is None:
+                    try:
+                        data = (await anext(events)).data
+                    except StopAsyncIteration:
+                        break
+                    except (_Expired, httpx.RequestError) as exc:
+                        raise self._broken_off(response, snapshot, exc) from None
+                    if not data:  # keep-alives
+                        continue
                     if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
                         break
                     try:
@@ -483,31 +487,34 @@ class OCIResponsesModel:
                         raise self._stream_error(response, snapshot, _not_json(exc)) from None
                     chunk = handle_event(event, snapshot)
                     if chunk is not None:
-                        if snapshot.response is not None:  # the end: what follows is read only briefly
-                            watched.drain(_DRAIN_AFTER_END)
                         yield chunk
                     elif snapshot.failure is not None:  # (an event that fails makes no chunk)
                         break
-            if snapshot.response is None:  # the one place a failure kept in the snapshot is raised
-                raise self._stream_error(response, snapshot, "the stream closed before response.completed")
+                if snapshot.response is None:  # the one place a failure kept in the snapshot is raised
+                    raise self._stream_error(response, snapshot, "the stream closed before response.completed")
+                await self._drain(response, watched, events)
+        finally:
+            await response.aclose()
 
-    @contextmanager
-    def _stream_broken(self, response: httpx.Response, snapshot: StreamSnapshot) -> Iterator[None]:
-        """Reading a stream, the connection can break off or go quiet: a `StreamTruncated` (a
-        `StreamTimeout` for a deadline) holding the text so far (httpx's `map_exceptions` idiom).
-        Once the answer is whole, a broken or endless drain is harmless."""
+    async def _drain(self, response: httpx.Response, watched: _Watched, events: AsyncIterator[Any]) -> None:
+        """After the terminal event, read what follows (normally nothing) for `_DRAIN_AFTER_END` at most,
+        so that the connection can be reused; once the answer is whole, a broken or endless rest is harmless."""
+        watched.drain(_DRAIN_AFTER_END)
         try:
-            yield
-        except _Expired as exc:
-            if snapshot.response is None:
-                raise self._stream_error(response, snapshot, exc.why, timed_out=True) from None
-        except httpx.TimeoutException as exc:
-            if snapshot.response is None:
-                raise self._stream_error(response, snapshot, f"the stream stopped: nothing arrived within the read "
-                                         f"timeout ({type(exc).__name__})", timed_out=True) from None
-        except httpx.RequestError as exc:
-            if snapshot.response is None:
-                raise self._stream_error(response, snapshot, f"the stream broke off ({type(exc).__name__})") from None
+            async for _ in events:
+                pass
+        except (_Expired, httpx.RequestError):
+            pass
+
+    def _broken_off(self, response: httpx.Response, snapshot: StreamSnapshot, exc: Exception) -> StreamError:
+        """A stream whose connection broke off or went quiet: a `StreamTruncated` (a `StreamTimeout`
+        for a deadline) holding the text so far (what httpx's `map_exceptions` does, in one place)."""
+        if isinstance(exc, _Expired):
+            return self._stream_error(response, snapshot, exc.why, timed_out=True)
+        if isinstance(exc, httpx.TimeoutException):
+            return self._stream_error(response, snapshot, f"the stream stopped: nothing arrived within the read "
+                                      f"timeout ({type(exc).__name__})", timed_out=True)
+        return self._stream_error(response, snapshot, f"the stream broke off ({type(exc).__name__})")
 
     def _stream_error(self, response: httpx.Response, snapshot: StreamSnapshot, why: str, *,
                       timed_out: bool = False) -> StreamError:
@@ -634,6 +641,14 @@ _DEADLINE_HINT = ("the whole call took longer than its deadline; raise deadline=
                   "or per call), or ask for a shorter answer")
 _CUT_HINT = ("the reply was cut off after the server had answered; check the network or a proxy between you and "
              "the endpoint, then repeat the call yourself if you want it run again")
+
+
+@functools.cache
+def _shared_tls_context() -> ssl.SSLContext:
+    """One TLS context for every model (made at the first client): building one loads the CA bundle,
+    ~80 ms of CPU, which hundreds of models made at once would each pay. A context is safe to share
+    between connections; like httpx's own, it honours SSL_CERT_FILE / SSL_CERT_DIR as they are then."""
+    return httpx.create_ssl_context()
 
 
 def _deadline_at(seconds: float | None) -> float | None:

@@ -61,7 +61,8 @@ FAKE = {
     "concurrency": {**STAMP, "runs": [
         {"conversations": n, "tls": tls, "streams": 2 * n, "wall_s": n / 100, "errors": 0, "cross_talk": 0,
          "client_peak_rss_mib": 50.0, "mock_peak_rss_mib": 60.0}
-        for n, tls in ((200, "one shared SSLContext"), (1000, "one shared SSLContext"), (200, "each model's own (default)"))]},
+        for n, tls in ((200, "shared by all models (default)"), (1000, "shared by all models (default)"),
+                       (200, "one per model (before the fix)"))]},
     "cold": {**STAMP, "bare interpreter": spread(0.02), "import locus_nb": spread(0.15),
              "kernel start → first cell done": spread(1.2), "notebooks": {"01_stateless.ipynb": spread(5.0)},
              "make test": {"seconds": 100.0, "passed": True, "summary": "1 passed"}},

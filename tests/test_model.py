@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import warnings
 
 import httpx
@@ -442,3 +443,18 @@ def test_redact_masks_the_callers_own_secrets():
     model = scripted_model(Scripted(httpx.Response(200)), auth="bearer", api_key="sk-secret-123456")
     assert model.redact("the server said sk-secret-123456 is bad") == "the server said **** is bad"
     assert model.redact(f"in {COMPARTMENT}") == "in ocid1.compartment.oc1..…0001"
+
+
+async def test_models_share_one_tls_context():
+    """A TLS context loads the CA bundle (~80 ms of CPU): hundreds of models made at once must not each build one."""
+    first = OCIResponsesModel("openai.gpt-4.1", base_url="https://example.invalid/openai/v1", auth="none",
+                              compartment_id=COMPARTMENT, store=False)
+    second = OCIResponsesModel("openai.gpt-4.1", region="us-ashburn-1", auth="none", compartment_id=COMPARTMENT,
+                               store=False)
+    try:
+        contexts = [model.client._transport._pool._ssl_context for model in (first, second)]
+        assert contexts[0] is contexts[1]
+        assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname  # still verifying
+    finally:
+        await first.aclose()
+        await second.aclose()
