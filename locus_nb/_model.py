@@ -36,7 +36,7 @@ from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
+from httpx_sse._decoders import SSEDecoder, SSELineDecoder  # the decoders of its `aiter_sse`
 
 from ._auth import auth_hint, resolve_auth
 from ._config import doctor_hint
@@ -466,42 +466,45 @@ class OCIResponsesModel:
                 for chunk in chunks_from_response(self._parse_reply(response)):
                     yield chunk
                 return
-            # One loop, no generator in between (this runs once per token): only the reading is
-            # inside `try`, so that what the caller throws in at `yield` is never taken for a
+            # One loop, no generator in between: httpx-sse's own decoders, fed a chunk of text at a
+            # time (its `aiter_sse` awaits a generator per line, three per event). Only the reading
+            # is inside `try`, so that what the caller throws in at `yield` is never taken for a
             # broken stream.
-            async with aclosing(EventSource(response).aiter_sse()) as events:
-                while snapshot.response is None:
+            lines, decoder = SSELineDecoder(), SSEDecoder()
+            async with aclosing(response.aiter_text()) as texts:
+                ended = False
+                while not ended and not snapshot.done:
                     try:
-                        data = (await anext(events)).data
+                        received = lines.decode(await anext(texts))
                     except StopAsyncIteration:
-                        break
+                        received, ended = lines.flush(), True
                     except (_Expired, httpx.RequestError) as exc:
                         raise self._broken_off(response, snapshot, exc) from None
-                    if not data:  # keep-alives
-                        continue
-                    if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
-                        break
-                    try:
-                        event = _decode_json(data)
-                    except (ValueError, RecursionError) as exc:  # not JSON; a >4300-digit number; too deep
-                        raise self._stream_error(response, snapshot, _not_json(exc)) from None
-                    chunk = handle_event(event, snapshot)
-                    if chunk is not None:
-                        yield chunk
-                    elif snapshot.failure is not None:  # (an event that fails makes no chunk)
-                        break
+                    for data in _event_data(received, decoder):
+                        if data == "[DONE]":  # Chat Completions' terminator; some gateways add it
+                            ended = True
+                            break
+                        try:
+                            event = _decode_json(data)
+                        except (ValueError, RecursionError) as exc:  # not JSON; a >4300-digit number; too deep
+                            raise self._stream_error(response, snapshot, _not_json(exc)) from None
+                        chunk = handle_event(event, snapshot)
+                        if chunk is not None:
+                            yield chunk
+                        if snapshot.done:  # the end, or a failure: what follows is not read
+                            break
                 if snapshot.response is None:  # the one place a failure kept in the snapshot is raised
                     raise self._stream_error(response, snapshot, "the stream closed before response.completed")
-                await self._drain(response, watched, events)
+                await self._drain(watched, texts)
         finally:
             await response.aclose()
 
-    async def _drain(self, response: httpx.Response, watched: _Watched, events: AsyncIterator[Any]) -> None:
+    async def _drain(self, watched: _Watched, texts: AsyncIterator[str]) -> None:
         """After the terminal event, read what follows (normally nothing) for `_DRAIN_AFTER_END` at most,
         so that the connection can be reused; once the answer is whole, a broken or endless rest is harmless."""
         watched.drain(_DRAIN_AFTER_END)
         try:
-            async for _ in events:
+            async for _ in texts:
                 pass
         except (_Expired, httpx.RequestError):
             pass
@@ -601,7 +604,6 @@ async def _reads_as_sse(response: httpx.Response) -> bool:
     response.stream = _Prefixed(head, rest, response.stream)
     if head.lstrip()[:1] in (b"", b"{", b"[", b"<"):
         return False
-    response.headers["content-type"] = "text/event-stream"  # what httpx-sse checks before it reads
     return True
 
 
@@ -619,6 +621,16 @@ class _Prefixed(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _event_data(lines: list[str], decoder: SSEDecoder) -> list[str]:
+    """The `data` of each event these lines complete (keep-alives and events without data: none)."""
+    out = []
+    for line in lines:
+        sse = decoder.decode(line)
+        if sse is not None and sse.data:
+            out.append(sse.data)
+    return out
 
 
 def _only_comments(chunk: bytes) -> bool:

@@ -262,8 +262,15 @@ def build_chunk(event: Mapping[str, Any], snapshot: StreamSnapshot) -> ModelChun
 
 def handle_event(event: Any, snapshot: StreamSnapshot) -> ModelChunkEvent | None:
     """One event: accumulated, then its chunk, if any. Events after the end change nothing."""
-    if snapshot.done:
+    if snapshot.response is not None or snapshot.failure is not None:  # `done`, inline: once per token
         return None
+    if type(event) is dict and event.get("type") == "response.output_text.delta":
+        # The event that comes once per token, when it is well formed: what `_text_delta` and
+        # `build_chunk` make of it, without their dispatch (a fifth of a fast stream's time).
+        delta = event.get("delta")
+        if type(delta) is str:
+            snapshot.text.append(delta)
+            return text_chunk(delta)
     accumulate_event(event, snapshot)
     return build_chunk(event, snapshot)
 
