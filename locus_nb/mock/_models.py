@@ -29,6 +29,7 @@ Sources, by rule:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -134,6 +135,7 @@ FAMILIES: tuple[Family, ...] = (
 _OCI_ID = re.compile(r"^([a-z]+)\.(.+)$")
 
 
+@functools.lru_cache(maxsize=256)  # a request asks twice, and a run keeps to a few ids
 def family_of(model: str) -> Family:
     """The first family that matches the id (`openai.` optional; `ft:base:org::id` is its base)."""
     oci = _OCI_ID.match(model)
