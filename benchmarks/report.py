@@ -216,11 +216,17 @@ def wire_section(w: dict, charts: dict[str, str]) -> list[str]:
     for i in sorted({0, 1, 4, 9, 14, len(stored) - 1}):
         lines.append(f"| {i + 1} | {stateless[i]:,} | {stored[i]:,} | {smallest[i]:,} |")
     ratio, extra = s["stored_last_over_first"], s["stored_last_minus_smallest"]
+    flat = stored[-1] / stored[1]
+    field = smallest[1] - smallest[0]  # the same text, with and without `previous_response_id`
     lines += ["",
-              _goal(f"store=True turn {w['turns']} / turn 1", f"{ratio:.2f}×", f"{stored[-1]} B vs {stored[0]} B; turn "
-                    f"1 cannot carry `previous_response_id`; turn {w['turns']} / turn 2 = {stored[-1] / stored[1]:.2f}×",
-                    "≤ 1.2×", ratio <= 1.2),
+              _goal(f"store=True turn {w['turns']} / turn 2 (the first turn that continues by id)", f"{flat:.2f}×",
+                    f"{stored[-1]} B vs {stored[1]} B: the stored body does not grow", "≤ 1.2×", flat <= 1.2),
               _goal(f"store=True turn {w['turns']} − smallest possible", f"{extra} B", "", "≤ 300 B", extra <= 300),
+              f"- The issue's goal as written, turn {w['turns']} within 1.2× of turn 1, is **{ratio:.2f}×** here "
+              f"({stored[-1]} B vs {stored[0]} B), and no client can meet it for a short first turn: turn 1 has no "
+              f"response to continue, and `previous_response_id` alone ({field} B with the server's ids) is "
+              f"{field / stored[0]:.0%} of this turn 1; it would take a turn 1 of at least {field / 0.2:.0f} B. "
+              "So the table's row 2 is the baseline, and the 300 B goal bounds what the client adds.",
               f"- store=False grows by **{s['stateless_growth_per_turn']:.0f} B per turn** (the whole history is resent); "
               f"turn {w['turns']} is {s['stateless_last_over_stored_last']:.1f}× the store=True body; the whole "
               f"conversation sends {s['total']['store=False']:,} B stateless vs {s['total']['store=True']:,} B stored.",
