@@ -279,7 +279,7 @@ def run_notebooks(
         bar.write(f"{Path(result.notebook).stem:20s} {describe(result.parameters):28s} "
                   f"{'ok' if result.ok else 'FAILED'} {result.seconds:.1f} s")
 
-    if len(work) == 1:  # a worker would only add a process start and papermill's imports again (~3 s)
+    if len(work) == 1:  # a worker would only add a process start and papermill's imports again
         done(0, lambda: _execute_here(work[0]))
     else:
         # spawn: a fresh interpreter per worker, whatever threads this process has.
