@@ -25,3 +25,16 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["LOCUS_NB_MOCK_TOKEN_DELAY"] = "0"
     # Stable file names in warnings/tracebacks that a kernel prints.
     os.environ["IPYKERNEL_CELL_NAME"] = "<IPY-INPUT>"
+
+
+# Under pytest-xdist (make test: --dist loadscope --no-loadscope-reorder) these modules, which run notebooks
+# and processes, are handed out first: the many short ones then fill in around them, and no long module
+# starts last while the other worker has nothing left to do. Longest first.
+LONG_MODULES = ("tests/test_record_replay.py", "tests/test_notebooks.py", "tests/test_runs.py",
+                "tests/test_reliability.py", "tests/test_binder.py", "tests/test_handouts.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker; every worker sorts alike, as xdist requires
+        rank = {module: n for n, module in enumerate(LONG_MODULES)}
+        items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(LONG_MODULES)))

@@ -30,11 +30,13 @@ A value counts as unset when it is None, empty, or papermill's "None"/"null" (an
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = ["ENV_VARS", "MOCK_TARGET", "MODES", "TARGET_VARS", "choose_region", "clear_environment", "empty_variables",
-           "ask_for_mock", "batch_kernel", "in_jupyter_server", "is_set", "read_environment", "set_mode", "setting"]
+           "ask_for_mock", "batch_kernel", "in_jupyter_server", "is_set", "kept_as_it_was", "read_environment", "set_mode",
+           "setting"]
 
 ENV_VARS = (
     "OCI_PROFILE",
@@ -138,3 +140,18 @@ def batch_kernel(environ: MutableMapping[str, str] | None = None) -> None:
     when the command was typed in a notebook's `!` shell, whose environment carries JPY_SESSION_NAME."""
     target = os.environ if environ is None else environ
     target.pop("JPY_SESSION_NAME", None)
+
+
+@contextmanager
+def kept_as_it_was(names: tuple[str, ...], environ: MutableMapping[str, str] | None = None) -> Iterator[None]:
+    """Inside: change `names` freely (`set_mode`, `batch_kernel`); after: each is back as it was, set or unset."""
+    target = os.environ if environ is None else environ
+    saved = {name: target.get(name) for name in names}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                target.pop(name, None)
+            else:
+                target[name] = value

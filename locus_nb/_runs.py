@@ -2,7 +2,8 @@
 
 Each run is one papermill execution with its own kernel, in its own worker process
 (papermill/nbclient drive an event loop per call; processes keep runs from sharing one).
-papermill is imported only inside the workers and `clean_notebook`.
+A single run needs no pool: it runs in this process, which gets its environment back afterwards.
+papermill is imported only where a run executes and in `clean_notebook`.
 
 `record=DIR` / `replay=DIR`: each run's kernel records into, or replays from, its own cassette,
 `DIR/<executed notebook name>.jsonl` (the mode reaches `connect()` as LOCUS_NB_MODE and
@@ -17,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -27,9 +28,10 @@ from urllib.parse import quote
 
 from ._cassette import CASSETTE_SUFFIX
 from ._claims import Claims, claims_in
-from ._environment import batch_kernel, set_mode
+from ._environment import batch_kernel, kept_as_it_was, set_mode
 from ._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
+from ._lean import skip_iri_grammar
 from ._params import declared_parameters, shown, slug, undeclared_error
 
 __all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "notebook_parameters", "output_name",
@@ -164,12 +166,16 @@ def _failure(exc: BaseException) -> str:
     return shown("error", mask_secrets(text))[:300]
 
 
+# What `_execute` sets in its process's environment for the kernel it starts.
+_KERNEL_VARS = ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "JPY_SESSION_NAME")
+
+
 def _execute(job: _Job) -> RunResult:
     import papermill
 
     start = time.perf_counter()
     error = ""
-    set_mode(job.mode, job.cassette)  # this worker's next kernel, and only it (one job at a time per worker)
+    set_mode(job.mode, job.cassette)  # this process's next kernel, and only it (one job at a time per process)
     batch_kernel()
     # papermill writes the notebook as it goes, parameters as given: into a scratch file, masked
     # (`mask_executed`) on its way to the output, so no file there ever holds an OCID or a password.
@@ -261,22 +267,35 @@ def run_notebooks(
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(work), unit="run", desc="notebooks", disable=not progress, leave=False)
-    # spawn: a fresh interpreter per worker, whatever threads this process has.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_execute, job): i for i, job in enumerate(work)}
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # the worker itself died
-                job = work[i]
-                result = RunResult(job.notebook, job.parameters, job.output, False, 0.0, _failure(exc))
-            results[i] = result
-            bar.update()
-            bar.write(f"{Path(result.notebook).stem:20s} {describe(result.parameters):28s} "
-                      f"{'ok' if result.ok else 'FAILED'} {result.seconds:.1f} s")
+
+    def done(i: int, outcome: Callable[[], RunResult]) -> None:
+        try:
+            result = outcome()
+        except Exception as exc:  # the run itself died (its worker, or papermill before any cell)
+            job = work[i]
+            result = RunResult(job.notebook, job.parameters, job.output, False, 0.0, _failure(exc))
+        results[i] = result
+        bar.update()
+        bar.write(f"{Path(result.notebook).stem:20s} {describe(result.parameters):28s} "
+                  f"{'ok' if result.ok else 'FAILED'} {result.seconds:.1f} s")
+
+    if len(work) == 1:  # a worker would only add a process start and papermill's imports again
+        done(0, lambda: _execute_here(work[0]))
+    else:
+        # spawn: a fresh interpreter per worker, whatever threads this process has.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=skip_iri_grammar) as pool:
+            futures = {pool.submit(_execute, job): i for i, job in enumerate(work)}
+            for future in as_completed(futures):
+                done(futures[future], future.result)
     bar.close()
     return [results[i] for i in range(len(work))]
+
+
+def _execute_here(job: _Job) -> RunResult:
+    """`_execute` in this process: what it sets for its kernel is put back afterwards, as a worker's exit would."""
+    with kept_as_it_was(_KERNEL_VARS):
+        return _execute(job)
 
 
 def _claims_cell(claims: Claims) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ._environment import ask_for_mock, clear_environment
 from ._errors import ConfigError
+from ._lean import skip_iri_grammar
 
 __all__ = ["main"]
 
@@ -133,6 +134,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    skip_iri_grammar()  # this process is ours: no ~2 s IRI grammar build when it reads a notebook
     parser = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 

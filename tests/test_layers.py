@@ -64,3 +64,22 @@ def test_only_the_environment_module_reads_the_environment():
                 readers.add(path.name)
     assert readers == {"_environment.py"}
     assert "OCI_REGION" in ENV_VARS and "OCI_CONFIG_FILE" in ENV_VARS
+
+
+def test_the_command_and_its_workers_read_notebooks_without_building_the_iri_grammar():
+    """`skip_iri_grammar` (the CLI, the run workers): nbformat still reads and validates a lesson, and the
+    ~2 s `rfc3987_syntax` import never happens; where it is loaded already it stays."""
+    import subprocess
+    import sys
+
+    lesson = PACKAGE.parent / "notebooks" / "01_stateless.ipynb"
+    code = ("import sys; from locus_nb._lean import skip_iri_grammar; skip_iri_grammar(); import nbformat; "
+            f"nbformat.validate(nbformat.read({str(lesson)!r}, as_version=4)); print(sys.modules['rfc3987_syntax'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "None"
+
+    from locus_nb._lean import skip_iri_grammar
+
+    loaded = sys.modules.get("rfc3987_syntax")
+    skip_iri_grammar()
+    assert sys.modules.get("rfc3987_syntax") is loaded

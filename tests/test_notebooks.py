@@ -1,13 +1,9 @@
 """Every lesson, run by papermill with store False and True (and papermill's string 'true'), says what it claims;
-the committed recordings are clean."""
+the committed recordings are clean. The same cells signed, recorded and replayed: test_record_replay.py."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +11,6 @@ import nbformat
 import pytest
 
 from locus_nb._runs import run_notebooks
-from locus_nb._settings import ENV_VARS
-
-from .cassette_helpers import assert_no_secrets
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9]*.ipynb"))
 STORE_VALUES = [False, True, "true"]  # "true": what `papermill -p store true` passes
@@ -173,107 +166,6 @@ def test_parts_are_numbered_in_order(path):
     headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()]
     parts = [int(m.group(1)) for line in headings if (m := re.match(r"^#+ Part (\d+)\b", line))]
     assert parts == list(range(1, len(parts) + 1))
-
-
-@pytest.fixture(scope="module")
-def signed_runs(tmp_path_factory):
-    """The OCI code path, unchanged cells, recording: OCI_PROFILE set (an API-key profile with the sample
-    key), requests signed and sent to a mock that verifies every signature (401 otherwise), every
-    exchange written to a cassette — as `locus-nb run --record` against OCI. The mock is stopped and
-    the environment restored before the tests that replay the cassettes run."""
-    from locus_nb.mock import MockServer
-
-    from .conftest import COMPARTMENT, SIGNING, VECTORS
-
-    tmp = tmp_path_factory.mktemp("oci")
-    key = tmp / "key.pem"
-    key.write_text((SIGNING / "sample_private_key.pem").read_text())
-    config = tmp / "config"
-    config.write_text(f"[DEFAULT]\nuser={VECTORS['user']}\nfingerprint={VECTORS['fingerprint']}\n"
-                      f"tenancy={VECTORS['tenancy']}\nregion=us-chicago-1\nkey_file={key}\n")
-    env = {"OCI_PROFILE": "DEFAULT", "OCI_CONFIG_FILE": str(config), "OCI_COMPARTMENT": COMPARTMENT}
-    cassettes = tmp / "cassettes"
-    with MockServer(public_keys={"*": (SIGNING / "sample_public_key.pem").read_text()}) as mock, \
-            pytest.MonkeyPatch.context() as patch:
-        patch.delenv("LOCUS_NB_TARGET", raising=False)  # the session asks for the embedded mock; not this run
-        for name, value in {**env, "LOCUS_NB_ENDPOINT": mock.base_url}.items():
-            patch.setenv(name, value)
-        results = run_notebooks(NOTEBOOKS, [{"store": s} for s in (False, True)], tmp / "out", progress=False,
-                                record=cassettes)
-        requests = list(mock.requests)
-    return results, requests, cassettes, [str(key), str(config), COMPARTMENT]
-
-
-def test_same_cells_run_signed_against_a_verifying_endpoint(signed_runs):
-    results, requests, _, _ = signed_runs
-    assert len(results) == 2 * len(NOTEBOOKS)
-    for result in results:
-        assert result.ok, (result.notebook, result.parameters, result.error)
-        text, errors = _outputs(result.output)
-        assert "signed with profile 'DEFAULT'" in text and errors == []
-        CLAIMS[Path(result.notebook).stem](text, result.parameters["store"] is True)
-        assert result.claims.failed == () and result.claims.held
-    posts = [r for r in requests if r["method"] == "POST"]
-    assert len(posts) > 20 and all(r["headers"]["authorization"].startswith("Signature ") for r in posts)
-
-
-def test_a_recorded_run_writes_one_redacted_cassette_per_notebook_and_store_mode(signed_runs):
-    results, requests, cassettes, known = signed_runs
-    written = sorted(p.name for p in cassettes.glob("*.jsonl"))
-    assert written == sorted(f"{nb.stem}.store-{s}.jsonl" for nb in NOTEBOOKS for s in (False, True))
-    assert assert_no_secrets(cassettes.glob("*.jsonl"), known) == 8
-    exchanges = [line for p in cassettes.glob("*.jsonl") for line in p.read_text().splitlines()
-                 if line.startswith('{"exchange": ') and '"request": ' in line]
-    assert len(exchanges) == len([r for r in requests if r["method"] == "POST"])  # every exchange, once
-    text = "\n".join(p.read_text() for p in cassettes.glob("*.jsonl"))
-    assert '"opc-compartment-id": "ocid1.compartment.oc1..redacted0001"' in text  # consistent, so it still matches
-    assert '"opc-request-id": "redacted-0001"' in text
-    assert '"end": "cut", "error": "RemoteProtocolError"' in text and '"end": "closed"' in text
-
-
-def test_locus_nb_run_replays_the_cassettes_with_the_same_claims(signed_runs, tmp_path):
-    """`locus-nb run --replay`: no connection variables, no server; the setup cell names the cassette."""
-    results, _, cassettes, _ = signed_runs
-    chosen = [nb for nb in NOTEBOOKS if nb.stem in ("02_stored", "04_streaming")]
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ENV_VARS:
-            patch.delenv(name, raising=False)
-        replayed = run_notebooks(chosen, [{"store": s} for s in (False, True)], tmp_path, progress=False,
-                                 replay=cassettes)
-    recorded = {(r.notebook, r.parameters["store"]): r for r in results}
-    for result in replayed:
-        assert result.ok, result.error
-        assert result.target.startswith(f"Replaying cassette {Path(result.cassette).name} (no network")
-        assert result.claims == recorded[(result.notebook, result.parameters["store"])].claims
-
-
-def _unshare_works() -> bool:
-    return shutil.which("unshare") is not None and subprocess.run(
-        ["unshare", "-n", "true"], capture_output=True).returncode == 0
-
-
-def test_the_recordings_replay_under_nbval_with_no_network(signed_runs):
-    """The CI loop's second half: the mock is stopped; nbval re-runs the recorded notebooks in a network
-    namespace with only loopback (the kernels' own channels), no connection variables, no
-    credentials — each kernel replays its cassette — and every cell's output matches the recording."""
-    results, _, cassettes, _ = signed_runs
-    recorded = [r.output for r in results]
-    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-    pytest_cmd = [sys.executable, "-m", "pytest", "-p", "locus_nb.pytest_replay", "-p", "no:cacheprovider",
-                  "--replay-cassettes", str(cassettes), "--nbval", "--nbval-current-env",
-                  "--nbval-sanitize-with", str(NOTEBOOKS[0].parent / "sanitize.cfg"), "-q", *recorded]
-    if _unshare_works():
-        cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *pytest_cmd]
-    elif os.environ.get("LOCUS_NB_REPLAY_WITHOUT_UNSHARE") == "1":  # the documented fallback
-        cmd = pytest_cmd
-    else:
-        pytest.fail("replaying with no network needs `unshare -n` (util-linux, as root or with CAP_SYS_ADMIN); run "
-                    "make test as root, or set LOCUS_NB_REPLAY_WITHOUT_UNSHARE=1 to replay without the network "
-                    "namespace (the replay transport opens no socket either way)")
-    done = subprocess.run(cmd, cwd=Path(recorded[0]).parent, env=env, capture_output=True, text=True, timeout=600)
-    cells = sum(1 for path in recorded for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert re.search(rf"\b{cells} passed\b", done.stdout), done.stdout[-2000:]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -11,7 +11,7 @@ import pytest
 
 from locus_nb import ConfigError
 from locus_nb._claims import Claims
-from locus_nb._runs import RunResult, output_name, parameter_sets, summary_markdown, worker_count
+from locus_nb._runs import RunResult, output_name, parameter_sets, run_notebooks, summary_markdown, worker_count
 from locus_nb.cli import main
 
 ROOT = Path(__file__).parent.parent
@@ -157,6 +157,41 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys):
     assert re.search(r"\| params \| region=eu-frankfurt-1, store=True \| \(no setup line\) \| ok \| — \| \d+\.\d \|",
                      summary)
     assert summary in capsys.readouterr().out
+    # One of the two alone runs in this process (no worker pool): the executed notebook is the same.
+    alone = run_notebooks([PARAMS_NB], [{"region": "eu-frankfurt-1", "store": True}], tmp_path / "alone",
+                          progress=False)
+    assert alone[0].ok and _cells(Path(alone[0].output)) == _cells(out / "params.region-eu-frankfurt-1.store-True.ipynb")
+
+
+def _cells(path: Path) -> list[tuple]:
+    """An executed notebook's cells as papermill wrote them, without its timings."""
+    nb = nbformat.read(path, as_version=4)
+    return [(c.cell_type, c.source, c.metadata.get("tags"), c.get("outputs")) for c in nb.cells]
+
+
+_ENVIRONMENT_NB = """import os
+print({name: os.environ.get(name) for name in ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "JPY_SESSION_NAME")})"""
+
+
+def test_one_run_runs_in_this_process_and_gives_back_the_environment_it_set_for_its_kernel(tmp_path, monkeypatch):
+    """No worker to start for a single run; its kernel still gets live mode and no Jupyter-server session name,
+    and afterwards this process's variables are as they were."""
+    import os
+
+    from locus_nb import _runs
+
+    notebook = tmp_path / "env.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_ENVIRONMENT_NB)]), notebook)
+    before = {"JPY_SESSION_NAME": "/home/learner/01_stateless.ipynb", "LOCUS_NB_MODE": "record",
+              "LOCUS_NB_CASSETTE": str(tmp_path / "c.jsonl")}
+    for name, value in before.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(_runs, "ProcessPoolExecutor", None)  # a pool would fail the run
+    [result] = run_notebooks([notebook], [], tmp_path / "out", progress=False)
+    assert result.ok, result.error
+    assert _printed(Path(result.output)) == \
+        "{'LOCUS_NB_MODE': None, 'LOCUS_NB_CASSETTE': None, 'JPY_SESSION_NAME': None}\n"
+    assert {name: os.environ.get(name) for name in before} == before
 
 
 def test_run_mock_clears_every_connection_variable_the_kernels_would_read(tmp_path, monkeypatch):
