@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 CASSETTES ?= cassettes
+# The venv is this project's own: Python may cache the bytecode of what it imports there. A shell or an
+# image that sets PYTHONDONTWRITEBYTECODE=1 would otherwise have every kernel, run worker and test
+# process compile ipykernel, IPython, httpx … again (about 1 s of CPU per kernel). Empty = unset.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: demo test lab notebooks handouts record replay clean
 

@@ -1,8 +1,10 @@
-"""Every lesson, run by papermill with store False and True (and papermill's string 'true'), says what it claims;
-the committed recordings are clean. The same cells signed, recorded and replayed: test_record_replay.py."""
+"""Every lesson says what it claims with store False and True (02 also with papermill's string 'true'): the
+committed recordings (which nbval re-runs) in their own mode, papermill runs in the other; the committed
+recordings are clean. The same cells signed, recorded and replayed: test_record_replay.py."""
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,10 +12,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from locus_nb._claims import claims_in
 from locus_nb._runs import run_notebooks
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9]*.ipynb"))
-STORE_VALUES = [False, True, "true"]  # "true": what `papermill -p store true` passes
+STORE_VALUES = [False, True]
+# What `papermill -p store true` passes: a string. Every lesson hands `store` to connect() and nothing
+# else (test_lessons_read_the_store_parameter_only_through_connect), which parses it (test_settings.py);
+# the string is run end to end in the lesson whose course depends on it.
+STRING_STORE = ("02_stored", "true")
 
 
 def _table(text: str) -> list[list[int]]:
@@ -100,10 +107,19 @@ CLAIMS: dict[str, Callable[[str, bool], None]] = {
 }
 
 
+# The committed recordings are runs with each lesson's own default store mode. nbval, in the same `make
+# test`, re-executes them and matches every output, so their claims are read from them rather than run a
+# second time; the other mode, and papermill's string, are run here.
+COMMITTED_STORE = {"01_stateless": False, "02_stored": True, "03_tool_roundtrip": False, "04_streaming": False}
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    results = run_notebooks(NOTEBOOKS, [{"store": s} for s in STORE_VALUES], out, progress=False)
+    other = [nb for nb in NOTEBOOKS if COMMITTED_STORE[nb.stem] is False]
+    results = run_notebooks(other, [{"store": True}], out / "stored", progress=False)
+    results += run_notebooks([nb for nb in NOTEBOOKS if COMMITTED_STORE[nb.stem] is True],
+                             [{"store": False}, {"store": STRING_STORE[1]}], out / "stateless", progress=False)
     return {(Path(r.notebook).stem, str(r.parameters["store"])): r for r in results}
 
 
@@ -115,18 +131,23 @@ def _outputs(path: str) -> tuple[str, list[str]]:
     return text, [o.ename for o in outputs if o.output_type == "error"]
 
 
-@pytest.mark.parametrize("store", STORE_VALUES, ids=lambda s: f"store={s!r}")
-@pytest.mark.parametrize("notebook", [nb.stem for nb in NOTEBOOKS])
+@pytest.mark.parametrize(("notebook", "store"), [(nb.stem, s) for nb in NOTEBOOKS for s in STORE_VALUES] + [STRING_STORE],
+                         ids=lambda x: f"store={x!r}" if not isinstance(x, str) or not x[:1].isdigit() else x)
 def test_lesson_says_what_it_claims(runs, notebook, store):
-    assert notebook in CLAIMS, f"add what {notebook} claims to CLAIMS in {__file__}"
-    result = runs[(notebook, str(store))]
-    assert result.ok, result.error
-    text, errors = _outputs(result.output)
+    assert notebook in CLAIMS and notebook in COMMITTED_STORE, f"add what {notebook} claims to CLAIMS in {__file__}"
+    if store is COMMITTED_STORE[notebook]:  # the committed recording, which nbval re-runs
+        output, claims = str(NOTEBOOKS[[nb.stem for nb in NOTEBOOKS].index(notebook)]), None
+    else:
+        result = runs[(notebook, str(store))]
+        assert result.ok, result.error
+        output, claims = result.output, result.claims
+    text, errors = _outputs(output)
     assert errors == []
     CLAIMS[notebook](text, store in (True, "true"))
     # The lesson's own claims, as `locus-nb run` reads them back for SUMMARY.md: all held.
-    assert result.claims.failed == ()
-    assert len(result.claims.held) == CLAIM_COUNTS[notebook][store in (True, "true")], result.claims.held
+    claims = claims or claims_in(output)
+    assert claims.failed == ()
+    assert len(claims.held) == CLAIM_COUNTS[notebook][store in (True, "true")], claims.held
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -144,6 +165,7 @@ def test_committed_notebook_is_a_clean_mock_recording(path):
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
     assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert "Connected to the embedded mock server" in raw
+    assert f"  mode:        store={COMMITTED_STORE[path.stem]}: " in raw  # the mode its claims are read for
     # Every OCID in it is masked; no key material, key paths or tokens.
     assert re.findall(r"ocid1\.[a-z]+\.oc1\.[a-z0-9-]*\.[^…\s\"]", raw) == []
     for leak in ("-----BEGIN", ".pem", "key_file", "fingerprint", "Bearer ", "ST$", "Authorization", "/home/",
@@ -158,6 +180,21 @@ def test_lessons_call_only_public_helpers(path):
     for cell in (c for c in nb.cells if c.cell_type == "code"):
         for internal in ("os.environ", "getenv", "import os", ".client", "event_hooks", "locus_nb._"):
             assert internal not in cell.source, (internal, cell.source)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lessons_read_the_store_parameter_only_through_connect(path):
+    """So that papermill's string ("true", "False") means in every lesson what connect() parses it to."""
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and not c.source.lstrip().startswith(("%", "!")))
+    tree = ast.parse(code)
+    shadowed = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                and "store" in {a.arg for a in f.args.args} for n in ast.walk(f)}  # a function's own `store`
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "store" and id(n) not in shadowed]
+    handed = {id(arg) for call in ast.walk(tree) if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "connect"
+              for arg in [*call.args, *(k.value for k in call.keywords)] if isinstance(arg, ast.Name)}
+    stray = [n.lineno for n in uses if isinstance(n.ctx, ast.Load) and id(n) not in handed]
+    assert [n for n in uses if isinstance(n.ctx, ast.Store)] and stray == [], f"`store` read outside connect(): {stray}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
