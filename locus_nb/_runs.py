@@ -2,7 +2,8 @@
 
 Each run is one papermill execution with its own kernel, in its own worker process
 (papermill/nbclient drive an event loop per call; processes keep runs from sharing one).
-A single run needs no pool: it runs in this process, which gets its environment back afterwards.
+Runs one at a time (a single run, or `jobs=1`) need no pool: they run in this process, which gets its
+environment back after each.
 papermill is imported only where a run executes and in `clean_notebook`.
 
 `record=DIR` / `replay=DIR`: each run's kernel records into, or replays from, its own cassette,
@@ -279,8 +280,9 @@ def run_notebooks(
         bar.write(f"{Path(result.notebook).stem:20s} {describe(result.parameters):28s} "
                   f"{'ok' if result.ok else 'FAILED'} {result.seconds:.1f} s")
 
-    if len(work) == 1:  # a worker would only add a process start and papermill's imports again
-        done(0, lambda: _execute_here(work[0]))
+    if workers == 1:  # one at a time: a worker would only add a process start and papermill's imports again
+        for i, job in enumerate(work):
+            done(i, lambda job=job: _execute_here(job))
     else:
         # spawn: a fresh interpreter per worker, whatever threads this process has.
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),

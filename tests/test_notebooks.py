@@ -15,6 +15,9 @@ import pytest
 from locus_nb._claims import claims_in
 from locus_nb._runs import run_notebooks
 
+# One run at a time, in the test process: under pytest-xdist each worker already keeps a core busy, and
+# a pool would only add its processes' start (run_notebooks' pool itself: tests/test_runs.py).
+JOBS = 1
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9]*.ipynb"))
 STORE_VALUES = [False, True]
 # What `papermill -p store true` passes: a string. Every lesson hands `store` to connect() and nothing
@@ -117,9 +120,10 @@ COMMITTED_STORE = {"01_stateless": False, "02_stored": True, "03_tool_roundtrip"
 def runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     other = [nb for nb in NOTEBOOKS if COMMITTED_STORE[nb.stem] is False]
-    results = run_notebooks(other, [{"store": True}], out / "stored", progress=False)
+    results = run_notebooks(other, [{"store": True}], out / "stored", progress=False, jobs=JOBS)
     results += run_notebooks([nb for nb in NOTEBOOKS if COMMITTED_STORE[nb.stem] is True],
-                             [{"store": False}, {"store": STRING_STORE[1]}], out / "stateless", progress=False)
+                             [{"store": False}, {"store": STRING_STORE[1]}], out / "stateless", progress=False,
+                             jobs=JOBS)
     return {(Path(r.notebook).stem, str(r.parameters["store"])): r for r in results}
 
 

@@ -19,7 +19,7 @@ from locus_nb._runs import run_notebooks
 from locus_nb._settings import ENV_VARS
 
 from .cassette_helpers import assert_no_secrets
-from .test_notebooks import CLAIMS, NOTEBOOKS, _outputs
+from .test_notebooks import CLAIMS, JOBS, NOTEBOOKS, _outputs
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def signed_runs(tmp_path_factory):
         for name, value in {**env, "LOCUS_NB_ENDPOINT": mock.base_url}.items():
             patch.setenv(name, value)
         results = run_notebooks(NOTEBOOKS, [{"store": s} for s in (False, True)], tmp / "out", progress=False,
-                                record=cassettes)
+                                jobs=JOBS, record=cassettes)
         requests = list(mock.requests)
     return results, requests, cassettes, [str(key), str(config), COMPARTMENT]
 
@@ -87,7 +87,7 @@ def test_locus_nb_run_replays_the_cassettes_with_the_same_claims(signed_runs, tm
         for name in ENV_VARS:
             patch.delenv(name, raising=False)
         replayed = run_notebooks(chosen, [{"store": s} for s in (False, True)], tmp_path, progress=False,
-                                 replay=cassettes)
+                                 jobs=JOBS, replay=cassettes)
     recorded = {(r.notebook, r.parameters["store"]): r for r in results}
     for result in replayed:
         assert result.ok, result.error

@@ -194,6 +194,18 @@ def test_one_run_runs_in_this_process_and_gives_back_the_environment_it_set_for_
     assert {name: os.environ.get(name) for name in before} == before
 
 
+def test_one_job_at_a_time_runs_each_in_this_process(tmp_path, monkeypatch):
+    """jobs=1: no pool either; each run gets its own parameters and kernel, one after the other."""
+    from locus_nb import _runs
+
+    monkeypatch.setattr(_runs, "ProcessPoolExecutor", None)  # a pool would fail the runs
+    results = run_notebooks([PARAMS_NB], [{"store": False}, {"store": True}], tmp_path / "out", jobs=1, progress=False)
+    assert [r.ok for r in results] == [True, True], [r.error for r in results]
+    assert [_printed(Path(r.output)) for r in results] == [
+        "store parameter False -> store=False, region=us-chicago-1\n",
+        "store parameter True -> store=True, region=us-chicago-1\n"]
+
+
 def test_run_mock_clears_every_connection_variable_the_kernels_would_read(tmp_path, monkeypatch):
     """`make notebooks` in a shell with OCI_REGION (or any connection variable) set records the mock's setup."""
     monkeypatch.setenv("OCI_REGION", "eu-frankfurt-1")
