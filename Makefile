@@ -50,7 +50,7 @@ record: $(STAMP)  ## with OCI credentials set: re-record notebooks/ and their ca
 	$(BIN)/locus-nb run --record $(CASSETTES) --in-place
 
 replay: $(STAMP)  ## nbval over notebooks/, every kernel replaying $(CASSETTES)/: no network, no credentials
-	$(BIN)/python -m pytest $(NBVAL) --replay-cassettes $(CASSETTES) notebooks
+	$(BIN)/python -m pytest -p tests.lean_imports $(NBVAL) --replay-cassettes $(CASSETTES) notebooks
 
 handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open out/handouts/index.html
 	$(BIN)/locus-nb handouts --from out --out out/handouts

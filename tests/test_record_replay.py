@@ -107,7 +107,10 @@ def test_the_recordings_replay_under_nbval_with_no_network(signed_runs):
     results, _, cassettes, _ = signed_runs
     recorded = [r.output for r in results]
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-    pytest_cmd = [sys.executable, "-m", "pytest", "-p", "locus_nb.pytest_replay", "-p", "no:cacheprovider",
+    # -p tests.lean_imports, as make test's own processes (tests/lean_imports.py): from the repository's root
+    env["PYTHONPATH"] = os.pathsep.join([str(NOTEBOOKS[0].parent.parent), *filter(None, [env.get("PYTHONPATH")])])
+    pytest_cmd = [sys.executable, "-m", "pytest", "-p", "tests.lean_imports", "-p", "locus_nb.pytest_replay",
+                  "-p", "no:cacheprovider",
                   "--replay-cassettes", str(cassettes), "--nbval", "--nbval-current-env",
                   "--nbval-sanitize-with", str(NOTEBOOKS[0].parent / "sanitize.cfg"), "-q", *recorded]
     if _unshare_works():
