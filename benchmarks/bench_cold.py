@@ -33,7 +33,8 @@ def run(repeats: int = 7, notebook_repeats: int = 2, make_test: bool = True) -> 
         start = time.perf_counter()
         r = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
         out["make test"] = {"seconds": time.perf_counter() - start, "passed": r.returncode == 0,
-                            "summary": (r.stdout.strip().splitlines() or [""])[-1]}
+                            "summary": next((line for line in reversed(r.stdout.splitlines())  # pytest's last line
+                                             if " passed" in line or " failed" in line), "")}
     return out
 
 

@@ -82,7 +82,7 @@ def main(repeats: int = 5) -> dict:
                            text=True)
         data["make_test_s"] = float(t.stderr.rsplit("real", 1)[1].split()[0])
         data["make_test_ok"] = t.returncode == 0
-        data["make_test_tail"] = t.stdout.strip().splitlines()[-1:] if t.stdout.strip() else []
+        data["make_test_tail"] = [line for line in t.stdout.splitlines() if " passed" in line or " failed" in line][-1:]
         print(f"    {data['make_test_s']:.1f} s ({'passed' if data['make_test_ok'] else 'FAILED'})", flush=True)
         print("(d) make .venv/.installed alone, empty uv cache …", flush=True)
         data["uv_install_s"] = timed(["make", ".venv/.installed", f"PYTHON={sys.executable}"], cwd=clones["install"],
