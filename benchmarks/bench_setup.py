@@ -32,17 +32,21 @@ def clear_bytecode(*dirs: Path) -> None:
             shutil.rmtree(cache, ignore_errors=True)
 
 
-def first_use(python: Path, repeats: int, clear: tuple[Path, ...] = ()) -> dict:
-    """Median/spread of `import locus_nb` and kernel start → first cell done; `clear`: no bytecode each run."""
-    out: dict[str, list[float]] = {"import": [], "kernel": []}
+def first_use(venvs: dict[str, tuple[Path, tuple[Path, ...]]], repeats: int) -> dict:
+    """Per venv (its python, and what to clear so that it has no bytecode each run): median/spread of
+    `import locus_nb` and kernel start → first cell done. Interleaved: each round runs every venv once,
+    in order, so drift in a shared machine's load hits all alike; a venv listed after one that clears
+    the same files runs on the bytecode that run wrote (lazily, as Python does)."""
+    out = {name: {"import": [], "kernel": []} for name in venvs}
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
     env.pop("PYTHONDONTWRITEBYTECODE")
     for _ in range(repeats):
-        clear_bytecode(*clear)
-        out["import"].append(timed([str(python), "-c", "import locus_nb"], env=env))
-        clear_bytecode(*clear)
-        out["kernel"].append(kernel_first_cell(python, env))
-    return {k: spread(v) for k, v in out.items()}
+        for name, (python, clear) in venvs.items():
+            clear_bytecode(*clear)
+            out[name]["import"].append(timed([str(python), "-c", "import locus_nb"], env=env))
+            clear_bytecode(*clear)
+            out[name]["kernel"].append(kernel_first_cell(python, env))
+    return {name: {k: spread(v) for k, v in runs.items()} for name, runs in out.items()}
 
 
 def site_packages(venv: Path) -> Path:
@@ -93,12 +97,12 @@ def main(repeats: int = 5) -> dict:
         data["site_packages_writable"] = os.access(uv_site, os.W_OK)
         data["pyc_after_install"] = sum(1 for _ in uv_site.rglob("*.pyc"))
         print("first use …", flush=True)
-        data["first_use"] = {
-            "pip venv, bytecode precompiled (before)": first_use(pipvenv / "bin/python", repeats),
-            "uv venv, no bytecode": first_use(clones["install"] / ".venv/bin/python", repeats,
-                                              clear=(uv_site, clones["install"] / "locus_nb")),
-            "uv venv, bytecode written lazily": first_use(clones["install"] / ".venv/bin/python", repeats),
-        }
+        uv_python = clones["install"] / ".venv/bin/python"
+        data["first_use"] = first_use({
+            "pip venv, bytecode precompiled (before)": (pipvenv / "bin/python", ()),
+            "uv venv, no bytecode": (uv_python, (uv_site, clones["install"] / "locus_nb")),
+            "uv venv, bytecode written lazily": (uv_python, ()),
+        }, repeats)
         data["pyc_after_use"] = sum(1 for _ in uv_site.rglob("*.pyc"))
         data["repeats"] = repeats
     finally:
