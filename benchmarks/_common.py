@@ -49,6 +49,11 @@ def save_section(name: str, data: dict) -> None:
     RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 
 
+def pytest_summary(output: str) -> str:
+    """pytest's closing line (`N passed in …`) from a run's output; the last line may be make's own."""
+    return next((line for line in reversed(output.splitlines()) if " passed" in line or " failed" in line), "")
+
+
 def spread(values: list[float]) -> dict:
     """Median and spread of repeated measurements."""
     values = sorted(values)

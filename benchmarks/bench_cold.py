@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, kernel_first_cell, spread, timed  # noqa: E402
+from _common import ROOT, kernel_first_cell, pytest_summary, spread, timed  # noqa: E402
 
 
 def run(repeats: int = 7, notebook_repeats: int = 2, make_test: bool = True) -> dict:
@@ -33,8 +33,7 @@ def run(repeats: int = 7, notebook_repeats: int = 2, make_test: bool = True) -> 
         start = time.perf_counter()
         r = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
         out["make test"] = {"seconds": time.perf_counter() - start, "passed": r.returncode == 0,
-                            "summary": next((line for line in reversed(r.stdout.splitlines())  # pytest's last line
-                                             if " passed" in line or " failed" in line), "")}
+                            "summary": pytest_summary(r.stdout)}
     return out
 
 

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, kernel_first_cell, loadavg, save_section, spread, timed  # noqa: E402
+from _common import ROOT, kernel_first_cell, loadavg, pytest_summary, save_section, spread, timed  # noqa: E402
 
 
 
@@ -86,7 +86,7 @@ def main(repeats: int = 5) -> dict:
                            text=True)
         data["make_test_s"] = float(t.stderr.rsplit("real", 1)[1].split()[0])
         data["make_test_ok"] = t.returncode == 0
-        data["make_test_tail"] = [line for line in t.stdout.splitlines() if " passed" in line or " failed" in line][-1:]
+        data["make_test_tail"] = [pytest_summary(t.stdout)]
         print(f"    {data['make_test_s']:.1f} s ({'passed' if data['make_test_ok'] else 'FAILED'})", flush=True)
         print("(d) make .venv/.installed alone, empty uv cache …", flush=True)
         data["uv_install_s"] = timed(["make", ".venv/.installed", f"PYTHON={sys.executable}"], cwd=clones["install"],

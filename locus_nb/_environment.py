@@ -34,9 +34,9 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["ENV_VARS", "MOCK_TARGET", "MODES", "TARGET_VARS", "choose_region", "clear_environment", "empty_variables",
-           "ask_for_mock", "batch_kernel", "in_jupyter_server", "is_set", "kept_as_it_was", "read_environment", "set_mode",
-           "setting"]
+__all__ = ["ENV_VARS", "KERNEL_VARS", "MOCK_TARGET", "MODES", "TARGET_VARS", "choose_region", "clear_environment",
+           "empty_variables", "ask_for_mock", "batch_kernel", "in_jupyter_server", "is_set", "kept_as_it_was",
+           "read_environment", "set_mode", "setting"]
 
 ENV_VARS = (
     "OCI_PROFILE",
@@ -105,6 +105,10 @@ def clear_environment(environ: MutableMapping[str, str] | None = None) -> None:
     target = os.environ if environ is None else environ
     for name in ENV_VARS:
         target.pop(name, None)
+
+
+# What `set_mode` and `batch_kernel` change for the kernels started afterwards (`kept_as_it_was` gives them back).
+KERNEL_VARS = ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "JPY_SESSION_NAME")
 
 
 def set_mode(mode: str, cassette: str | os.PathLike[str] | None = None,

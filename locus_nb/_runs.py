@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from ._cassette import CASSETTE_SUFFIX
 from ._claims import Claims, claims_in
-from ._environment import batch_kernel, kept_as_it_was, set_mode
+from ._environment import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
 from ._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
 from ._lean import skip_iri_grammar
@@ -167,10 +167,6 @@ def _failure(exc: BaseException) -> str:
     return shown("error", mask_secrets(text))[:300]
 
 
-# What `_execute` sets in its process's environment for the kernel it starts.
-_KERNEL_VARS = ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "JPY_SESSION_NAME")
-
-
 def _execute(job: _Job) -> RunResult:
     import papermill
 
@@ -296,7 +292,7 @@ def run_notebooks(
 
 def _execute_here(job: _Job) -> RunResult:
     """`_execute` in this process: what it sets for its kernel is put back afterwards, as a worker's exit would."""
-    with kept_as_it_was(_KERNEL_VARS):
+    with kept_as_it_was(KERNEL_VARS):
         return _execute(job)
 
 

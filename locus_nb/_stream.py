@@ -262,7 +262,7 @@ def build_chunk(event: Mapping[str, Any], snapshot: StreamSnapshot) -> ModelChun
 
 def handle_event(event: Any, snapshot: StreamSnapshot) -> ModelChunkEvent | None:
     """One event: accumulated, then its chunk, if any. Events after the end change nothing."""
-    if snapshot.response is not None or snapshot.failure is not None:  # `done`, inline: once per token
+    if snapshot.done:
         return None
     if type(event) is dict and event.get("type") == "response.output_text.delta":
         # The event that comes once per token, when it is well formed: what `_text_delta` and

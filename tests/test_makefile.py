@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKE = """#!/bin/sh
 echo "$(basename "$0") $*" >> "$(dirname "$0")/../calls.log"
 case "$(basename "$0") $*" in
-  *"install --quiet --disable-pip-version-check uv"*) [ -n "$NO_UV" ] && {{ echo "ERROR: no uv here" >&2; exit 1; }} ;;
-  *"-e .[dev]"*) [ -n "$BROKEN" ] && {{ echo "ERROR: the install broke" >&2; exit 1; }} ;;
+  *"install --quiet --disable-pip-version-check uv"*) [ -n "$NO_UV" ] && { echo "ERROR: no uv here" >&2; exit 1; } ;;
+  *"-e .[dev]"*) [ -n "$BROKEN" ] && { echo "ERROR: the install broke" >&2; exit 1; } ;;
 esac
-{make_uv}
+case "$*" in *" uv") cp "$0" "$(dirname "$0")/uv" ;; esac  # `pip install uv` puts a uv next to python
 exit 0
 """
 
@@ -28,9 +28,7 @@ def venv(tmp_path):
         pytest.fail("make is part of the contract (README): install it")
     bin_dir = tmp_path / "venv" / "bin"
     bin_dir.mkdir(parents=True)
-    # `pip install uv` puts a uv next to python, as the real one does
-    python = FAKE.format(make_uv='case "$*" in *" uv") cp "$0" "$(dirname "$0")/uv" ;; esac')
-    (bin_dir / "python").write_text(python)
+    (bin_dir / "python").write_text(FAKE)
     (bin_dir / "python").chmod(0o755)
     return tmp_path / "venv"
 

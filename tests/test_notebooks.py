@@ -140,7 +140,8 @@ def _outputs(path: str) -> tuple[str, list[str]]:
 def test_lesson_says_what_it_claims(runs, notebook, store):
     assert notebook in CLAIMS and notebook in COMMITTED_STORE, f"add what {notebook} claims to CLAIMS in {__file__}"
     if store is COMMITTED_STORE[notebook]:  # the committed recording, which nbval re-runs
-        output, claims = str(NOTEBOOKS[[nb.stem for nb in NOTEBOOKS].index(notebook)]), None
+        output = str(next(nb for nb in NOTEBOOKS if nb.stem == notebook))
+        claims = claims_in(output)
     else:
         result = runs[(notebook, str(store))]
         assert result.ok, result.error
@@ -149,7 +150,6 @@ def test_lesson_says_what_it_claims(runs, notebook, store):
     assert errors == []
     CLAIMS[notebook](text, store in (True, "true"))
     # The lesson's own claims, as `locus-nb run` reads them back for SUMMARY.md: all held.
-    claims = claims or claims_in(output)
     assert claims.failed == ()
     assert len(claims.held) == CLAIM_COUNTS[notebook][store in (True, "true")], claims.held
 
