@@ -25,11 +25,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["LOCUS_NB_MOCK_TOKEN_DELAY"] = "0"
     # Stable file names in warnings/tracebacks that a kernel prints.
     os.environ["IPYKERNEL_CELL_NAME"] = "<IPY-INPUT>"
-    if config.getoption("numprocesses", None) and not hasattr(config, "workerinput"):  # xdist, before its workers
-        from tests.warm_bytecode import imported_at_top, without_bytecode, write_bytecode
-
-        tests = [Path(__file__), *sorted((Path(__file__).parent / "tests").rglob("*.py"))]
-        write_bytecode(without_bytecode(imported_at_top(tests)), os.cpu_count() or 1)
 
 
 # Under pytest-xdist (make test: --dist loadscope --no-loadscope-reorder) these modules, which run notebooks
