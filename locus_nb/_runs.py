@@ -170,18 +170,21 @@ def _failure(exc: BaseException) -> str:
 def _execute(job: _Job) -> RunResult:
     import papermill
 
+    from ._engine import ENGINE
+
     start = time.perf_counter()
     error = ""
     set_mode(job.mode, job.cassette)  # this process's next kernel, and only it (one job at a time per process)
     batch_kernel()
-    # papermill writes the notebook as it goes, parameters as given: into a scratch file, masked
-    # (`mask_executed`) on its way to the output, so no file there ever holds an OCID or a password.
+    # papermill writes the notebook as the run starts and ends (_engine.py), parameters as given: into a
+    # scratch file, masked (`mask_executed`) on its way to the output, so no file there holds an OCID or a password.
     with tempfile.TemporaryDirectory(prefix="locus-nb-run-") as scratch:
         running = Path(scratch) / Path(job.output).name
         try:
             papermill.execute_notebook(
                 job.notebook, str(running), parameters=job.parameters, cwd=str(Path(job.notebook).parent),
-                kernel_name="python3", progress_bar=False, log_output=False, execution_timeout=job.timeout,
+                kernel_name="python3", engine_name=ENGINE, progress_bar=False, log_output=False,
+                execution_timeout=job.timeout,
                 # The kernel's own start-up notices (ipykernel 7 warns about its loopback TCP transport)
                 # are noise on a terminal full of runs; errors still show, and cell output is untouched.
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],

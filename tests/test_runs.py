@@ -206,6 +206,25 @@ def test_one_job_at_a_time_runs_each_in_this_process(tmp_path, monkeypatch):
         "store parameter True -> store=True, region=us-chicago-1\n"]
 
 
+def test_a_run_writes_its_notebook_as_it_starts_and_ends_and_a_cell_timeout_keeps_what_ran(tmp_path, monkeypatch):
+    """The engine (_engine.py) writes twice per run, not twice per cell; a cell that outlives the timeout
+    ends the run, and the notebook written then holds the cells that ran before it."""
+    import papermill.engines
+
+    writes = []
+    write = papermill.engines.write_ipynb
+    monkeypatch.setattr(papermill.engines, "write_ipynb", lambda nb, path: (writes.append(path), write(nb, path)))
+    cells = [nbformat.v4.new_code_cell(f"print('cell {n}')") for n in range(1, 6)]
+    cells.append(nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
+    notebook = tmp_path / "slow.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
+    [result] = run_notebooks([notebook], [], tmp_path / "out", progress=False, timeout=2)
+    assert not result.ok and "Timeout" in result.error
+    assert len(writes) == 2  # as the run started, and as it ended
+    executed = nbformat.read(result.output, as_version=4).cells
+    assert [c.outputs[0].text for c in executed[:5]] == [f"cell {n}\n" for n in range(1, 6)]
+
+
 def test_run_mock_clears_every_connection_variable_the_kernels_would_read(tmp_path, monkeypatch):
     """`make notebooks` in a shell with OCI_REGION (or any connection variable) set records the mock's setup."""
     monkeypatch.setenv("OCI_REGION", "eu-frankfurt-1")
