@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,9 +303,8 @@ def _conversational(question: str, earlier: Sequence[str], instructions: str | N
             return f"I don't know your {attribute} — you haven't told me in this conversation."
         return f"Your {attribute} is {value}."
 
-    facts = _FACT.findall(question)
-    if facts:
-        key, value = facts[0]
+    if fact := _FACT.search(question):
+        key, value = fact.groups()
         return f"Got it: your {key.strip().lower()} is {value.strip()}."
 
     if instructions and re.search(r"\bbrief|concise|short\b", instructions, re.I):
@@ -325,9 +324,10 @@ def _follow_instructions(text: str, instructions: str | None) -> str:
     return text
 
 
-def _formatted(text: str, text_format: Mapping[str, Any] | None, ev: _Evidence) -> str:
+def _formatted(text: str, text_format: Mapping[str, Any] | None, evidence: Callable[[], _Evidence]) -> str:
     kind = (text_format or {}).get("type")
     if kind == "json_schema":
+        ev = evidence()
         ev.text = text
         return _compact(schema_instance(text_format.get("schema") or {}, ev))
     if kind == "json_object":
@@ -364,9 +364,11 @@ def reply(
     """What the scripted model says next, given everything it can see."""
     users = _user_texts(items)
     question = users[-1].strip() if users else ""
-    outputs = [i for i in items if i.get("type") == "function_call_output"]
-    ev = _Evidence(question, _places(question), re.findall(r"-?\d+(?:\.\d+)?", question),
-                   _facts(users), [item_text(o) for o in outputs], question)
+
+    def evidence() -> _Evidence:  # read only for a tool call or a JSON-schema answer: each is a scan of every prompt
+        outputs = [item_text(i) for i in items if i.get("type") == "function_call_output"]
+        return _Evidence(question, _places(question), re.findall(r"-?\d+(?:\.\d+)?", question), _facts(users),
+                         outputs, question)
     offered, must_call = _offered(tools, tool_choice)
     answered = _trailing_outputs(items)
 
@@ -377,12 +379,12 @@ def reply(
     elif answered and not must_call:
         names = {i.get("call_id"): i.get("name") for i in items if i.get("type") == "function_call"}
         said = "\n".join(f"According to {names.get(o.get('call_id'), 'the tool')}: {item_text(o)}" for o in answered)
-        result = Reply(_formatted(_follow_instructions(said, instructions), text_format, ev))
+        result = Reply(_formatted(_follow_instructions(said, instructions), text_format, evidence))
     elif (tool := _fitting_tool(question, offered) or (offered[0] if must_call and offered else None)) is not None:
-        result = Reply(calls=_calls_for(tool, ev, parallel_tool_calls))
+        result = Reply(calls=_calls_for(tool, evidence(), parallel_tool_calls))
     else:
         said = _conversational(question, users[:-1], instructions)
-        result = Reply(_formatted(_follow_instructions(said, instructions), text_format, ev))
+        result = Reply(_formatted(_follow_instructions(said, instructions), text_format, evidence))
 
     if reasoning:
         result.thought, result.summary = _reasoning(question, result, bool(answered))
