@@ -9,8 +9,6 @@ import time
 
 import httpx
 import pytest
-from oci._vendor.httpsig_cffi.utils import generate_message, parse_authorization_header
-from oci._vendor.httpsig_cffi.verify import HeaderVerifier
 
 from locus_nb import ConfigError, ConnectionFailed, Message, OCIResponsesModel
 from locus_nb._auth import (
@@ -33,11 +31,15 @@ URL = "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1
 
 
 def signature_fields(request: httpx.Request) -> dict[str, str]:
+    from oci._vendor.httpsig_cffi.utils import parse_authorization_header
+
     return parse_authorization_header(request.headers["authorization"])[1]
 
 
 def verifies(request: httpx.Request) -> bool:
     """What OCI checks: the signature over the listed headers, and that the body matches its digest."""
+    from oci._vendor.httpsig_cffi.verify import HeaderVerifier
+
     fields = signature_fields(request)
     ok = HeaderVerifier(dict(request.headers), PUBLIC_KEY, required_headers=fields["headers"].split(),
                         method=request.method, path=request.url.raw_path.decode()).verify()
@@ -76,6 +78,8 @@ def test_published_vectors_byte_for_byte(oci_files, name):
     expected = (f'Signature algorithm="rsa-sha256",headers="{vector["headers_signed"]}",'
                 f'keyId="{VECTORS["key_id"]}",signature="{vector["signature"]}",version="1"')
     assert out.headers["authorization"] == expected
+    from oci._vendor.httpsig_cffi.utils import generate_message
+
     signing_string = generate_message(vector["headers_signed"].split(), dict(out.headers), None,
                                       out.method, out.url.raw_path.decode())
     assert signing_string.decode() == vector["signing_string"]

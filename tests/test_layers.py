@@ -1,5 +1,6 @@
 """How the package is put together: modules import each other without cycles, and one module reads
-the connection variables from the environment."""
+the connection variables from the environment. And the tests: no test module imports a heavy test-only
+package at its top."""
 
 from __future__ import annotations
 
@@ -83,3 +84,16 @@ def test_the_command_and_its_workers_read_notebooks_without_building_the_iri_gra
     loaded = sys.modules.get("rfc3987_syntax")
     skip_iri_grammar()
     assert sys.modules.get("rfc3987_syntax") is loaded
+
+
+def test_no_test_module_imports_a_heavy_test_package_at_its_top():
+    from .conftest import IMPORTED_WHERE_USED
+
+    tests = Path(__file__).parent
+    found = []
+    for path in [tests.parent / "conftest.py", *tests.rglob("*.py")]:
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n.partition(".")[0] in IMPORTED_WHERE_USED]
+    assert found == []

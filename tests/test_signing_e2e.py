@@ -17,8 +17,6 @@ import time
 
 import httpx
 import pytest
-from oci._vendor.httpsig_cffi.utils import parse_authorization_header
-from oci._vendor.httpsig_cffi.verify import HeaderVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -35,6 +33,9 @@ NOT_AUTHENTICATED = {"code": "NotAuthenticated",
 
 
 async def responses(request: Request) -> JSONResponse:
+    from oci._vendor.httpsig_cffi.utils import parse_authorization_header
+    from oci._vendor.httpsig_cffi.verify import HeaderVerifier
+
     body = await request.body()
     headers = dict(request.headers)
     try:

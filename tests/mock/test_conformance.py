@@ -8,18 +8,25 @@ the SDK's declarations.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import get_args
 
-import openai
 import pytest
-from openai.types.responses import ResponseStreamEvent
 from pydantic import ValidationError
 
 from .conftest import HEADERS, WEATHER_TOOL, parse_sse, recorded
 
 MODEL = "openai.gpt-5"
-# The SDK discriminates on `type` itself; map each type to its event class.
-EVENT_CLASSES = {cls.model_fields["type"].annotation.__args__[0]: cls for cls in get_args(get_args(ResponseStreamEvent)[0])}
+
+
+@cache
+def event_classes() -> dict[str, type]:
+    """The SDK discriminates on `type` itself; each type's event class."""
+    from openai.types.responses import ResponseStreamEvent
+
+    return {cls.model_fields["type"].annotation.__args__[0]: cls for cls in get_args(get_args(ResponseStreamEvent)[0])}
+
+
 REASONING = {"reasoning": {"effort": "medium", "summary": "auto"}, "include": ["reasoning.encrypted_content"]}
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"], "additionalProperties": False}
 
@@ -56,7 +63,7 @@ REAL_STREAMS = ["stream_text_gpt52.sse", "stream_reasoning_commentary_function_c
 def deviations(event: dict) -> set[tuple[str, str]]:
     """(event type, problem) for each way an event differs from the SDK's declared types."""
     try:
-        EVENT_CLASSES[event["type"]].model_validate(event)
+        event_classes()[event["type"]].model_validate(event)
     except ValidationError as exc:
         return {(event["type"], f"{e['type']} {'.'.join(map(str, e['loc']))}") for e in exc.errors()}
     return set()
@@ -86,6 +93,8 @@ async def test_every_stream_event_validates_against_the_sdk_types(client, case):
 
 @pytest.mark.parametrize("case", STREAMS)
 def test_the_sdk_stream_reader_consumes_every_stream(mock_server, case):
+    import openai
+
     with openai.OpenAI(base_url=mock_server.base_url, api_key="k", default_headers=HEADERS, max_retries=0) as client:
         stream = client.responses.create(**{"model": MODEL, **STREAMS[case]}, stream=True)
         if case == "error event":  # the real nested error frame makes the SDK raise, with its message

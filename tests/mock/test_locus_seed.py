@@ -4,7 +4,8 @@ of its notebook 03 against the mock: stateless recall, stored recall via `provid
 
 Locus signs every request with a throw-away OCI API-key profile; the mock verifies those
 signatures with the matching public key, so this also proves real OCI signatures pass the check.
-Each part below is the seed's code, with `base_url=` and the throw-away profile as the only changes.
+Each part below is the seed's code, with `base_url=` and the throw-away profile as the only changes;
+each imports what it uses from locus (not the module's top: tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,6 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from locus.agent import Agent
-from locus.core.events import ModelChunkEvent, TerminateEvent
-from locus.core.messages import Message
-from locus.models.providers.oci import OCIResponsesModel
-from locus.tools.decorator import tool
 
 from locus_nb.mock import MockServer
 
@@ -51,6 +47,8 @@ def mock(oci_profile):
 
 @pytest.fixture
 def make_model(mock, oci_profile):
+    from locus.models.providers.oci import OCIResponsesModel
+
     def _make_model(*, store: bool) -> OCIResponsesModel:
         return OCIResponsesModel(
             model="openai.gpt-5",
@@ -66,6 +64,8 @@ def make_model(mock, oci_profile):
 
 
 async def test_part1_stateless_multiturn(make_model, mock):
+    from locus.core.messages import Message
+
     model = make_model(store=False)
     assert model.server_stateful is False
     msgs = [
@@ -84,6 +84,8 @@ async def test_part1_stateless_multiturn(make_model, mock):
 
 
 async def test_part2_server_state_multiturn(make_model, mock):
+    from locus.core.messages import Message
+
     model = make_model(store=True)
     assert model.server_stateful is True
     r1 = await model.complete([
@@ -98,13 +100,16 @@ async def test_part2_server_state_multiturn(make_model, mock):
     assert mock.requests[-1]["body"]["previous_response_id"] == r1.provider_state["previous_response_id"]
 
 
-@tool
-def get_temperature(city: str) -> str:
-    """Return the current temperature for a city in Celsius (fake)."""
-    return f"The temperature in {city} is 18 C."
-
-
 async def test_part3_tool_roundtrip(make_model, mock):
+    from locus.agent import Agent
+    from locus.core.events import TerminateEvent
+    from locus.tools.decorator import tool
+
+    @tool
+    def get_temperature(city: str) -> str:
+        """Return the current temperature for a city in Celsius (fake)."""
+        return f"The temperature in {city} is 18 C."
+
     model = make_model(store=False)
     agent = Agent(
         model=model,
@@ -126,6 +131,9 @@ async def test_part3_tool_roundtrip(make_model, mock):
 
 
 async def test_part4_streaming(make_model):
+    from locus.core.events import ModelChunkEvent
+    from locus.core.messages import Message
+
     model = make_model(store=False)
     chunks = []
     async for event in model.stream(

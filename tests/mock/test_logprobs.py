@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import math
 
-from openai.types.responses import Response, ResponseTextDeltaEvent, ResponseTextDoneEvent
-
 BODY = {"model": "openai.gpt-4.1", "input": "Count to five", "include": ["message.output_text.logprobs"]}
 
 
@@ -17,6 +15,8 @@ def part_of(response: dict) -> dict:
 
 
 async def test_each_token_has_its_logprob_and_top_logprobs_in_the_real_shape(client):
+    from openai.types.responses import Response
+
     r = await client.create({**BODY, "top_logprobs": 3})
     part = part_of(r)
     logprobs = part["logprobs"]
@@ -51,6 +51,8 @@ async def test_without_the_include_there_are_none(client):
 
 
 async def test_a_stream_carries_each_tokens_logprob_on_its_delta_and_all_of_them_on_done(client):
+    from openai.types.responses import ResponseTextDeltaEvent, ResponseTextDoneEvent
+
     events = await client.stream({**BODY, "top_logprobs": 2})
     final = part_of(events[-1]["response"])
     deltas = [e for e in events if e["type"] == "response.output_text.delta"]

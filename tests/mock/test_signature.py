@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import httpx
-import oci
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -142,6 +141,8 @@ class OCISigned(httpx.Auth):
     requires_request_body = True
 
     def __init__(self, private_pem: str, *, headers: list[str] | None = None, date: str | None = None) -> None:
+        import oci.signer
+
         self.signer = oci.signer.Signer(TENANCY, USER, FINGERPRINT, None, private_key_content=private_pem)
         if headers is not None:  # sign a different body-header list than OCI requires
             self.signer.create_signers(self.signer.api_key, self.signer.private_key,
