@@ -105,6 +105,18 @@ def machine_section(m: dict) -> list[str]:
             "below compare clients measured side by side, interleaved, in the same run.", ""]
 
 
+def _runs(s: dict, name: str) -> str:
+    """`name`_s, the median, with its runs' range when there were several (`name`_runs_s)."""
+    runs = s.get(f"{name}_runs_s", [])
+    spread_ = f" ({min(runs):.1f}–{max(runs):.1f}, n={len(runs)})" if len(runs) > 1 else ""
+    return f"{s[f'{name}_s']:.1f}{spread_}"
+
+
+def _clones(s: dict) -> str:
+    n = len(s.get("make_test_runs_s", []))
+    return f" (`make demo`, then `make test`, on each of {n} clones: medians)" if n > 1 else ""
+
+
 def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
     ratio = s["make_demo_s"] / s["pip_install_s"]
     fu = s["first_use"]
@@ -114,15 +126,16 @@ def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
         ("pip install alone", s["pip_install_s"]), ("make demo (uv), all", s["make_demo_s"]),
         ("uv install alone", s["uv_install_s"]), ("make test after it", s["make_test_s"])], "s", fmt="{:.1f}")
     lines = ["## Setup speed (fresh clone)", "", _when(s), "",
-             f"Fresh clones of commit `{s['commit']}`, one after the other in one run; empty pip cache for pip, empty "
+             f"Fresh clones of commit `{s['commit']}`, one after the other in one run{_clones(s)}; empty pip cache for "
+             "pip, empty "
              f"uv cache for uv (installer used by `make`: {'uv' if s['used_uv'] else 'pip (fallback)'}). Load average "
              f"before: {', '.join(str(x) for x in s.get('load_before', []))}.", "",
              "![fresh clone timings](bench/setup.svg)", "",
              "| step | seconds |", "|---|---:|",
              f"| plain `pip install -e '.[dev]'` alone (before this change) | {s['pip_install_s']:.1f} |",
-             f"| whole `make demo`: venv, uv install, four notebooks | {s['make_demo_s']:.1f} |",
+             f"| whole `make demo`: venv, uv install, four notebooks | {_runs(s, 'make_demo')} |",
              f"| `make .venv/.installed` alone (another fresh clone) | {s['uv_install_s']:.1f} |",
-             f"| `make test` after `make demo` | {s['make_test_s']:.1f} ({'passed' if s['make_test_ok'] else 'FAILED'}) |",
+             f"| `make test` after `make demo` | {_runs(s, 'make_test')} ({'passed' if s['make_test_ok'] else 'FAILED'}) |",
              "",
              _goal("`make demo` / pip install alone", f"{ratio:.2f}×", "", "≤ 0.5×", ratio <= 0.5),
              _goal("`make test` after it", f"{s['make_test_s']:.0f} s", "", "< 120 s", s["make_test_s"] < 120),

@@ -2,7 +2,7 @@
 
     make bench                                   # = .venv/bin/python benchmarks/run.py
     .venv/bin/python benchmarks/run.py --quick   # fewer repeats, no `make test`, 200 conversations only
-    .venv/bin/python benchmarks/run.py --setup   # also the fresh-clone setup measurement (needs PyPI, ~6 min)
+    .venv/bin/python benchmarks/run.py --setup   # also the fresh-clone setup measurement (needs PyPI, ~9 min)
     .venv/bin/python benchmarks/run.py --only stream wire     # some sections; the others keep their last figures
     .venv/bin/python benchmarks/run.py --render  # only re-render the report from docs/bench/results.json
 
