@@ -23,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, kernel_first_cell, loadavg, pytest_summary, save_section, spread, timed  # noqa: E402
+from _common import (ROOT, kernel_first_cell, loadavg, pytest_summary, save_section, speed_probe_ms,  # noqa: E402
+                     spread, timed)
 
 DEMO_CLONES = ("demo", "demo2")
 
@@ -89,10 +90,11 @@ def main(repeats: int = 5) -> dict:
             data["used_uv"] = data.get("used_uv", True) and (clones[name] / ".venv/bin/uv").exists() \
                 and "installing with pip" not in log
             print("(c) make test after it …", flush=True)
+            probe = speed_probe_ms()
             t = subprocess.run(["bash", "-c", "time -p make test"], cwd=clones[name], env=uvenv, capture_output=True,
                                text=True)
             tests.append({"s": float(t.stderr.rsplit("real", 1)[1].split()[0]), "ok": t.returncode == 0,
-                          "tail": pytest_summary(t.stdout)})
+                          "tail": pytest_summary(t.stdout), "probe_ms": probe})
             print(f"    {tests[-1]['s']:.1f} s ({'passed' if tests[-1]['ok'] else 'FAILED'})", flush=True)
         data["make_demo_runs_s"] = demos
         data["make_demo_s"] = statistics.median(demos)
@@ -100,6 +102,7 @@ def main(repeats: int = 5) -> dict:
         data["make_test_s"] = statistics.median(data["make_test_runs_s"])
         data["make_test_ok"] = all(t["ok"] for t in tests)
         data["make_test_tail"] = [t["tail"] for t in tests]
+        data["make_test_probes_ms"] = [t["probe_ms"] for t in tests]
         print("(d) make .venv/.installed alone, empty uv cache …", flush=True)
         data["uv_install_s"] = timed(["make", ".venv/.installed", f"PYTHON={sys.executable}"], cwd=clones["install"],
                                      env={**env, "UV_CACHE_DIR": str(tmp / "uv-cache-install")},

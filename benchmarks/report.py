@@ -91,8 +91,9 @@ def _goal(what: str, value: str, detail: str, goal: str, met: bool) -> str:
 
 def _when(section: dict) -> str:
     load = section.get("load_after") or []
+    probe = f"; speed probe after: {section['probe_ms_after']:.0f} ms" if "probe_ms_after" in section else ""
     return (f"*Measured {section.get('date', '?')} by `{section.get('command', '?')}`; load average after: "
-            f"{', '.join(f'{x:.2f}' for x in load) or '?'} (on {section.get('nproc', '?')} cores).*")
+            f"{', '.join(f'{x:.2f}' for x in load) or '?'} (on {section.get('nproc', '?')} cores){probe}.*")
 
 
 def machine_section(m: dict) -> list[str]:
@@ -102,7 +103,10 @@ def machine_section(m: dict) -> list[str]:
             f"| memory | {m['memory_gib']} GiB |", f"| Python | {m['python']} |", f"| platform | {m['platform']} |",
             f"| load average at start | {', '.join(str(x) for x in m.get('load', []))} |", "",
             "The machine is shared with other engineers' test runs: absolute times move from run to run; the ratios "
-            "below compare clients measured side by side, interleaved, in the same run.", ""]
+            "below compare clients measured side by side, interleaved, in the same run. Each section also gives the "
+            "*speed probe*, the best of 5 runs of a fixed Python loop (a million additions), read as it ends: the "
+            "host lends these cores to others too (on 2026-12-02 such a loop took from 1.0 to 1.8 times its fastest "
+            "time, hour to hour), so an absolute time such as `make test`'s is best read with it.", ""]
 
 
 def _runs(s: dict, name: str) -> str:
@@ -139,6 +143,9 @@ def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
              "",
              _goal("`make demo` / pip install alone", f"{ratio:.2f}×", "", "≤ 0.5×", ratio <= 0.5),
              _goal("`make test` after it", f"{s['make_test_s']:.0f} s", "", "< 120 s", s["make_test_s"] < 120),
+             *([f"- speed probe just before each of those `make test` runs: "
+                f"{', '.join(f'{x:.0f} ms' for x in s['make_test_probes_ms'])} (the machine section says what it is)"]
+               if s.get("make_test_probes_ms") else []),
              f"- site-packages writable (so Python can write bytecode lazily): {s['site_packages_writable']}; "
              f"`.pyc` files in it right after the uv install: {s['pyc_after_install']:,} (pip's own, compiled by "
              f"`python -m venv`); after the first-use runs, which had removed them all first: {s['pyc_after_use']:,} "

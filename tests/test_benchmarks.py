@@ -98,10 +98,12 @@ def test_a_missed_goal_and_a_failed_section_say_so(tmp_path):
 
 def test_setup_on_two_clones_shows_medians_with_their_range(tmp_path):
     setup = {**FAKE["setup"], "make_demo_runs_s": [34.0, 36.0], "make_test_runs_s": [118.0, 124.0],
-             "make_demo_s": 35.0, "make_test_s": 121.0}
+             "make_demo_s": 35.0, "make_test_s": 121.0, "make_test_probes_ms": [52.0, 71.0], "probe_ms_after": 60.0}
     _report().render({**FAKE, "setup": setup}, tmp_path / "BENCHMARKS.md")
     text = (tmp_path / "BENCHMARKS.md").read_text()
     assert "on each of 2 clones: medians" in text
     assert "| `make test` after `make demo` | 121.0 (118.0–124.0, n=2) (passed) |" in text
     assert "`make test` after it = **121 s** — goal < 120 s: **not met**" in text
+    assert "speed probe just before each of those `make test` runs: 52 ms, 71 ms" in text
+    assert "speed probe after: 60 ms.*" in text
 
