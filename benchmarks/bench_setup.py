@@ -6,10 +6,10 @@ In one run, one after the other on the same machine, from fresh clones of this r
 (commit first): (a) the plain pip install alone (`python -m venv`, then `pip install --no-cache-dir
 -e '.[dev]'`, as the Makefile did before); (b) the whole `make demo` (venv, uv install with an empty
 uv cache, the four notebooks); (c) `make test` after it — (b) and (c) on two fresh clones, each with
-its own empty uv cache; (d) `make .venv/.installed` alone on another clone (empty uv cache). Then first-use costs in the pip venv (bytecode precompiled at install,
-today) and in the uv venv without any bytecode (every `__pycache__` removed before each run) and with
-the bytecode Python wrote lazily: `python -c "import locus_nb"` and a kernel's start to its first
-cell done.
+its own empty uv cache; (d) `make .venv/.installed` alone on another clone (empty uv cache). Then
+first-use costs in the pip venv (bytecode precompiled at install, today) and in the uv venv without
+any bytecode (every `__pycache__` removed before each run) and with the bytecode Python wrote lazily:
+`python -c "import locus_nb"` and a kernel's start to its first cell done.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def main(repeats: int = 5) -> dict:
         print(f"    {data['pip_install_s']:.1f} s", flush=True)
         # (b) and (c) twice, each on its own fresh clone and empty uv cache: `make test` on these 2 shared
         # cores moves by ±5 % from run to run, and one run said too little against its goal.
-        demos, tests = [], []
+        demos, tests, used_uv = [], [], []
         for name in DEMO_CLONES:
             print(f"(b) make demo on a fresh clone ({name}), empty uv cache …", flush=True)
             uvenv = {**env, "UV_CACHE_DIR": str(tmp / f"uv-cache-{name}")}
@@ -87,8 +87,7 @@ def main(repeats: int = 5) -> dict:
                                stdout=subprocess.DEVNULL))
             print(f"    {demos[-1]:.1f} s", flush=True)
             log = (clones[name] / ".venv/pip-install.log").read_text()
-            data["used_uv"] = data.get("used_uv", True) and (clones[name] / ".venv/bin/uv").exists() \
-                and "installing with pip" not in log
+            used_uv.append((clones[name] / ".venv/bin/uv").exists() and "installing with pip" not in log)
             print("(c) make test after it …", flush=True)
             probe = speed_probe_ms()
             t = subprocess.run(["bash", "-c", "time -p make test"], cwd=clones[name], env=uvenv, capture_output=True,
@@ -96,6 +95,7 @@ def main(repeats: int = 5) -> dict:
             tests.append({"s": float(t.stderr.rsplit("real", 1)[1].split()[0]), "ok": t.returncode == 0,
                           "tail": pytest_summary(t.stdout), "probe_ms": probe})
             print(f"    {tests[-1]['s']:.1f} s ({'passed' if tests[-1]['ok'] else 'FAILED'})", flush=True)
+        data["used_uv"] = all(used_uv)
         data["make_demo_runs_s"] = demos
         data["make_demo_s"] = statistics.median(demos)
         data["make_test_runs_s"] = [t["s"] for t in tests]

@@ -112,8 +112,8 @@ def machine_section(m: dict) -> list[str]:
 def _runs(s: dict, name: str) -> str:
     """`name`_s, the median, with its runs' range when there were several (`name`_runs_s)."""
     runs = s.get(f"{name}_runs_s", [])
-    spread_ = f" ({min(runs):.1f}–{max(runs):.1f}, n={len(runs)})" if len(runs) > 1 else ""
-    return f"{s[f'{name}_s']:.1f}{spread_}"
+    extent = f" ({min(runs):.1f}–{max(runs):.1f}, n={len(runs)})" if len(runs) > 1 else ""
+    return f"{s[f'{name}_s']:.1f}{extent}"
 
 
 def _clones(s: dict) -> str:
@@ -130,9 +130,8 @@ def setup_section(s: dict, charts: dict[str, str]) -> list[str]:
         ("pip install alone", s["pip_install_s"]), ("make demo (uv), all", s["make_demo_s"]),
         ("uv install alone", s["uv_install_s"]), ("make test after it", s["make_test_s"])], "s", fmt="{:.1f}")
     lines = ["## Setup speed (fresh clone)", "", _when(s), "",
-             f"Fresh clones of commit `{s['commit']}`, one after the other in one run{_clones(s)}; empty pip cache for "
-             "pip, empty "
-             f"uv cache for uv (installer used by `make`: {'uv' if s['used_uv'] else 'pip (fallback)'}). Load average "
+             f"Fresh clones of commit `{s['commit']}`, one after the other in one run{_clones(s)}; empty pip cache "
+             f"for pip, empty uv cache for uv (installer used by `make`: {'uv' if s['used_uv'] else 'pip (fallback)'}). Load average "
              f"before: {', '.join(str(x) for x in s.get('load_before', []))}.", "",
              "![fresh clone timings](bench/setup.svg)", "",
              "| step | seconds |", "|---|---:|",
