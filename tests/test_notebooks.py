@@ -1,6 +1,6 @@
-"""Every lesson says what it claims with store False and True (02 also with papermill's string 'true'): the
-committed recordings (which nbval re-runs) in their own mode, papermill runs in the other; the committed
-recordings are clean. The same cells signed, recorded and replayed: test_record_replay.py."""
+"""Every lesson says what it claims: the committed recordings (which nbval re-runs) in their own store mode, and
+02 with papermill's string 'true'; the committed recordings are clean. Every lesson in both store modes, the same
+cells signed, recorded and replayed, with the same claims: test_record_replay.py."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from locus_nb._claims import claims_in
+from locus_nb._claims import Claims, claims_in
 from locus_nb._runs import run_notebooks
 
 # One run at a time, in the test process: under pytest-xdist each worker already keeps a core busy, and
 # a pool would only add its processes' start (run_notebooks' pool itself: tests/test_runs.py).
 JOBS = 1
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9]*.ipynb"))
-STORE_VALUES = [False, True]
 # What `papermill -p store true` passes: a string. Every lesson hands `store` to connect() and nothing
 # else (test_lessons_read_the_store_parameter_only_through_connect), which parses it (test_settings.py);
 # the string is run end to end in the lesson whose course depends on it.
@@ -112,19 +111,18 @@ CLAIMS: dict[str, Callable[[str, bool], None]] = {
 
 # The committed recordings are runs with each lesson's own default store mode. nbval, in the same `make
 # test`, re-executes them and matches every output, so their claims are read from them rather than run a
-# second time; the other mode, and papermill's string, are run here.
+# second time; papermill's string is run here. Every lesson in both modes: the signed runs of
+# test_record_replay.py, the same cells against the same mock through the OCI code path, checked with CLAIMS
+# and CLAIM_COUNTS (another embedded-mock run of each lesson in its other mode would check them again).
 COMMITTED_STORE = {"01_stateless": False, "02_stored": True, "03_tool_roundtrip": False, "04_streaming": False}
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    other = [nb for nb in NOTEBOOKS if COMMITTED_STORE[nb.stem] is False]
-    results = run_notebooks(other, [{"store": True}], out / "stored", progress=False, jobs=JOBS)
-    results += run_notebooks([nb for nb in NOTEBOOKS if COMMITTED_STORE[nb.stem] is True],
-                             [{"store": False}, {"store": STRING_STORE[1]}], out / "stateless", progress=False,
+def string_store_run(tmp_path_factory):
+    lesson = [nb for nb in NOTEBOOKS if nb.stem == STRING_STORE[0]]
+    [result] = run_notebooks(lesson, [{"store": STRING_STORE[1]}], tmp_path_factory.mktemp("runs"), progress=False,
                              jobs=JOBS)
-    return {(Path(r.notebook).stem, str(r.parameters["store"])): r for r in results}
+    return result
 
 
 def _outputs(path: str) -> tuple[str, list[str]]:
@@ -135,23 +133,26 @@ def _outputs(path: str) -> tuple[str, list[str]]:
     return text, [o.ename for o in outputs if o.output_type == "error"]
 
 
-@pytest.mark.parametrize(("notebook", "store"), [(nb.stem, s) for nb in NOTEBOOKS for s in STORE_VALUES] + [STRING_STORE],
-                         ids=lambda x: f"store={x!r}" if not isinstance(x, str) or not x[:1].isdigit() else x)
-def test_lesson_says_what_it_claims(runs, notebook, store):
-    assert notebook in CLAIMS and notebook in COMMITTED_STORE, f"add what {notebook} claims to CLAIMS in {__file__}"
-    if store is COMMITTED_STORE[notebook]:  # the committed recording, which nbval re-runs
-        output = str(next(nb for nb in NOTEBOOKS if nb.stem == notebook))
-        claims = claims_in(output)
-    else:
-        result = runs[(notebook, str(store))]
-        assert result.ok, result.error
-        output, claims = result.output, result.claims
+def assert_says_what_it_claims(notebook: str, output: str, claims: Claims, stored: bool) -> None:
+    """The lesson's printed outputs hold CLAIMS, and its own claims, as `locus-nb run` reads them back for
+    SUMMARY.md, all held: as many as CLAIM_COUNTS says."""
+    assert notebook in CLAIMS and notebook in CLAIM_COUNTS, f"add what {notebook} claims to CLAIMS in {__file__}"
     text, errors = _outputs(output)
     assert errors == []
-    CLAIMS[notebook](text, store in (True, "true"))
-    # The lesson's own claims, as `locus-nb run` reads them back for SUMMARY.md: all held.
+    CLAIMS[notebook](text, stored)
     assert claims.failed == ()
-    assert len(claims.held) == CLAIM_COUNTS[notebook][store in (True, "true")], claims.held
+    assert len(claims.held) == CLAIM_COUNTS[notebook][stored], claims.held
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_lesson_says_what_it_claims(path):
+    assert path.stem in COMMITTED_STORE, f"add {path.stem}'s store mode to COMMITTED_STORE in {__file__}"
+    assert_says_what_it_claims(path.stem, str(path), claims_in(str(path)), COMMITTED_STORE[path.stem])
+
+
+def test_the_stored_lesson_takes_papermills_string_true(string_store_run):
+    assert string_store_run.ok, string_store_run.error
+    assert_says_what_it_claims(STRING_STORE[0], string_store_run.output, string_store_run.claims, stored=True)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

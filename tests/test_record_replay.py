@@ -1,7 +1,8 @@
 """The record → replay loop on the lessons: the same cells signed with an OCI API key against a mock that
 verifies every signature, recorded to cassettes, then replayed by `locus-nb run --replay` and by nbval with no
-network. Its own module so that under pytest-xdist (`--dist loadscope`, make test) it runs beside the lesson
-runs of test_notebooks.py, on another worker."""
+network. The signed runs are also where every lesson is checked in both store modes (test_notebooks.py's CLAIMS
+and CLAIM_COUNTS). Its own module, the longest: under pytest-xdist (`--dist loadscope`, make test) the others run
+beside it on the other workers."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from locus_nb._runs import run_notebooks
 from locus_nb._settings import ENV_VARS
 
 from .cassette_helpers import assert_no_secrets
-from .test_notebooks import CLAIMS, JOBS, NOTEBOOKS, _outputs
+from .test_notebooks import JOBS, NOTEBOOKS, _outputs, assert_says_what_it_claims
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +57,9 @@ def test_same_cells_run_signed_against_a_verifying_endpoint(signed_runs):
     assert len(results) == 2 * len(NOTEBOOKS)
     for result in results:
         assert result.ok, (result.notebook, result.parameters, result.error)
-        text, errors = _outputs(result.output)
-        assert "signed with profile 'DEFAULT'" in text and errors == []
-        CLAIMS[Path(result.notebook).stem](text, result.parameters["store"] is True)
-        assert result.claims.failed == () and result.claims.held
+        assert "signed with profile 'DEFAULT'" in _outputs(result.output)[0]
+        assert_says_what_it_claims(Path(result.notebook).stem, result.output, result.claims,
+                                   stored=result.parameters["store"] is True)
     posts = [r for r in requests if r["method"] == "POST"]
     assert len(posts) > 20 and all(r["headers"]["authorization"].startswith("Signature ") for r in posts)
 
