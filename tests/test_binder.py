@@ -111,6 +111,17 @@ def test_post_build_passes_where_the_package_and_the_widgets_extension_are_insta
     assert "locus-nb, ipywidgets and its JupyterLab extension are in place" in result.stdout
 
 
+def test_post_build_fails_the_build_where_the_widgets_extension_is_disabled(clone, tmp_path):
+    """As `jupyter labextension disable @jupyter-widgets/jupyterlab-manager` leaves it, here in the user's config."""
+    labconfig = tmp_path / ".jupyter" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text('{"disabledExtensions": {"@jupyter-widgets/jupyterlab-manager": true}}')
+    env = {"PATH": f"{BIN}{os.pathsep}/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(["bash", str(clone / "binder/postBuild")], cwd=clone, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "the ipywidgets JupyterLab extension is not enabled" in result.stderr
+
+
 def test_post_build_fails_the_build_without_the_package(clone, tmp_path):
     python = shutil.which("python3", path="/usr/bin:/bin")
     fake = tmp_path / "bin"
