@@ -362,7 +362,7 @@ def test_realistic_oci_parameters_give_short_names_and_show_no_ocid_or_password(
     endpoint = "https://user:s3cret@genai.example.com/openai/v1"
     out = tmp_path / "out"
     code = main(["run", "--no-progress", "-p", f"compartment={OCID}", "-p", f"project={PROJECT}", "-p",
-                 f"endpoint={endpoint}", "--store", "both", "--out", str(out), str(notebook)])
+                 f"endpoint={endpoint}", "--store", "both", "-j", "1", "--out", str(out), str(notebook)])
     printed = capsys.readouterr().out
     assert code == 0, printed
     written = sorted(p.name for p in out.iterdir())
