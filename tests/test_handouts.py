@@ -133,24 +133,27 @@ def chromium() -> str:
                 "or point CHROMIUM at a Chrome/Chromium binary.")
 
 
-@pytest.fixture
-def served(handouts, executed, tmp_path):
-    """The handouts (and, as a control, a stock nbconvert export) over HTTP on loopback."""
+PAGES = ("widgets", "stock", "index")
+
+
+@pytest.fixture(scope="module")
+def rendered(handouts, executed, tmp_path_factory) -> dict[str, str]:
+    """The text a headless Chromium shows of each page — the handouts and, as a control, a stock nbconvert
+    export — served over HTTP on loopback. One browser run loads the three pages, each in its own frame."""
     from nbconvert import HTMLExporter
 
-    site = tmp_path / "site"
-    shutil.copytree(handouts, site)
+    site = tmp_path_factory.mktemp("site")
+    shutil.copytree(handouts, site, dirs_exist_ok=True)
     stock, _ = HTMLExporter(template_name="lab").from_filename(str(executed / "widgets.ipynb"))
     (site / "stock.html").write_text(stock)
     # innerText is layout-aware: it holds only text that is rendered (not display:none, not unloaded widgets).
-    for page in ("widgets", "stock", "index"):
-        (site / f"visible-{page}.html").write_text(
-            f'<!DOCTYPE html><html><body><iframe id="f" src="{page}.html" style="width:1200px;height:4000px">'
-            '</iframe><pre id="visible"></pre><script>'
-            'document.getElementById("f").addEventListener("load", () => {'
-            ' document.getElementById("visible").textContent = '
-            ' document.getElementById("f").contentDocument.body.innerText; });'
-            '</script></body></html>')
+    frames = "".join(
+        f'<iframe id="f-{page}" src="{page}.html" style="width:1200px;height:4000px"></iframe>'
+        f'<pre id="visible-{page}"></pre><script>'
+        f'document.getElementById("f-{page}").addEventListener("load", (e) => {{'
+        f' document.getElementById("visible-{page}").textContent = e.target.contentDocument.body.innerText; }});'
+        '</script>' for page in PAGES)
+    (site / "visible.html").write_text(f"<!DOCTYPE html><html><body>{frames}</body></html>")
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -159,38 +162,34 @@ def served(handouts, executed, tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def visible_text(base_url: str, page: str, profile: Path) -> str:
-    browser = chromium()
-    run = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom",
-         f"{base_url}/visible-{page}.html"],
-        capture_output=True, text=True, timeout=120,
-    )
+    try:
+        run = subprocess.run(
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('profile')}",
+             "--virtual-time-budget=10000", "--dump-dom", f"http://127.0.0.1:{server.server_address[1]}/visible.html"],
+            capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
     assert run.returncode == 0, run.stderr[-2000:]
-    m = re.search(r'<pre id="visible">(.*?)</pre>', run.stdout, re.S)
-    assert m, run.stdout[-2000:]
-    return html.unescape(m.group(1))
+    texts = {page: re.search(rf'<pre id="visible-{page}">(.*?)</pre>', run.stdout, re.S) for page in PAGES}
+    assert all(texts.values()), run.stdout[-2000:]
+    return {page: html.unescape(m.group(1)) for page, m in texts.items()}
 
 
-def test_handout_shows_widget_text_in_an_offline_browser(served, tmp_path):
-    text = visible_text(served, "widgets", tmp_path / "profile")
+def test_handout_shows_widget_text_in_an_offline_browser(rendered):
+    text = rendered["widgets"]
     # Only the widgets render these: their status lines, folded above the printed copies.
     assert re.search(r"stream · ✓ done · [\d.]+ s · 7 tokens · [\d,–]+ tokens/s · text below", text)
     assert re.search(r"agent · ✓ done · [\d.]+ s · transcript below", text)
     assert "Streamed <tokens> & escaped text, shown offline" in text  # printed once, below
     assert 'tool call: get_temperature(city="Paris")' in text
-    index = visible_text(served, "index", tmp_path / "profile2")
-    assert "Widget handout fixture" in index
+    assert "Widget handout fixture" in rendered["index"]
 
 
-def test_stock_export_shows_no_widget_text_offline(served, tmp_path):
+def test_stock_export_shows_no_widget_text_offline(rendered):
     """Control: the same check fails for nbconvert's default page, whose widgets need the CDN."""
-    text = visible_text(served, "stock", tmp_path / "profile")
+    text = rendered["stock"]
     assert "Streamed <tokens> & escaped text, shown offline" in text  # printed output: still there
     assert "7 tokens" not in text  # the widget: nothing
 
