@@ -11,7 +11,7 @@ from locus_nb._settings import clear_environment
 
 FIXTURES = Path(__file__).parent / "tests" / "fixtures"
 # `--replay-cassettes DIR`: nbval replays each notebook from DIR/<name>.jsonl (README: replaying in CI).
-pytest_plugins = ["locus_nb.pytest_replay"]
+pytest_plugins = ["locus_nb.pytest_replay", "tests.work_units"]  # the second: how pytest-xdist shares out the tests
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,3 +38,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if hasattr(config, "workerinput"):  # an xdist worker; every worker sorts alike, as xdist requires
         rank = {module: n for n, module in enumerate(LONG_MODULES)}
         items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(LONG_MODULES)))
+

@@ -1,6 +1,6 @@
 """How the package is put together: modules import each other without cycles, and one module reads
 the connection variables from the environment. And the tests: no test module imports a heavy test-only
-package at its top."""
+package at its top, and the ones that import the openai SDK run on one pytest-xdist worker."""
 
 from __future__ import annotations
 
@@ -97,3 +97,14 @@ def test_no_test_module_imports_a_heavy_test_package_at_its_top():
                      [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
             found += [f"{path.name}:{node.lineno} {n}" for n in names if n.partition(".")[0] in IMPORTED_WHERE_USED]
     assert found == []
+
+
+def test_the_test_modules_that_import_the_openai_sdk_are_one_unit_of_work():
+    from .work_units import OPENAI_MODULES, work_unit
+
+    assert {"tests/mock/test_openai_sdk.py", "tests/mock/test_conformance.py", "tests/test_cassette.py"} <= OPENAI_MODULES
+    units = {work_unit(f"{module}::test_x") for module in OPENAI_MODULES}
+    assert len(units) == 1
+    assert work_unit("tests/test_runs.py::test_x[a]") == "tests/test_runs.py"
+    assert work_unit("tests/test_agent.py::TestLoop::test_x") == "tests/test_agent.py::TestLoop"
+    assert units.isdisjoint({work_unit("tests/test_runs.py::test_x")})
