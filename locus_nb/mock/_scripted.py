@@ -289,21 +289,24 @@ def _calls_for(tool: Mapping[str, Any], ev: _Evidence, parallel: bool) -> list[t
 
 
 def _conversational(question: str, earlier: Sequence[str], instructions: str | None) -> str:
-    if m := _COUNT.search(question):
+    # Each pattern's first word, looked up first: a long prompt without it is not scanned by the pattern
+    # (re.I folds no other character onto these letters, so nothing the pattern would match is skipped).
+    lowered = question.lower()
+    if "count" in lowered and (m := _COUNT.search(question)):
         start = _to_int(m.group(1) or "1") or 1
         end = _to_int(m.group(2)) or 5
         numbers = [str(n) for n in range(start, end + 1)]
         sep = "\n" if re.search(r"per line|each line|new line|line by line", question, re.I) else ", "
         return sep.join(numbers)
 
-    if m := _QUESTION.search(question):
+    if "what" in lowered and (m := _QUESTION.search(question)):
         attribute = m.group(1).strip()
         value = _recall(attribute, earlier)
         if value is None:
             return f"I don't know your {attribute} — you haven't told me in this conversation."
         return f"Your {attribute} is {value}."
 
-    if fact := _FACT.search(question):
+    if "my" in lowered and (fact := _FACT.search(question)):
         key, value = fact.groups()
         return f"Got it: your {key.strip().lower()} is {value.strip()}."
 
