@@ -143,7 +143,7 @@ def _printed(path: Path) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
-def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys):
+def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     code = main(["run", "--mock", "--no-progress", "--store", "both", "-j", "2", "-p", "region=eu-frankfurt-1",
                  "--out", str(out), str(PARAMS_NB)])
@@ -157,10 +157,16 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys):
     assert re.search(r"\| params \| region=eu-frankfurt-1, store=True \| \(no setup line\) \| ok \| — \| \d+\.\d \|",
                      summary)
     assert summary in capsys.readouterr().out
-    # One of the two alone runs in this process (no worker pool): the executed notebook is the same.
-    alone = run_notebooks([PARAMS_NB], [{"region": "eu-frankfurt-1", "store": True}], tmp_path / "alone",
-                          progress=False)
-    assert alone[0].ok and _cells(Path(alone[0].output)) == _cells(out / "params.region-eu-frankfurt-1.store-True.ipynb")
+    # jobs=1: no pool; the runs go one after the other in this process, each with its own parameters and
+    # kernel, and each executed notebook is the same as the pool's.
+    from locus_nb import _runs
+
+    monkeypatch.setattr(_runs, "ProcessPoolExecutor", None)  # a pool would fail the runs
+    alone = run_notebooks([PARAMS_NB], [{"region": "eu-frankfurt-1", "store": s} for s in (False, True)],
+                          tmp_path / "alone", jobs=1, progress=False)
+    assert [r.ok for r in alone] == [True, True], [r.error for r in alone]
+    assert [_cells(Path(r.output)) for r in alone] == [
+        _cells(out / f"params.region-eu-frankfurt-1.store-{s}.ipynb") for s in (False, True)]
 
 
 def _cells(path: Path) -> list[tuple]:
@@ -192,18 +198,6 @@ def test_one_run_runs_in_this_process_and_gives_back_the_environment_it_set_for_
     assert _printed(Path(result.output)) == \
         "{'LOCUS_NB_MODE': None, 'LOCUS_NB_CASSETTE': None, 'JPY_SESSION_NAME': None}\n"
     assert {name: os.environ.get(name) for name in before} == before
-
-
-def test_one_job_at_a_time_runs_each_in_this_process(tmp_path, monkeypatch):
-    """jobs=1: no pool either; each run gets its own parameters and kernel, one after the other."""
-    from locus_nb import _runs
-
-    monkeypatch.setattr(_runs, "ProcessPoolExecutor", None)  # a pool would fail the runs
-    results = run_notebooks([PARAMS_NB], [{"store": False}, {"store": True}], tmp_path / "out", jobs=1, progress=False)
-    assert [r.ok for r in results] == [True, True], [r.error for r in results]
-    assert [_printed(Path(r.output)) for r in results] == [
-        "store parameter False -> store=False, region=us-chicago-1\n",
-        "store parameter True -> store=True, region=us-chicago-1\n"]
 
 
 def test_a_run_writes_its_notebook_as_it_starts_and_ends_and_a_cell_timeout_keeps_what_ran(tmp_path, monkeypatch):
