@@ -35,8 +35,8 @@ demo: $(STAMP)  ## run every notebook against the embedded mock server; executed
 # pytest-xdist, one worker more than there are cores (part of each test is spent waiting on a kernel, a
 # subprocess or a socket: on 2 cores, 3 workers took 98–109 s where 2 took 117–123 s). --dist loadscope
 # keeps each module (and each notebook's nbval cells, in order, in one kernel) on one worker, so a
-# module's shared runs happen once (and the openai SDK's modules together: tests/work_units.py); the longest modules are handed out first (conftest.py:
-# LONG_MODULES), not reordered by their number of tests.
+# module's shared runs happen once (the openai SDK's modules are one unit: tests/work_units.py); the
+# longest modules are handed out first (conftest.py: LONG_MODULES), not reordered by their number of tests.
 # -p tests.lean_imports: each pytest process skips a ~2 s import nothing here uses (tests/lean_imports.py).
 test: $(STAMP)  ## unit tests, mock-server tests, the record/replay loop and nbval over notebooks/ (installs Chromium if it may)
 	@scripts/ensure-chromium.sh

@@ -38,4 +38,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if hasattr(config, "workerinput"):  # an xdist worker; every worker sorts alike, as xdist requires
         rank = {module: n for n, module in enumerate(LONG_MODULES)}
         items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(LONG_MODULES)))
-

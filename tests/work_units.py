@@ -6,19 +6,24 @@ inside their tests: IMPORTED_WHERE_USED in tests/conftest.py.)"""
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).parent.parent
 _IMPORTS_OPENAI = re.compile(r"^\s*(?:import|from) openai\b", re.M)
-OPENAI_MODULES = frozenset(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")
-                           if _IMPORTS_OPENAI.search(p.read_text(encoding="utf-8")))
+
+
+@cache  # read by the scheduler, in the xdist controller only: not at every worker's start
+def openai_modules() -> frozenset[str]:
+    return frozenset(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")
+                     if _IMPORTS_OPENAI.search(p.read_text(encoding="utf-8")))
 
 
 def work_unit(nodeid: str) -> str:
     """The unit a test belongs to: its module (or class), or the openai SDK's modules."""
-    return "the openai SDK's test modules" if nodeid.partition("::")[0] in OPENAI_MODULES else nodeid.rsplit("::", 1)[0]
+    return "the openai SDK's test modules" if nodeid.partition("::")[0] in openai_modules() else nodeid.rsplit("::", 1)[0]
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own, which would pick plain LoadScopeScheduling
