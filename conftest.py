@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from locus_nb._settings import clear_environment
+from locus_nb.notebook._settings import clear_environment
 
 FIXTURES = Path(__file__).parent / "tests" / "fixtures"
 # `--replay-cassettes DIR`: nbval replays each notebook from DIR/<name>.jsonl (README: replaying in CI).

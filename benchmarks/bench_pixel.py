@@ -188,7 +188,7 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.2):
 
 
 def run(tokens: int = 300, timeout: float = 120) -> dict:
-    from locus_nb._widgets import UPDATES_PER_SECOND
+    from locus_nb.notebook._widgets import UPDATES_PER_SECOND
 
     browser = chromium()
     procs: list[subprocess.Popen] = []

@@ -13,12 +13,9 @@ from ._auth import (
     ResourcePrincipalAuth,
     SessionTokenAuth,
 )
-# Notebook views (ipywidgets is imported only when a widget is shown) and a dependency-free chart.
-from ._charts import BarChart
 from ._cassette import ReplayMismatch
 # Conversations that survive a kernel restart (issue 13).
 from ._checkpoint import Checkpoint, CheckpointMismatch, load_checkpoint, save_checkpoint
-from ._claims import ClaimFailed, expect
 from ._errors import (
     APIStatusError,
     AuthError,
@@ -43,10 +40,10 @@ from ._errors import (
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent, ToolResultEvent
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
-from ._recording import record_requests
-from ._settings import Connection, connect
 from ._tools import Tool, tool
-from ._widgets import StreamView, TranscriptView, show_stream, show_transcript
+# What a lesson cell calls: connect(), expect(), the widgets (ipywidgets loads only when one is shown), a chart.
+from .notebook import (BarChart, ClaimFailed, Connection, StreamView, TranscriptView, connect, expect, record_requests,
+                       show_stream, show_transcript)
 
 __version__ = "0.1.0"
 

@@ -34,8 +34,10 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
+from ._errors import ConfigError
+
 __all__ = ["ENV_VARS", "KERNEL_VARS", "MOCK_TARGET", "MODES", "TARGET_VARS", "choose_region", "clear_environment",
-           "empty_variables", "ask_for_mock", "batch_kernel", "in_jupyter_server", "is_set", "kept_as_it_was",
+           "empty_variables", "ask_for_mock", "mock_token_delay", "batch_kernel", "in_jupyter_server", "is_set", "kept_as_it_was",
            "read_environment", "set_mode", "setting"]
 
 ENV_VARS = (
@@ -56,6 +58,8 @@ ENV_VARS = (
 TARGET_VARS = ("OCI_PROFILE", "OCI_GENAI_API_KEY", "LOCUS_NB_ENDPOINT")
 MOCK_TARGET = "mock"  # LOCUS_NB_TARGET=mock, or the endpoint parameter / LOCUS_NB_ENDPOINT set to "mock"
 MODES = ("live", "record", "replay")
+# Not a connection variable (kept by `run --mock`, which `make notebooks` sets to 0): the embedded mock's pace.
+MOCK_TOKEN_DELAY = "LOCUS_NB_MOCK_TOKEN_DELAY"
 _UNSET = {"", "none", "null"}
 
 
@@ -98,6 +102,19 @@ def choose_region(region: str | None, profile_region: str | None = None, *, prof
     if is_set(profile_region):
         return profile_region, f"profile {profile!r}" if profile else "the profile"
     return None, "the default"
+
+
+def mock_token_delay(env: Mapping[str, str] | None = None) -> float | None:
+    """$LOCUS_NB_MOCK_TOKEN_DELAY: the embedded mock's seconds between tokens (None: unset, the mock's own pace)."""
+    source = os.environ if env is None else env
+    value = source.get(MOCK_TOKEN_DELAY)
+    if not is_set(value):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{MOCK_TOKEN_DELAY} must be a number of seconds (e.g. 0.03, or 0 for full speed); "
+                          f"got {value!r}") from None
 
 
 def clear_environment(environ: MutableMapping[str, str] | None = None) -> None:

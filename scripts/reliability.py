@@ -226,7 +226,7 @@ def bad_inputs(area: Area, quick: bool) -> None:
         ("connect() with LOCUS_NB_TARGET=oci", lambda: connect(env={"LOCUS_NB_TARGET": "oci"})),
         ("connect() mock and a profile", lambda: connect(profile="DEFAULT", env={"LOCUS_NB_TARGET": "mock"})),
     ]
-    from locus_nb._params import check_injected
+    from locus_nb.notebook._params import check_injected
 
     cases.append(("papermill -p regoin", lambda: check_injected(
         ["", "region = None\nstore = None\n", '# Parameters\nregoin = "eu-frankfurt-1"\n'])))
@@ -339,7 +339,7 @@ def secret_scan(area: Area, quick: bool, scratch: Path) -> None:
 
 
 def zdr(area: Area, quick: bool, scratch: Path) -> None:
-    from locus_nb._runs import run_notebooks
+    from locus_nb.runs._runs import run_notebooks
 
     notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
     if quick:

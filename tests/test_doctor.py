@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from locus_nb import ConfigError
-from locus_nb._doctor import doctor_hint, key_fingerprint, run_doctor, with_doctor_hint
+from locus_nb.cli._doctor import doctor_hint, key_fingerprint, run_doctor, with_doctor_hint
 from locus_nb.cli import main
 from locus_nb.mock import MockConfig, MockServer, create_app
 

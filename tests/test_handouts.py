@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from locus_nb._handouts import (
+from locus_nb.runs._handouts import (
     WIDGET_STATE,
     WIDGET_VIEW,
     _relink,

@@ -9,19 +9,59 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "locus_nb"
 
+# Who may import whom: the library at the top, then a wing per reader (README: "How the package is laid
+# out"). A wing is a folder; the library is the flat `locus_nb/_*.py`. The lesson wing starts the embedded
+# mock (lazily, in `connect()`); the mock itself stands apart from the client, taking only the cassette
+# format, the errors, the masking and the model families from the library.
+LIBRARY = "library"
+MAY_IMPORT = {
+    LIBRARY: {LIBRARY},
+    "notebook": {LIBRARY, "notebook", "mock"},
+    "runs": {LIBRARY, "notebook", "runs"},
+    "cli": {LIBRARY, "notebook", "runs", "cli", "mock"},
+    "mock": {"mock"},
+}
+MOCK_MAY_IMPORT_FROM_THE_LIBRARY = {"locus_nb._cassette", "locus_nb._errors", "locus_nb._redact",
+                                    "locus_nb._families"}
 
-def _imports(path: Path) -> set[str]:
+
+def _name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1].startswith("_"):
+        return LIBRARY
+    return {"pytest_replay": "runs"}.get(parts[1], parts[1])  # the plugin's short alias is the runs wing's
+
+
+def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
     """The package modules `path` imports anywhere in its code (function-level imports count too)."""
+    here = _name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
-            found.add(node.module.split(".")[0])  # `from .mock._server import …` is the mock package
-    return found
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            for alias in node.names:  # `from . import _scripted` imports a module
+                found.add(f"{target}.{alias.name}" if f"{target}.{alias.name}" in modules else target)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("locus_nb"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("locus_nb")}
+    return {name for name in found if name in modules}
 
 
 def _graph() -> dict[str, set[str]]:
-    modules = {p.stem: p for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
-    return {name: _imports(path) & set(modules) for name, path in modules.items()}
+    modules = _modules()
+    return {name: _imports(path, modules) - {name} for name, path in modules.items()}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -41,28 +81,52 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return next((c for c in (visit(n, []) for n in sorted(graph)) if c), None)
 
 
-def test_the_modules_import_each_other_without_a_cycle():
-    assert _cycle(_graph()) is None, " -> ".join(_cycle(_graph()) or [])
+def test_no_import_cycle_anywhere_in_the_package():
+    """A package's `__init__` re-exporting its own modules is no cycle: those edges are left out."""
+    graph = {name: {dep for dep in deps if not name.startswith(dep + ".") and dep != name.rpartition(".")[0]}
+             for name, deps in _graph().items()}
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_each_layer_imports_only_what_the_table_allows():
+    wrong = []
+    for name, deps in _graph().items():
+        if name == "locus_nb":  # the package's front door re-exports the lesson helpers
+            continue
+        layer = _layer(name)
+        for dep in deps:
+            allowed = _layer(dep) in MAY_IMPORT[layer] or (layer == "mock" and dep in MOCK_MAY_IMPORT_FROM_THE_LIBRARY)
+            if not allowed:
+                wrong.append(f"{name} ({layer}) imports {dep} ({_layer(dep)})")
+    assert wrong == []
+
+
+def test_the_layout_is_the_one_the_readme_describes():
+    layers = {_layer(name) for name in _modules()}
+    assert layers == set(MAY_IMPORT)
+    assert (PACKAGE / "cli" / "__main__.py").is_file()
 
 
 def test_the_client_does_not_import_the_notebook_settings():
-    assert "_settings" not in _graph()["_model"]
-    assert "_settings" not in _graph()["_auth"]
+    assert not any(dep.startswith("locus_nb.notebook") for dep in _graph()["locus_nb._model"])
+    assert not any(dep.startswith("locus_nb.notebook") for dep in _graph()["locus_nb._auth"])
 
 
 def test_only_the_environment_module_reads_the_environment():
     """`_environment` reads the connection variables (`ENV_VARS`); the CLI only sets a kernel's cell name."""
-    from locus_nb._settings import ENV_VARS
+    from locus_nb.notebook._settings import ENV_VARS
 
     readers = set()
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         lines = source.splitlines()
         for node in ast.walk(ast.parse(source)):
-            uses = (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+            uses = (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "getenvb")
                     and isinstance(node.value, ast.Name) and node.value.id == "os")
+            uses = uses or (isinstance(node, ast.ImportFrom) and node.module == "os"
+                            and any(a.name in ("environ", "getenv") for a in node.names))
             if uses and "IPYKERNEL_CELL_NAME" not in lines[node.lineno - 1]:
-                readers.add(path.name)
+                readers.add(str(path.relative_to(PACKAGE)))
     assert readers == {"_environment.py"}
     assert "OCI_REGION" in ENV_VARS and "OCI_CONFIG_FILE" in ENV_VARS
 
@@ -74,12 +138,12 @@ def test_the_command_and_its_workers_read_notebooks_without_building_the_iri_gra
     import sys
 
     lesson = PACKAGE.parent / "notebooks" / "01_stateless.ipynb"
-    code = ("import sys; from locus_nb._lean import skip_iri_grammar; skip_iri_grammar(); import nbformat; "
+    code = ("import sys; from locus_nb.runs._lean import skip_iri_grammar; skip_iri_grammar(); import nbformat; "
             f"nbformat.validate(nbformat.read({str(lesson)!r}, as_version=4)); print(sys.modules['rfc3987_syntax'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "None"
 
-    from locus_nb._lean import skip_iri_grammar
+    from locus_nb.runs._lean import skip_iri_grammar
 
     loaded = sys.modules.get("rfc3987_syntax")
     skip_iri_grammar()

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from locus_nb._claims import Claims, claims_in
-from locus_nb._runs import run_notebooks
+from locus_nb.notebook._claims import Claims, claims_in
+from locus_nb.runs._runs import run_notebooks
 
 # One run at a time, in the test process: under pytest-xdist each worker already keeps a core busy, and
 # a pool would only add its processes' start (run_notebooks' pool itself: tests/test_runs.py).
@@ -214,7 +214,7 @@ def test_parts_are_numbered_in_order(path):
 def test_every_lesson_declares_the_settings_a_run_may_pass(path):
     """`locus-nb run -p project=<ocid>` (the README's OCI example) reaches connect() in every lesson: a
     parameter the parameters cell does not declare is refused."""
-    from locus_nb._params import declared_parameters
+    from locus_nb.notebook._params import declared_parameters
 
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))

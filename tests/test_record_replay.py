@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from locus_nb._runs import run_notebooks
-from locus_nb._settings import ENV_VARS
+from locus_nb.runs._runs import run_notebooks
+from locus_nb.notebook._settings import ENV_VARS
 
 from .cassette_helpers import assert_no_secrets
 from .test_notebooks import JOBS, NOTEBOOKS, _outputs, assert_says_what_it_claims

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from locus_nb import ConfigError
-from locus_nb._claims import Claims
-from locus_nb._runs import RunResult, output_name, parameter_sets, run_notebooks, summary_markdown, worker_count
+from locus_nb.notebook._claims import Claims
+from locus_nb.runs._runs import RunResult, output_name, parameter_sets, run_notebooks, summary_markdown, worker_count
 from locus_nb.cli import main
 
 ROOT = Path(__file__).parent.parent
@@ -159,7 +159,7 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys, monkeypa
     assert summary in capsys.readouterr().out
     # jobs=1: no pool; the runs go one after the other in this process, each with its own parameters and
     # kernel, and each executed notebook is the same as the pool's.
-    from locus_nb import _runs
+    from locus_nb.runs import _runs
 
     monkeypatch.setattr(_runs, "ProcessPoolExecutor", None)  # a pool would fail the runs
     alone = run_notebooks([PARAMS_NB], [{"region": "eu-frankfurt-1", "store": s} for s in (False, True)],
@@ -184,7 +184,7 @@ def test_one_run_runs_in_this_process_and_gives_back_the_environment_it_set_for_
     and afterwards this process's variables are as they were."""
     import os
 
-    from locus_nb import _runs
+    from locus_nb.runs import _runs
 
     notebook = tmp_path / "env.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_ENVIRONMENT_NB)]), notebook)
@@ -232,7 +232,7 @@ def test_clearing_the_environment_removes_every_variable_connect_reads(monkeypat
     import os
 
     from locus_nb import connect
-    from locus_nb._settings import ENV_VARS, clear_environment
+    from locus_nb.notebook._settings import ENV_VARS, clear_environment
 
     mock_setup = connect(env={"LOCUS_NB_TARGET": "mock"}).describe()
     for name in ENV_VARS:
@@ -251,7 +251,7 @@ def test_the_test_session_runs_without_connection_variables():
     for the mock explicitly (connect() does not fall back on it under nbval)."""
     import os
 
-    from locus_nb._settings import ENV_VARS
+    from locus_nb.notebook._settings import ENV_VARS
 
     assert set(ENV_VARS) & set(os.environ) == {"LOCUS_NB_TARGET"} and os.environ["LOCUS_NB_TARGET"] == "mock"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from locus_nb import ConfigError, connect
-from locus_nb._settings import MOCK_COMPARTMENT, parse_bool
+from locus_nb.notebook._settings import MOCK_COMPARTMENT, parse_bool
 
 REAL_LOOKING = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"
 MOCK = {"LOCUS_NB_TARGET": "mock"}  # the embedded mock, asked for (as `locus-nb run --mock` and the test session do)
@@ -247,7 +247,7 @@ def test_connect_env_is_all_the_environment_its_model_sees(oci_files, tmp_path, 
 def test_connect_reads_exactly_the_listed_variables():
     from collections.abc import Mapping
 
-    from locus_nb._settings import ENV_VARS
+    from locus_nb.notebook._settings import ENV_VARS
 
     class Spy(Mapping):
         def __init__(self):
@@ -361,7 +361,7 @@ PARAMETERS_CELL = "# Parameters (papermill: -p name value)\nprofile = None\nregi
 
 
 def test_a_parameter_papermill_injected_that_the_notebook_does_not_declare_is_refused():
-    from locus_nb._params import check_injected
+    from locus_nb.notebook._params import check_injected
 
     history = ["", PARAMETERS_CELL, '# Parameters\nregoin = "eu-frankfurt-1"\nstore = "true"\n', "conn = connect()"]
     with pytest.raises(ConfigError, match=r"^this notebook has no parameter 'regoin' \(did you mean 'region'\?\); "
@@ -373,7 +373,7 @@ def test_a_parameter_papermill_injected_that_the_notebook_does_not_declare_is_re
 
 
 def test_declared_parameters_are_read_from_assignments():
-    from locus_nb._params import declared_parameters
+    from locus_nb.notebook._params import declared_parameters
 
     assert declared_parameters(PARAMETERS_CELL) == ["profile", "region", "store"]
     assert declared_parameters("a: int = 1\nb, c = 2, 3\n%time x = 1\n") == ["a", "b", "c"]

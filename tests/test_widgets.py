@@ -24,7 +24,7 @@ from locus_nb import (
     show_stream,
     show_transcript,
 )
-from locus_nb._widgets import widgets_available
+from locus_nb.notebook._widgets import widgets_available
 
 FIXTURE_NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
 

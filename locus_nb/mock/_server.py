@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
-import os
 import socket
 import threading
 import time
@@ -16,7 +15,6 @@ from ._app import PREFIX, MockConfig, MockState, create_app
 __all__ = ["MockServer", "embedded_mock"]
 
 # The embedded mock's pace when a notebook kernel starts it (0 in tests; e.g. 0.03 for a live demo).
-TOKEN_DELAY_ENV = "LOCUS_NB_MOCK_TOKEN_DELAY"
 EMBEDDED_TOKEN_DELAY = 0.03
 
 
@@ -130,14 +128,14 @@ _embedded_lock = threading.Lock()
 def embedded_mock(**options: Any) -> MockServer:
     """One mock per process, started on first use (what notebooks use when no OCI profile is set).
 
-    Streaming pace: `token_delay=` if given, else $LOCUS_NB_MOCK_TOKEN_DELAY (seconds), else
+    Streaming pace: `token_delay=` if given (`connect()` passes $LOCUS_NB_MOCK_TOKEN_DELAY), else
     EMBEDDED_TOKEN_DELAY — small but visible, so a learner sees tokens arrive (tests set 0).
     """
     global _embedded
     with _embedded_lock:
         if _embedded is None:
-            if "config" not in options:
-                options.setdefault("token_delay", float(os.environ.get(TOKEN_DELAY_ENV) or EMBEDDED_TOKEN_DELAY))
+            if "config" not in options and options.get("token_delay") is None:
+                options["token_delay"] = EMBEDDED_TOKEN_DELAY
             _embedded = MockServer(**options).start()
             atexit.register(_embedded.stop)
         return _embedded

@@ -51,13 +51,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ._auth import profile_auth
-from ._config import DEFAULT_CONFIG_FILE, load_profile, with_doctor_hint
-from ._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, choose_region, clear_environment, empty_variables,
-                           in_jupyter_server, is_set, read_environment, setting)
-from ._errors import ConfigError, LocusError, mask_url
-from ._model import OCIResponsesModel, oci_base_url
-from ._ocid import check_ocid, check_region, mask_ocid
+from .._auth import profile_auth
+from .._config import DEFAULT_CONFIG_FILE, load_profile, with_doctor_hint
+from .._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, choose_region, clear_environment, empty_variables,
+                           in_jupyter_server, is_set, mock_token_delay, read_environment, setting)
+from .._errors import ConfigError, LocusError, mask_url
+from .._model import OCIResponsesModel, oci_base_url
+from .._ocid import check_ocid, check_region, mask_ocid
 from ._params import check_injected
 
 __all__ = ["ENV_VARS", "Connection", "check_ocid", "clear_environment", "connect", "parse_bool"]
@@ -183,7 +183,7 @@ class Connection:
             "profile": self.profile, "config_file": self.config_file or DEFAULT_CONFIG_FILE, **kwargs,
         }
         if self.mode == "replay":  # no credentials, no socket: the cassette answers
-            from ._cassette import ReplayTransport, player
+            from .._cassette import ReplayTransport, player
 
             settings.setdefault("auth", "none")
             settings.setdefault("base_url", (self.recorded or {}).get("base_url") or REPLAY_BASE_URL)
@@ -197,9 +197,9 @@ class Connection:
                 raise with_doctor_hint(exc, self.profile) from None
         if self.target != "oci" and "base_url" not in settings:
             if self.target == "mock":
-                from .mock import embedded_mock
+                from ..mock import embedded_mock
 
-                settings["base_url"] = embedded_mock().base_url
+                settings["base_url"] = embedded_mock(token_delay=mock_token_delay()).base_url
             else:
                 settings["base_url"] = self.endpoint
         if self.mode == "record":
@@ -209,7 +209,7 @@ class Connection:
 
     def _recording(self, base_url: str, inner: Any) -> Any:
         """A transport that writes every exchange to the cassette, redacted (around `inner`, default httpx's)."""
-        from ._cassette import RecordingTransport, cassette_writer
+        from .._cassette import RecordingTransport, cassette_writer
 
         profile = self.profile_config or {}
         secrets = [self.api_key, *(profile.get(k) for k in ("key_file", "security_token_file", "pass_phrase"))]
@@ -341,7 +341,7 @@ def _check_mock_fallback(empty: list[str], *, interactive: bool) -> None:
 def _replaying(cassette: str, *, region: Any, store: Any, model_id: Any, default_store: Any) -> Connection:
     """The replay target: the recorded connection, a parameter given here overriding it. No credentials
     and no environment beyond the mode: what the recording used is what the replay sends."""
-    from ._cassette import player
+    from .._cassette import player
 
     try:
         recorded = player(cassette).connection

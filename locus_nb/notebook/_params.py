@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._errors import ConfigError, mask_secrets
+from .._errors import ConfigError, mask_secrets
 
 __all__ = ["PAPERMILL_HEADER", "check_injected", "declared_parameters", "mask_source", "shown", "slug",
            "undeclared_error"]

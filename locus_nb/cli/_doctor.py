@@ -30,8 +30,8 @@ from typing import Any, Literal
 
 import httpx
 
-from ._auth import MAX_CLOCK_SKEW, APIKeyAuth, BearerAuth, SessionTokenAuth, _signer_from_key, clock_skew
-from ._config import (
+from .._auth import MAX_CLOCK_SKEW, APIKeyAuth, BearerAuth, SessionTokenAuth, _signer_from_key, clock_skew
+from .._config import (
     DEFAULT_PROFILE,
     _sections,
     config_path,
@@ -41,12 +41,12 @@ from ._config import (
     shown_path,
     with_doctor_hint,
 )
-from ._environment import choose_region, read_environment, setting
-from ._errors import LocusError, NotFound, ZDRRejected, mask_ocid, mask_secrets
-from ._messages import Message
-from ._model import OCIResponsesModel, oci_base_url
-from ._ocid import check_ocid, check_region
-from ._settings import DEFAULT_MODEL, parse_bool
+from .._environment import choose_region, read_environment, setting
+from .._errors import LocusError, NotFound, ZDRRejected, mask_ocid, mask_secrets
+from .._messages import Message
+from .._model import OCIResponsesModel, oci_base_url
+from .._ocid import check_ocid, check_region
+from ..notebook._settings import DEFAULT_MODEL, parse_bool
 
 __all__ = ["Check", "DoctorReport", "doctor_hint", "run_doctor", "with_doctor_hint"]
 

@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ._cassette import CASSETTE_SUFFIX
-from ._claims import Claims, claims_in
-from ._environment import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
-from ._errors import ConfigError, mask_secrets
+from .._cassette import CASSETTE_SUFFIX
+from ..notebook._claims import Claims, claims_in
+from .._environment import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
+from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
 from ._lean import skip_iri_grammar
-from ._params import declared_parameters, shown, slug, undeclared_error
+from ..notebook._params import declared_parameters, shown, slug, undeclared_error
 
 __all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "notebook_parameters", "output_name",
            "parameter_sets", "run_notebooks", "summary_markdown", "worker_count"]

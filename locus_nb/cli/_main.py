@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from ._environment import ask_for_mock, clear_environment
-from ._errors import ConfigError
-from ._lean import skip_iri_grammar
+from .._environment import ask_for_mock, clear_environment
+from .._errors import ConfigError
+from ..runs._lean import skip_iri_grammar
 
 __all__ = ["main"]
 
@@ -41,7 +41,7 @@ def _loopback(host: str) -> bool:
 
 
 def _cmd_mock(args: argparse.Namespace) -> int:
-    from .mock import MockServer
+    from ..mock import MockServer
 
     if not _loopback(args.host) and not (args.api_key or args.public_key) and not args.insecure:
         raise SystemExit(f"locus-nb mock: --host {args.host} lets anyone on the network in; give --api-key KEY (or "
@@ -49,8 +49,8 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     options = {} if args.replay else {"store_ttl": args.store_ttl, "store_limit": args.store_limit}
     try:
         if args.replay:
-            from ._errors import LocusError
-            from .mock._replay import create_replay_app
+            from .._errors import LocusError
+            from ..mock._replay import create_replay_app
 
             try:
                 app = create_replay_app(Path(args.replay), pace=args.pace)
@@ -75,7 +75,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ._runs import parameter_sets, run_notebooks, summary_markdown, worker_count
+    from ..runs._runs import parameter_sets, run_notebooks, summary_markdown, worker_count
 
     notebooks = [Path(p) for p in args.notebooks] or sorted(Path(args.dir).glob("[0-9]*.ipynb"))
     if not notebooks:
@@ -107,7 +107,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_handouts(args: argparse.Namespace) -> int:
-    from ._handouts import build_handouts
+    from ..runs._handouts import build_handouts
 
     sources = [Path(p) for p in args.notebooks] or sorted(Path(args.from_dir).glob("*.ipynb"))
     if not sources:
@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    from .mock._faults import FAULTS, METADATA_KEY, fault_help
-    from .mock._store import STORE_LIMIT, STORE_TTL
+    from ..mock._faults import FAULTS, METADATA_KEY, fault_help
+    from ..mock._store import STORE_LIMIT, STORE_TTL
 
     mock = sub.add_parser("mock", help="serve the mock OCI Responses endpoint; prints its base URL first",
                           formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -219,6 +219,3 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     return args.func(args)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

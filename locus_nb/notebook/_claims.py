@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._environment import in_jupyter_server
-from ._errors import LocusError, mask_secrets
+from .._environment import in_jupyter_server
+from .._errors import LocusError, mask_secrets
 
 __all__ = ["HELD", "FAILED", "ClaimFailed", "Claims", "claims_in", "expect"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ._params import mask_source, shown
+from ..notebook._params import mask_source, shown
 
 __all__ = ["build_handouts", "external_resources", "mask_executed", "mask_notebook", "render_widget"]
 

@@ -25,8 +25,8 @@ import time
 from collections.abc import AsyncIterable, Callable
 from typing import Any, Protocol
 
-from ._errors import ConfigError, mask_secrets
-from ._events import AgentEvent, ModelChunkEvent, TerminateEvent
+from .._errors import ConfigError, mask_secrets
+from .._events import AgentEvent, ModelChunkEvent, TerminateEvent
 
 __all__ = ["HTML_BYTES_PER_SECOND", "TICK_SECONDS", "UPDATES_PER_SECOND", "StreamView", "TranscriptView",
            "show_stream", "show_transcript", "widgets_available"]
