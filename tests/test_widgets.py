@@ -295,14 +295,20 @@ def test_a_pause_in_the_stream_still_shows_pending_text(shown):
 
 
 async def test_without_call_later_the_trailing_render_is_timed_by_the_running_loop(shown):
-    view = StreamView(live=True, max_rate=50)
+    view = StreamView(live=True, max_rate=50)  # a 20 ms interval, timed by the running loop
+    updates = value_updates(view)
     view.feed("first ")
-    view.feed("second")
-    timer = view._timer
-    assert isinstance(timer, asyncio.TimerHandle)
-    assert 0 < timer.when() - asyncio.get_running_loop().time() <= 0.02
-    view.close()
-    assert timer.cancelled()
+    view.feed("second")  # within the interval: held back
+    assert "second" not in view.widget.value
+    for _ in range(200):  # the loop renders it once the interval has passed (bounded: at most ~2 s)
+        await asyncio.sleep(0.01)
+        if "first second" in view.widget.value:
+            break
+    assert "first second" in view.widget.value and len(updates) == 2
+    view.feed("third")
+    view.close()  # the final render, and no timer left to render after it
+    await asyncio.sleep(0.05)
+    assert len(updates) == 3
 
 
 def test_fed_from_sync_code_without_a_loop_the_next_feed_renders(shown):
@@ -310,7 +316,7 @@ def test_fed_from_sync_code_without_a_loop_the_next_feed_renders(shown):
     view = StreamView(live=True, max_rate=50, clock=clock)  # no call_later, no running loop: no timer
     view.feed("first ")
     view.feed("second")
-    assert view._timer is None and "second" not in view.widget.value
+    assert "second" not in view.widget.value
     clock.now += 0.02
     view.feed("!")
     assert "first second!" in view.widget.value
@@ -334,18 +340,22 @@ async def test_while_waiting_the_elapsed_time_still_moves_and_stops_with_the_vie
     assert len(updates) == done and clock.pending() == 0  # no ticks after close
 
 
-def test_a_tick_is_skipped_when_something_rendered_recently(shown):
+async def test_a_tick_is_skipped_when_something_rendered_recently(shown):
     clock = Clock()
     view = StreamView(live=True, echo=False, clock=clock, call_later=clock.call_later)
     updates = value_updates(view)
-    view._ticker = clock.call_later(0.5, view._tick)  # what run() starts
-    clock.advance(0.4)
-    view.feed("token")  # rendered at 0.4 s
-    clock.advance(0.1)  # the tick at 0.5 s: only 0.1 s since that render
-    assert len(updates) == 1
-    clock.advance(0.5)  # the tick at 1.0 s: 0.6 s since
-    assert len(updates) == 2 and "1.0 s · 1 token" in updates[-1]
-    view.close()
+
+    async def tokens():
+        clock.advance(0.4)
+        yield ModelChunkEvent(content="token")  # rendered at 0.4 s
+        clock.advance(0.1)  # the tick at 0.5 s: only 0.1 s since that render
+        assert len(updates) == 1
+        clock.advance(0.5)  # the tick at 1.0 s: 0.6 s since
+        assert len(updates) == 2 and "1.0 s · 1 token" in updates[-1]
+        yield ModelChunkEvent(done=True)
+
+    await view.run(tokens())
+    assert len(updates) == 3  # the final render
 
 
 # -- transcript -----------------------------------------------------------------------------------
