@@ -1,4 +1,4 @@
-"""`locus-nb`: the command line (mock server, notebook runs, HTML handouts)."""
+"""`locus-nb`: the command line (mock server, notebook runs, HTML handouts, doctor)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .._environment import ask_for_mock, clear_environment
 from .._errors import ConfigError
@@ -135,9 +136,20 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     skip_iri_grammar()  # this process is ours: no ~2 s IRI grammar build when it reads a notebook
-    parser = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    args = parser().parse_args(argv)
+    return args.func(args)
 
+
+def parser() -> argparse.ArgumentParser:
+    """`locus-nb` and its subcommands, one builder each."""
+    top = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    for add in (_add_mock, _add_run, _add_handouts, _add_doctor):
+        add(sub)
+    return top
+
+
+def _add_mock(sub: Any) -> None:
     from ..mock._faults import FAULTS, METADATA_KEY, fault_help
     from ..mock._store import STORE_LIMIT, STORE_TTL
 
@@ -172,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                       help=f"keep at most N stored responses, the oldest dropped first (default {STORE_LIMIT})")
     mock.set_defaults(func=_cmd_mock)
 
+
+def _add_run(sub: Any) -> None:
     run = sub.add_parser("run", help="run the notebooks with papermill")
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all in --dir)")
     run.add_argument("--dir", default="notebooks")
@@ -194,12 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     run.set_defaults(func=_cmd_run)
 
+
+def _add_handouts(sub: Any) -> None:
     handouts = sub.add_parser("handouts", help="executed notebooks → standalone HTML handouts with an index")
     handouts.add_argument("notebooks", nargs="*", help="executed notebooks (default: all in --from)")
     handouts.add_argument("--from", dest="from_dir", default="out", help="where `locus-nb run` wrote them")
     handouts.add_argument("--out", default="out/handouts")
     handouts.set_defaults(func=_cmd_handouts)
 
+
+def _add_doctor(sub: Any) -> None:
     doctor = sub.add_parser("doctor", help="check this machine's OCI setup step by step (✓/✗, what to fix)",
                             description="A checklist, in order: config file, profile, signing key, session token, "
                                         "region, compartment, clock, endpoint, a minimal request, store=True (ZDR). "
@@ -215,7 +233,4 @@ def main(argv: list[str] | None = None) -> int:
                                                                      "openai.gpt-4.1)")
     doctor.add_argument("--config-file", default=None, metavar="PATH", help="default: ~/.oci/config")
     doctor.set_defaults(func=_cmd_doctor)
-
-    args = parser.parse_args(argv)
-    return args.func(args)
 

@@ -241,7 +241,15 @@ def run_notebooks(
     Refused before any kernel starts: a parameter a notebook does not declare, and an `out` that is a
     notebook's own folder (executed copies would overwrite or sit among the lessons) unless `in_place`.
     """
-    param_sets = list(param_sets) or [{}]
+    work = _jobs(notebooks, list(param_sets) or [{}], out, in_place=in_place, timeout=timeout, record=record,
+                 replay=replay, mock=mock)
+    out.mkdir(parents=True, exist_ok=True)
+    return _execute_all(work, worker_count(len(work), jobs), progress=progress)
+
+
+def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path, *, in_place: bool, timeout: int,
+          record: Path | None, replay: Path | None, mock: bool) -> list[_Job]:
+    """Every run to make, checked before any kernel starts (see `run_notebooks`)."""
     if in_place and param_sets != [{}]:
         raise ConfigError("--in-place records the reference outputs and takes no -p/--store parameters")
     if not in_place and (mine := [nb for nb in notebooks if Path(nb).resolve().parent == Path(out).resolve()]):
@@ -261,11 +269,14 @@ def run_notebooks(
                 raise ConfigError(f"no cassette {cassette} for {Path(nb).name} {describe(params)}; record it with "
                                   f"`locus-nb run --record {folder}` and the same parameters")
             work.append(_Job(str(nb), output, params, in_place, timeout, mode, cassette))
-    workers = worker_count(len(work), jobs)
-    out.mkdir(parents=True, exist_ok=True)
-    results: dict[int, RunResult] = {}
+    return work
+
+
+def _execute_all(work: list[_Job], workers: int, *, progress: bool) -> list[RunResult]:
+    """Run the jobs, `workers` at a time (one: in this process), printing a line as each ends; results in order."""
     from tqdm.auto import tqdm
 
+    results: dict[int, RunResult] = {}
     bar = tqdm(total=len(work), unit="run", desc="notebooks", disable=not progress, leave=False)
 
     def done(i: int, outcome: Callable[[], RunResult]) -> None:
