@@ -10,7 +10,7 @@ CASSETTES ?= cassettes
 # process compile ipykernel, IPython, httpx … again (about 1 s of CPU per kernel). Empty = unset.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: demo test lab notebooks handouts record replay clean
+.PHONY: demo test test-fast lab notebooks handouts record replay clean
 
 # (Re)install only when the venv is missing or the package metadata changed. uv (pip-installed into the
 # venv, so Python and make are still all it takes) installs in seconds: it skips the bytecode compilation
@@ -41,6 +41,11 @@ demo: $(STAMP)  ## run every notebook against the embedded mock server; executed
 test: $(STAMP)  ## unit tests, mock-server tests, the record/replay loop and nbval over notebooks/ (installs Chromium if it may)
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -p tests.lean_imports -n $$(($$(nproc) + 1)) --dist loadscope --no-loadscope-reorder $(NBVAL) tests notebooks
+
+# The part of tests/ that starts no kernel, browser or other process (conftest.py fails a test that does
+# without its e2e mark): for a developer's edit-and-check loop. make test runs everything.
+test-fast: $(STAMP)  ## the tests without the e2e mark: no kernel, browser or subprocess
+	$(BIN)/python -m pytest -p tests.lean_imports -n $$(($$(nproc) + 1)) --dist loadscope -m "not e2e" tests
 
 lab: $(STAMP)  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/

@@ -35,6 +35,28 @@ LONG_MODULES = ("tests/test_record_replay.py", "tests/test_runs.py", "tests/test
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # nbval's cells run in a kernel
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.e2e)
     if hasattr(config, "workerinput"):  # an xdist worker; every worker sorts alike, as xdist requires
         rank = {module: n for n, module in enumerate(LONG_MODULES)}
         items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(LONG_MODULES)))
+
+
+# `make test-fast` (-m "not e2e") runs what needs no kernel, browser or other process. A test that starts one
+# without its `e2e` mark fails there and says so, so the fast part stays fast and the marks stay true.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    if "not e2e" not in (item.config.option.markexpr or ""):
+        yield
+        return
+    import multiprocessing.util
+    import subprocess
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"{item.nodeid} starts a process (a kernel, a browser, a command): mark it @pytest.mark.e2e")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", refuse)
+        patch.setattr(multiprocessing.util, "spawnv_passfds", refuse)
+        yield

@@ -51,6 +51,7 @@ def _index(lines: list[str], pattern: str) -> int:
     return found[0]
 
 
+@pytest.mark.e2e
 def test_the_binder_folder_is_the_configuration_and_the_python_fits(plan):
     dockerfile, log = plan
     python = re.search(r"Building conda environment for python=(\d+\.\d+)", log).group(1)
@@ -62,6 +63,7 @@ def test_the_binder_folder_is_the_configuration_and_the_python_fits(plan):
     assert "environment.yml" not in dockerfile.replace("environment.py-", "")
 
 
+@pytest.mark.e2e
 def test_the_package_is_installed_after_the_repository_is_copied(plan, clone):
     lines = plan[0].splitlines()
     copy = _index(lines, r"^COPY --chown=\S+ src/ \$\{REPO_DIR\}/$")
@@ -86,6 +88,7 @@ def test_installing_the_repository_brings_the_dependencies_pyproject_declares():
     assert not widgets.specifier.contains("7.9") and widgets.specifier.contains("8.1.5")
 
 
+@pytest.mark.e2e
 def test_jupyterlab_comes_with_the_base_environment(plan):
     # the base environment repo2docker installs for this Python (its lock file, in the repo2docker package)
     python = re.search(r"Building conda environment for python=(\d+\.\d+)", plan[1]).group(1)
@@ -95,6 +98,7 @@ def test_jupyterlab_comes_with_the_base_environment(plan):
     assert re.search(r"/jupyterlab-4\.", lock.read_text()), "JupyterLab 4 in repo2docker's base environment"
 
 
+@pytest.mark.e2e
 def test_post_build_and_start_are_wired_in(plan):
     lines = plan[0].splitlines()
     install = _index(lines, r"pip install --no-cache-dir -r \"binder/requirements.txt\"")
@@ -103,6 +107,7 @@ def test_post_build_and_start_are_wired_in(plan):
     assert 'ENV R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in lines
 
 
+@pytest.mark.e2e
 def test_post_build_passes_where_the_package_and_the_widgets_extension_are_installed(clone, tmp_path):
     env = {"PATH": f"{BIN}{os.pathsep}/usr/bin:/bin", "HOME": str(tmp_path)}
     result = subprocess.run(["bash", str(clone / "binder/postBuild")], cwd=clone, env=env,
@@ -111,6 +116,7 @@ def test_post_build_passes_where_the_package_and_the_widgets_extension_are_insta
     assert "locus-nb, ipywidgets and its JupyterLab extension are in place" in result.stdout
 
 
+@pytest.mark.e2e
 def test_post_build_fails_the_build_where_the_widgets_extension_is_disabled(clone, tmp_path):
     """As `jupyter labextension disable @jupyter-widgets/jupyterlab-manager` leaves it, here in the user's config."""
     labconfig = tmp_path / ".jupyter" / "labconfig"
@@ -122,6 +128,7 @@ def test_post_build_fails_the_build_where_the_widgets_extension_is_disabled(clon
     assert result.returncode != 0 and "the ipywidgets JupyterLab extension is not enabled" in result.stderr
 
 
+@pytest.mark.e2e
 def test_post_build_fails_the_build_without_the_package(clone, tmp_path):
     python = shutil.which("python3", path="/usr/bin:/bin")
     fake = tmp_path / "bin"
@@ -138,6 +145,7 @@ def _start(clone: Path, env: dict[str, str], *command: str) -> subprocess.Comple
                           env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.e2e
 def test_start_execs_the_command_with_the_hubs_variables_and_lab_on_the_notebooks(clone):
     hub = {"OCI_PROFILE": "WORKSHOP", "OCI_REGION": "eu-frankfurt-1", "OCI_GENAI_API_KEY": "sk-room-key",
            "OCI_COMPARTMENT": "ocid1.compartment.oc1..aaaaaaaaroom"}
@@ -157,6 +165,7 @@ def test_start_execs_the_command_with_the_hubs_variables_and_lab_on_the_notebook
     assert kept.returncode == 3 and kept.stdout.strip() == "/lab/tree/notebooks/01_stateless.ipynb"
 
 
+@pytest.mark.e2e
 def test_with_no_oci_settings_a_notebook_in_the_image_connects_to_the_embedded_mock(clone, tmp_path):
     # the image's kernel, as start leaves it: no OCI variable → connect() picks the embedded mock
     code = "from locus_nb import connect; c = connect(); print(c.target, c.model_id)"

@@ -99,6 +99,7 @@ def handouts(executed, tmp_path_factory):
     return out
 
 
+@pytest.mark.e2e
 def test_handouts_are_self_contained(handouts):
     page = (handouts / "widgets.html").read_text()
     assert external_resources(page) == []
@@ -109,6 +110,7 @@ def test_handouts_are_self_contained(handouts):
     assert external_resources(index) == []
 
 
+@pytest.mark.e2e
 def test_stock_nbconvert_would_fetch_widget_code_from_a_cdn(executed):
     """The reason for the above: the default export depends on the network for widgets."""
     from nbconvert import HTMLExporter
@@ -177,6 +179,7 @@ def rendered(handouts, executed, tmp_path_factory) -> dict[str, str]:
     return {page: html.unescape(m.group(1)) for page, m in texts.items()}
 
 
+@pytest.mark.e2e
 def test_handout_shows_widget_text_in_an_offline_browser(rendered):
     text = rendered["widgets"]
     # Only the widgets render these: their status lines, folded above the printed copies.
@@ -187,6 +190,7 @@ def test_handout_shows_widget_text_in_an_offline_browser(rendered):
     assert "Widget handout fixture" in rendered["index"]
 
 
+@pytest.mark.e2e
 def test_stock_export_shows_no_widget_text_offline(rendered):
     """Control: the same check fails for nbconvert's default page, whose widgets need the CDN."""
     text = rendered["stock"]
@@ -203,6 +207,7 @@ def _copy(executed: Path, to: Path) -> Path:
     return to
 
 
+@pytest.mark.e2e
 def test_a_corrupt_notebook_is_skipped_in_one_line_and_the_others_are_written(executed, tmp_path, capsys):
     good = _copy(executed, tmp_path / "in" / "good.ipynb")
     bad = tmp_path / "in" / "bad.ipynb"
@@ -215,6 +220,7 @@ def test_a_corrupt_notebook_is_skipped_in_one_line_and_the_others_are_written(ex
     assert 'href="good.html"' in (out / "index.html").read_text()
 
 
+@pytest.mark.e2e
 def test_a_notebook_named_index_does_not_clobber_the_index(executed, tmp_path):
     source = _copy(executed, tmp_path / "in" / "index.ipynb")
     out = tmp_path / "h"
@@ -224,6 +230,7 @@ def test_a_notebook_named_index_does_not_clobber_the_index(executed, tmp_path):
     assert "Streamed &lt;tokens&gt;" in (out / "index-2.html").read_text()
 
 
+@pytest.mark.e2e
 def test_two_notebooks_with_the_same_name_from_different_folders_both_get_a_page(executed, tmp_path):
     first, second = _copy(executed, tmp_path / "a" / "w.ipynb"), _copy(executed, tmp_path / "b" / "w.ipynb")
     out = tmp_path / "h"
@@ -233,6 +240,7 @@ def test_two_notebooks_with_the_same_name_from_different_folders_both_get_a_page
     assert 'href="w.html"' in index and 'href="w-2.html"' in index and "a/w.ipynb" in index and "b/w.ipynb" in index
 
 
+@pytest.mark.e2e
 def test_a_hash_in_a_file_name_still_links(executed, tmp_path):
     source = _copy(executed, tmp_path / "in" / "lesson #1.ipynb")
     out = tmp_path / "h"
@@ -241,6 +249,7 @@ def test_a_hash_in_a_file_name_still_links(executed, tmp_path):
     assert '<a href="lesson%20%231.html">' in (out / "index.html").read_text()
 
 
+@pytest.mark.e2e
 def test_masked_parameters_on_pages_and_the_index(executed, tmp_path):
     """A notebook papermill ran directly (not masked by `locus-nb run`): masked on its way into a handout."""
     ocid = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"

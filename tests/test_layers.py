@@ -4,6 +4,8 @@ package at its top, and the ones that import the openai SDK run on one pytest-xd
 
 from __future__ import annotations
 
+import pytest
+
 import ast
 from pathlib import Path
 
@@ -131,6 +133,7 @@ def test_only_the_environment_module_reads_the_environment():
     assert "OCI_REGION" in ENV_VARS and "OCI_CONFIG_FILE" in ENV_VARS
 
 
+@pytest.mark.e2e
 def test_the_command_and_its_workers_read_notebooks_without_building_the_iri_grammar():
     """`skip_iri_grammar` (the CLI, the run workers): nbformat still reads and validates a lesson, and the
     ~2 s `rfc3987_syntax` import never happens; where it is loaded already it stays."""

@@ -40,6 +40,7 @@ def _install(venv: Path, **env: str) -> tuple[subprocess.CompletedProcess, list[
     return done, log.read_text().splitlines() if log.exists() else []
 
 
+@pytest.mark.e2e
 def test_uv_installs_the_package_when_it_can_be_had(venv):
     done, calls = _install(venv)
     assert done.returncode == 0, done.stderr
@@ -49,6 +50,7 @@ def test_uv_installs_the_package_when_it_can_be_had(venv):
     assert (venv / ".installed").exists()
 
 
+@pytest.mark.e2e
 def test_without_uv_pip_installs_and_one_line_says_so(venv):
     done, calls = _install(venv, NO_UV="1")
     assert done.returncode == 0, done.stderr
@@ -59,6 +61,7 @@ def test_without_uv_pip_installs_and_one_line_says_so(venv):
     assert (venv / ".installed").exists()
 
 
+@pytest.mark.e2e
 def test_a_failed_install_shows_its_log_and_leaves_no_stamp(venv):
     done, _ = _install(venv, NO_UV="1", BROKEN="1")
     assert done.returncode != 0

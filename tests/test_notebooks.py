@@ -150,6 +150,7 @@ def test_committed_lesson_says_what_it_claims(path):
     assert_says_what_it_claims(path.stem, str(path), claims_in(str(path)), COMMITTED_STORE[path.stem])
 
 
+@pytest.mark.e2e
 def test_the_stored_lesson_takes_papermills_string_true(string_store_run):
     assert string_store_run.ok, string_store_run.error
     assert_says_what_it_claims(STRING_STORE[0], string_store_run.output, string_store_run.claims, stored=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import ast
 import importlib.metadata
 import re
@@ -82,6 +84,7 @@ def test_environment_yml_python_matches_requires_python():
     assert f">={floor}" in python
 
 
+@pytest.mark.e2e
 def test_import_does_not_load_heavy_optional_modules():
     code = "import sys, locus_nb; print(sorted(m for m in ('oci','starlette','uvicorn','ipywidgets','papermill') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()

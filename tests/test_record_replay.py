@@ -52,6 +52,7 @@ def signed_runs(tmp_path_factory):
     return results, requests, cassettes, [str(key), str(config), COMPARTMENT]
 
 
+@pytest.mark.e2e
 def test_same_cells_run_signed_against_a_verifying_endpoint(signed_runs):
     results, requests, _, _ = signed_runs
     assert len(results) == 2 * len(NOTEBOOKS)
@@ -64,6 +65,7 @@ def test_same_cells_run_signed_against_a_verifying_endpoint(signed_runs):
     assert len(posts) > 20 and all(r["headers"]["authorization"].startswith("Signature ") for r in posts)
 
 
+@pytest.mark.e2e
 def test_a_recorded_run_writes_one_redacted_cassette_per_notebook_and_store_mode(signed_runs):
     results, requests, cassettes, known = signed_runs
     written = sorted(p.name for p in cassettes.glob("*.jsonl"))
@@ -78,6 +80,7 @@ def test_a_recorded_run_writes_one_redacted_cassette_per_notebook_and_store_mode
     assert '"end": "cut", "error": "RemoteProtocolError"' in text and '"end": "closed"' in text
 
 
+@pytest.mark.e2e
 def test_locus_nb_run_replays_the_cassettes_with_the_same_claims(signed_runs, tmp_path):
     """`locus-nb run --replay`: no connection variables, no server; the setup cell names the cassette. (One
     lesson, the one with a stored chain and a recorded 400, in both modes: every lesson's replay is nbval's, below.)"""
@@ -100,6 +103,7 @@ def _unshare_works() -> bool:
         ["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
+@pytest.mark.e2e
 def test_the_recordings_replay_under_nbval_with_no_network(signed_runs):
     """The CI loop's second half: the mock is stopped; nbval re-runs the recorded notebooks in a network
     namespace with only loopback (the kernels' own channels), no connection variables, no

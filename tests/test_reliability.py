@@ -32,6 +32,7 @@ def test_the_fault_matrix_raises_only_typed_errors_and_keeps_partial_text(reliab
     assert area.failures == []  # typed errors only, partial text kept, a cut body never generated twice
 
 
+@pytest.mark.e2e
 def test_raw_server_faults_hold(reliability):
     area = reliability.Area("raw")
     asyncio.run(asyncio.wait_for(reliability.raw_server(area, quick=True), 120))
@@ -50,12 +51,14 @@ def test_concurrent_agent_conversations_do_not_cross(reliability):
     assert area.tries == 50 and area.failures == []
 
 
+@pytest.mark.e2e
 def test_the_mock_soak_keeps_rss_bounded(reliability):
     area = reliability.Area("soak")
     reliability.soak(area, quick=True)
     assert area.failures == [] and area.tries == 3
 
 
+@pytest.mark.e2e
 def test_a_zdr_mock_sees_no_stored_state(reliability, tmp_path):
     area = reliability.Area("zdr")
     reliability.zdr(area, quick=True, scratch=tmp_path)

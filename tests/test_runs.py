@@ -96,6 +96,7 @@ def _claims_notebook(path: Path, *, fail: bool) -> Path:
     return path
 
 
+@pytest.mark.e2e
 def test_a_failed_claim_fails_the_run_shows_no_traceback_and_is_listed_in_the_summary(tmp_path):
     out = tmp_path / "out"
     notebook = _claims_notebook(tmp_path / "claims.ipynb", fail=True)
@@ -111,6 +112,7 @@ def test_a_failed_claim_fails_the_run_shows_no_traceback_and_is_listed_in_the_su
     assert code[2].outputs == []  # the run stopped at the failed claim
 
 
+@pytest.mark.e2e
 def test_held_claims_are_counted(tmp_path):
     out = tmp_path / "out"
     notebook = _claims_notebook(tmp_path / "claims.ipynb", fail=False)
@@ -143,6 +145,7 @@ def _printed(path: Path) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
+@pytest.mark.e2e
 def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     code = main(["run", "--mock", "--no-progress", "--store", "both", "-j", "2", "-p", "region=eu-frankfurt-1",
@@ -179,6 +182,7 @@ _ENVIRONMENT_NB = """import os
 print({name: os.environ.get(name) for name in ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "JPY_SESSION_NAME")})"""
 
 
+@pytest.mark.e2e
 def test_one_run_runs_in_this_process_and_gives_back_the_environment_it_set_for_its_kernel(tmp_path, monkeypatch):
     """No worker to start for a single run; its kernel still gets live mode and no Jupyter-server session name,
     and afterwards this process's variables are as they were."""
@@ -200,6 +204,7 @@ def test_one_run_runs_in_this_process_and_gives_back_the_environment_it_set_for_
     assert {name: os.environ.get(name) for name in before} == before
 
 
+@pytest.mark.e2e
 def test_a_run_writes_its_notebook_as_it_starts_and_ends_and_a_cell_timeout_keeps_what_ran(tmp_path, monkeypatch):
     """The engine (_engine.py) writes twice per run, not twice per cell; a cell that outlives the timeout
     ends the run, and the notebook written then holds the cells that ran before it."""
@@ -219,6 +224,7 @@ def test_a_run_writes_its_notebook_as_it_starts_and_ends_and_a_cell_timeout_keep
     assert [c.outputs[0].text for c in executed[:5]] == [f"cell {n}\n" for n in range(1, 6)]
 
 
+@pytest.mark.e2e
 def test_run_mock_clears_every_connection_variable_the_kernels_would_read(tmp_path, monkeypatch):
     """`make notebooks` in a shell with OCI_REGION (or any connection variable) set records the mock's setup."""
     monkeypatch.setenv("OCI_REGION", "eu-frankfurt-1")
@@ -246,6 +252,7 @@ def test_clearing_the_environment_removes_every_variable_connect_reads(monkeypat
     assert connect().describe() == mock_setup
 
 
+@pytest.mark.e2e
 def test_the_test_session_runs_without_connection_variables():
     """conftest.py clears the same list, so nbval's kernels compare against the mock's recordings, and asks
     for the mock explicitly (connect() does not fall back on it under nbval)."""
@@ -256,12 +263,14 @@ def test_the_test_session_runs_without_connection_variables():
     assert set(ENV_VARS) & set(os.environ) == {"LOCUS_NB_TARGET"} and os.environ["LOCUS_NB_TARGET"] == "mock"
 
 
+@pytest.mark.e2e
 def test_string_parameters_reach_the_notebook_as_strings(tmp_path):
     out = tmp_path / "out"
     assert main(["run", "--no-progress", "-p", "store=true", "--out", str(out), str(PARAMS_NB)]) == 0
     assert _printed(out / "params.ipynb") == "store parameter 'true' -> store=True, region=us-chicago-1\n"
 
 
+@pytest.mark.e2e
 def test_a_wrong_parameter_fails_the_run_at_the_setup_cell_and_exits_nonzero(tmp_path):
     out = tmp_path / "out"
     code = main(["run", "--mock", "--no-progress", "-p", "store=maybe", "--out", str(out),
@@ -287,6 +296,7 @@ def test_in_place_takes_no_parameters(tmp_path):
         main(["run", "--in-place", "--store", "both", "--out", str(tmp_path), str(PARAMS_NB)])
 
 
+@pytest.mark.e2e
 def test_in_place_runs_record_the_same_bytes_each_time(tmp_path):
     """`make notebooks` twice gives identical files: no timings, widget state or random widget ids."""
     notebook = tmp_path / "widgets.ipynb"
@@ -315,6 +325,7 @@ def test_a_parameter_the_notebooks_do_not_declare_stops_the_run_before_any_kerne
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.e2e
 def test_papermill_run_directly_with_an_undeclared_parameter_fails_at_the_setup_cell(tmp_path):
     """papermill's own -p only warns about `regoin`; the setup cell's connect() refuses it."""
     import papermill
@@ -328,6 +339,7 @@ def test_papermill_run_directly_with_an_undeclared_parameter_fails_at_the_setup_
 
 @pytest.mark.parametrize("env, says", [({}, "nothing says where to connect"),
                                        ({"OCI_PROFILE": ""}, "OCI_PROFILE is set but empty")])
+@pytest.mark.e2e
 def test_without_asking_for_the_mock_a_run_with_no_target_fails_and_says_why(tmp_path, monkeypatch, env, says):
     monkeypatch.delenv("LOCUS_NB_TARGET")
     for name, value in env.items():
@@ -343,6 +355,7 @@ def test_mock_with_another_target_is_refused(tmp_path):
               str(ROOT / "notebooks" / "01_stateless.ipynb")])
 
 
+@pytest.mark.e2e
 def test_realistic_oci_parameters_give_short_names_and_show_no_ocid_or_password(tmp_path, capsys):
     """-p compartment=<ocid> -p project=<ocid> -p endpoint=https://user:pass@… used to fail with `File name too
     long` and print the OCIDs everywhere; the kernel still gets the real values."""

@@ -447,6 +447,7 @@ def test_transcript_rejects_what_is_not_an_agent_event():
 
 # -- in a real kernel ---------------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_in_a_kernel_widgets_record_stable_outputs_and_final_state(tmp_path):
     """papermill → real kernel: the widget's text/plain is the fixed repr, text printed once, state final."""
     import nbformat
