@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._errors import APIError, bad_request
-from ._validate import listing
+from ._format import listing
 
 __all__ = ["FAMILIES", "LOGPROBS", "Family", "check_parameters", "family_of", "thinks"]
 

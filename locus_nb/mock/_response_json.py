@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _scripted
+from ._format import wire_json
 from ._sealed import Thought, seal_thought
 
 if TYPE_CHECKING:
     from ._models import Family
 
-__all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage", "wire_json"]
+__all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage"]
 
 NewId = Callable[[str], str]
-
-
-def wire_json(value: Any) -> str:
-    """JSON as the endpoint writes it: one line, no spaces, UTF-8 text left unescaped."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass

@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import _scripted
-from ._response_json import failed, in_progress, wire_json
+from ._format import wire_json
+from ._response_json import failed, in_progress
 
 __all__ = ["EventStream", "SSEResponse"]
 
