@@ -251,7 +251,8 @@ def _strict_version(schema: dict[str, Any]) -> dict[str, Any] | None:
             raise _NotStrict
         if node.get("type") == "object" or "properties" in node:
             properties = node.get("properties") or {}
-            if set(node.get("required") or ()) != set(properties) or node.get("additionalProperties") not in (None, False):
+            all_required = set(node.get("required") or ()) == set(properties)
+            if not all_required or node.get("additionalProperties") not in (None, False):
                 raise _NotStrict
             node = {**node, "additionalProperties": False}
         return _rebuilt(node.items(), walk)

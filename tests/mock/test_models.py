@@ -23,7 +23,7 @@ class Spec(NamedTuple):
     ids: tuple[str, ...]  # model ids of the family
     efforts: tuple[str, ...]  # the `reasoning.effort` values it takes (the others: 400)
     omitted: tuple[str | None, float, bool]  # `reasoning` left out: effort and top_p echoed, a reasoning item
-    sampling: tuple[str | None, ...]  # the efforts at which temperature, top_p and logprobs are taken (None: none given)
+    sampling: tuple[str | None, ...]  # the efforts at which temperature, top_p and logprobs are taken (None: no effort)
 
 
 LMH = ("low", "medium", "high")
@@ -175,7 +175,8 @@ async def test_the_recorded_defaults_are_what_the_mock_echoes(client):
     r = await client.stream(gpt52)
     assert (r[-1]["response"]["reasoning"]["effort"], r[-1]["response"]["top_p"]) == ("none", 0.98)
     assert [i["type"] for i in r[-1]["response"]["output"]] == ["message"]
-    gpt55 = await client.create({**load_json("stream_reasoning_commentary_function_call_gpt55.request.json"), "stream": False})
+    gpt55 = load_json("stream_reasoning_commentary_function_call_gpt55.request.json")
+    gpt55 = await client.create({**gpt55, "stream": False})
     assert (gpt55["reasoning"]["effort"], gpt55["top_p"], gpt55["output"][0]["type"]) == ("medium", 0.98, "reasoning")
 
 
