@@ -1,10 +1,8 @@
-"""Model families: which ids belong together, and when each one reasons. One table for two readers:
-the client (`_wire` drops `temperature`/`top_p` where the endpoint would refuse them, and asks for
-the encrypted reasoning it must replay) and the mock, which keys each family's parameter rules
-(efforts, defaults, sources: `locus_nb/mock/_models.py`) on it.
-
-A model id (`openai.gpt-5.2`, `gpt-5.2-2025-12-11`, `xai.grok-4`, `ft:gpt-4.1:org::id`) belongs to
-the first family whose vendor and pattern match; most specific first.
+"""Model families: which ids belong together, and when each one reasons. One table for the client
+(`_wire` drops `temperature`/`top_p` where the endpoint would refuse them) and for the mock, which
+keys each family's parameter rules on it (efforts, defaults and sources: `locus_nb/mock/_models.py`).
+An id (`openai.gpt-5.2`, `gpt-5.2-2025-12-11`, `xai.grok-4`, `ft:gpt-4.1:org::id`) belongs to the
+first family whose vendor and pattern match.
 """
 
 from __future__ import annotations

@@ -132,8 +132,7 @@ def tool_list(tools: Any, *, runnable: bool) -> list[Any]:
 
 
 def tool_spec(tool: Any) -> dict[str, Any]:
-    """A tool (out of `tool_list(…, runnable=False)`) as its wire spec: `@tool` objects know theirs;
-    dicts pass through."""
+    """A tool out of `tool_list(…, runnable=False)` as its wire spec: a `@tool`'s own, or the dict."""
     return tool.spec() if hasattr(tool, "spec") else dict(tool)
 
 
