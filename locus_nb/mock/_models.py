@@ -1,12 +1,12 @@
 """The model families the mock serves, each with the parameter rules and defaults of the real one.
 
 The families themselves — which ids belong to each, and whether it reasons by default, only when
-asked, or never — are `locus_nb._families`, the table the client reads too. `FAMILIES` here gives
-each one its rules: what `check_parameters` refuses (`temperature`/`top_p` or logprobs on a
-reasoning model, an effort the model does not offer, `reasoning` on a model that does not reason)
-and what the Response echoes in `reasoning` and `top_p` when the request leaves them out; whether
-the turn produces a reasoning item (and so reasoning tokens in `usage`) is the family's own. The
-README's list is rendered from it (`python -m locus_nb.mock._readme`).
+asked, or never (so whether a turn produces a reasoning item, and reasoning tokens in `usage`) —
+are `locus_nb._families`, the table the client reads too. `FAMILIES` here gives each one its
+rules: what `check_parameters` refuses (`temperature`/`top_p` or logprobs on a reasoning model, an
+effort the model does not offer, `reasoning` on a model that does not reason) and what the Response
+echoes in `reasoning` and `top_p` when the request leaves them out. The README's list is rendered
+from it (`python -m locus_nb.mock._readme`).
 
 Sources, by rule:
 - OpenAI families, reasoning on/off by default, `effort: "none"` and sampling parameters:
@@ -86,7 +86,7 @@ class Family:
 
 _GPT5 = ("minimal", "low", "medium", "high")
 _OPT_IN = ("none", "low", "medium", "high", "xhigh")
-_CODEX = ("low", "medium", "high")
+_LOW_TO_HIGH = ("low", "medium", "high")
 _BASE = {f.name: f for f in families.FAMILIES}
 
 # One entry per family, in the order of `locus_nb._families.FAMILIES` (the tests check both).
@@ -96,12 +96,12 @@ FAMILIES: tuple[Family, ...] = (
            source=f"{_PYDANTIC_AI}: gpt-5-chat-latest doesn't reason; Laisky/one-api#120 (reasoning.effort 400)"),
     Family(_BASE["gpt-5-pro"], efforts=("high",), default_effort="high", source=_EFFORT_REFERENCE),
     # minimal is left out for codex models: not documented for them (refusing is the safe side)
-    Family(_BASE["gpt-5-codex"], efforts=_CODEX, default_effort="medium", source=_PYDANTIC_AI),
+    Family(_BASE["gpt-5-codex"], efforts=_LOW_TO_HIGH, default_effort="medium", source=_PYDANTIC_AI),
     Family(_BASE["gpt-5"], efforts=_GPT5, default_effort="medium",
            source=f"{_EFFORT_REFERENCE}; stream_reasoning_encrypted_function_call_gpt5.sse"),
     # The chat variants reason at a fixed medium and take no other effort, not even "none".
     Family(_BASE["gpt-5.1/5.2/5.3-chat"], efforts=("medium",), default_effort="medium", source=_PYDANTIC_AI),
-    Family(_BASE["gpt-5.1-codex"], efforts=_CODEX, default_effort="medium", source=_PYDANTIC_AI),
+    Family(_BASE["gpt-5.1-codex"], efforts=_LOW_TO_HIGH, default_effort="medium", source=_PYDANTIC_AI),
     Family(_BASE["gpt-5.x-pro"], efforts=("medium", "high", "xhigh"), default_effort="medium",
            source=f"{_PYDANTIC_AI}: the -pro variants cannot turn reasoning off"),
     # openai/openai-agents-python#2089: "'minimal' is not supported with the 'gpt-5.1' model.
@@ -114,10 +114,10 @@ FAMILIES: tuple[Family, ...] = (
            source=f"{_PYDANTIC_AI}; stream_reasoning_commentary_function_call_gpt55.sse"),
     Family(_BASE["gpt-6"], efforts=("low", "medium", "high", "xhigh"), default_effort="medium",
            source=f"{_PYDANTIC_AI}: gpt-6-astra reasons by default and does not accept effort none"),
-    Family(_BASE["o-series"], efforts=("low", "medium", "high"), default_effort="medium",
+    Family(_BASE["o-series"], efforts=_LOW_TO_HIGH, default_effort="medium",
            source=f"{_PYDANTIC_AI}; stream_reasoning_summary_o3mini.sse"),
     # Open weights (OCI: "designed for powerful reasoning"); efforts low/medium/high as in its model card.
-    Family(_BASE["gpt-oss"], efforts=("low", "medium", "high"), default_effort="medium",
+    Family(_BASE["gpt-oss"], efforts=_LOW_TO_HIGH, default_effort="medium",
            source="https://docs.oracle.com/iaas/Content/generative-ai/openai-gpt-oss-120b.htm"),
     Family(_BASE["gpt-4.1, gpt-4o and other OpenAI ids"],
            source="BoundaryML/baml#2708 (gpt-4.1: reasoning.effort 400)"),
@@ -130,12 +130,12 @@ FAMILIES: tuple[Family, ...] = (
     Family(_BASE["gemini"]),
     Family(_BASE["any other id"]),
 )
-_BY_BASE = {f.base: f for f in FAMILIES}
+_BY_NAME = {f.name: f for f in FAMILIES}
 
 
 def family_of(model: str) -> Family:
     """The id's family (`locus_nb._families.family_of`: `openai.` optional, a fine-tune is its base), with its rules."""
-    return _BY_BASE[families.family_of(model)]
+    return _BY_NAME[families.family_of(model).name]
 
 
 # -- the real 400s ----------------------------------------------------------------------------------
