@@ -28,7 +28,7 @@ from ._errors import ConfigError, LocusError, StreamTruncated, mask_secrets
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent, ToolResultEvent
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._stream import chunks_from_response
-from ._tools import Tool, tool, tool_output
+from ._tools import Tool, tool, tool_list, tool_output
 from ._wire import arguments_problem
 
 __all__ = ["Agent", "AgentHooks", "Veto"]
@@ -72,7 +72,7 @@ class Agent:
             raise ConfigError(f"system_prompt must be text (a str) or None; got {type(system_prompt).__name__}")
         self.model = model
         self.tools: dict[str, Tool] = {}
-        for item in _tool_list(tools):
+        for item in tool_list(tools, runnable=True):
             t = item if isinstance(item, Tool) else tool(item)
             if t.name in self.tools:
                 raise ConfigError(f"two tools are named {t.name!r}; pass tool(name=...) to tell them apart")
@@ -204,24 +204,6 @@ class Agent:
         if isinstance(self.hooks, Mapping):
             return self.hooks.get(name)
         return getattr(self.hooks, name, None)
-
-
-def _tool_list(tools: Any) -> list[Tool | Callable[..., Any]]:
-    """`tools=` as given to the Agent: a list (any iterable) of @tool functions or plain functions."""
-    if tools is None:
-        return []
-    if isinstance(tools, Tool) or callable(tools) and not isinstance(tools, type):
-        name = getattr(tools, "name", None) or getattr(tools, "__name__", "f")
-        raise ConfigError(f"tools must be a list of tools; got the single tool {name!r}: pass tools=[{name}]")
-    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Iterable):
-        raise ConfigError(f"tools must be a list of @tool functions, e.g. tools=[get_temperature]; "
-                          f"got {type(tools).__name__} {tools!r:.60}")
-    items = list(tools)
-    for index, item in enumerate(items):
-        if not callable(item):
-            raise ConfigError(f"tools[{index}] is {type(item).__name__} {item!r:.60}, not a tool: pass functions "
-                              "(decorated with @tool, or plain ones with type hints and a docstring)")
-    return items
 
 
 async def _call(function: Callable[..., Any | Awaitable[Any]], *args: Any) -> Any:

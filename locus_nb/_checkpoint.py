@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError, mask_ocid, mask_secrets
-from ._messages import Message, ToolCall
+from ._messages import ROLES, Message, ToolCall
 
 __all__ = ["Checkpoint", "CheckpointMismatch", "load_checkpoint", "save_checkpoint"]
 
@@ -128,8 +128,8 @@ def _message_json(message: Message) -> dict[str, Any]:
 
 
 def _message(data: Any, n: int) -> Message:
-    if not isinstance(data, Mapping) or data.get("role") not in ("system", "user", "assistant", "tool"):
-        raise ConfigError(f"message {n} of the checkpoint is not a message (role system/user/assistant/tool)")
+    if not isinstance(data, Mapping) or data.get("role") not in ROLES:
+        raise ConfigError(f"message {n} of the checkpoint is not a message (role {'/'.join(ROLES)})")
     calls = tuple(ToolCall(c["id"], c["name"], dict(c.get("arguments") or {}), raw_arguments=c.get("raw_arguments"))
                   for c in data.get("tool_calls", ()))
     return Message(data["role"], data.get("content", ""), calls, tool_call_id=data.get("tool_call_id"),

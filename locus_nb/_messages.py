@@ -100,7 +100,8 @@ def _role_problem(role: Any) -> str:
         return f"Message role {role!r}: roles are lower-case; use {fix!r} (or Message.{fix}(…))"
     close = difflib.get_close_matches(role, ROLES, n=1) if isinstance(role, str) else []
     hint = f"did you mean {close[0]!r} (Message.{close[0]}(…))? " if close else ""
-    return f"Message role {role!r} is not one of {choices}; {hint}build messages with Message.user(…), Message.system(…), …"
+    return (f"Message role {role!r} is not one of {choices}; "
+            f"{hint}build messages with Message.user(…), Message.system(…), …")
 
 
 def _content_parts(role: str, content: Any) -> tuple[dict[str, Any], ...]:

@@ -58,6 +58,7 @@ from ._events import ModelChunkEvent
 from ._messages import Message, ModelResponse
 from ._ocid import check_ocid, check_region
 from ._stream import StreamSnapshot, chunks_from_response, handle_event, stream_error
+from ._tools import tool_list, tool_spec
 from ._wire import (
     body_excerpt,
     build_request,
@@ -270,7 +271,7 @@ class OCIResponsesModel:
             model=self.model,
             store=self.store,
             provider_state=provider_state,
-            tools=[tool_spec(t) for t in _tool_list(tools)],
+            tools=[tool_spec(t) for t in tool_list(tools, runnable=False)],
             stream=stream,
             **options,
         )
@@ -698,25 +699,6 @@ def _checked_limits(limits: Any) -> httpx.Limits:
         raise ConfigError(f"limits must be an httpx.Limits or a number of connections >= 1; "
                           f"got {type(limits).__name__} {limits!r:.40}")
     return httpx.Limits(max_connections=limits, max_keepalive_connections=min(limits, 20))
-
-
-def _tool_list(tools: Any) -> Sequence[Any]:
-    """`tools=` of a call: a list of tools (None: none)."""
-    if tools is None:
-        return ()
-    if isinstance(tools, str | Mapping) or hasattr(tools, "spec") or not isinstance(tools, Sequence | set | frozenset):
-        raise ConfigError(f"tools must be a list of tools (@tool functions or Responses function-tool dicts), "
-                          f"e.g. tools=[get_temperature]; got {type(tools).__name__}")
-    return list(tools)
-
-
-def tool_spec(tool: Any) -> dict[str, Any]:
-    """A tool as its wire spec: `@tool` objects know theirs; dicts pass through."""
-    if hasattr(tool, "spec"):
-        return tool.spec()
-    if isinstance(tool, Mapping):
-        return dict(tool)
-    raise ConfigError(f"not a tool: {tool!r} (use @tool or a Responses function-tool dict)")
 
 
 _decode_json = json.JSONDecoder().decode  # json.loads without its per-call checks (one per event)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ._errors import ConfigError, ToolError, mask_secrets
 
-__all__ = ["Tool", "tool", "tool_output"]
+__all__ = ["Tool", "tool", "tool_list", "tool_output", "tool_spec"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,33 @@ def tool(
     if description is None:
         description = "\n\n".join(part for part in (doc.short_description, doc.long_description) if part)
     return Tool(tool_name, description, strict_schema if use_strict else schema, use_strict, function, model)
+
+
+def tool_list(tools: Any, *, runnable: bool) -> list[Any]:
+    """`tools=`, checked: a list (any iterable) of tools, None for none. A model only sends their specs,
+    so it takes `@tool` functions and Responses function-tool dicts (`runnable=False`); an Agent runs
+    them, so it takes `@tool` functions and plain ones, which it makes tools of (`runnable=True`)."""
+    if tools is None:
+        return []
+    if hasattr(tools, "spec") or callable(tools) and not isinstance(tools, type):
+        name = getattr(tools, "name", None) or getattr(tools, "__name__", "f")
+        raise ConfigError(f"tools must be a list of tools; got the single tool {name!r}: pass tools=[{name}]")
+    kinds = "@tool functions" if runnable else "tools (@tool functions or Responses function-tool dicts)"
+    if isinstance(tools, str | bytes | Mapping) or not isinstance(tools, Iterable):
+        raise ConfigError(f"tools must be a list of {kinds}, e.g. tools=[get_temperature]; "
+                          f"got {type(tools).__name__} {tools!r:.60}")
+    items = list(tools)
+    for index, item in enumerate(items):
+        if not (callable(item) if runnable else hasattr(item, "spec") or isinstance(item, Mapping)):
+            fix = ("pass functions (decorated with @tool, or plain ones with type hints and a docstring)" if runnable
+                   else "use @tool or a Responses function-tool dict")
+            raise ConfigError(f"tools[{index}] is {type(item).__name__} {item!r:.60}, not a tool: {fix}")
+    return items
+
+
+def tool_spec(tool: Any) -> dict[str, Any]:
+    """A tool out of `tool_list(…, runnable=False)` as its wire spec: a `@tool`'s own, or the dict."""
+    return tool.spec() if hasattr(tool, "spec") else dict(tool)
 
 
 def _arguments_model(function: Callable[..., Any], tool_name: str, param_docs: Mapping[str, str]) -> Any:
@@ -223,7 +250,8 @@ def _strict_version(schema: dict[str, Any]) -> dict[str, Any] | None:
             raise _NotStrict
         if node.get("type") == "object" or "properties" in node:
             properties = node.get("properties") or {}
-            if set(node.get("required") or ()) != set(properties) or node.get("additionalProperties") not in (None, False):
+            all_required = set(node.get("required") or ()) == set(properties)
+            if not all_required or node.get("additionalProperties") not in (None, False):
                 raise _NotStrict
             node = {**node, "additionalProperties": False}
         return _rebuilt(node.items(), walk)

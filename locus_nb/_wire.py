@@ -15,7 +15,6 @@ table, `locus_nb/mock/_models.py`, holds the same rules; a test runs every famil
 from __future__ import annotations
 
 import json
-import re
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +33,7 @@ from ._errors import (
     ZDRRejected,
     mask_secrets,
 )
+from ._families import is_reasoning_model, reasons_only_when_asked
 from ._messages import Message, ModelResponse, ToolCall, Usage
 
 __all__ = [
@@ -75,18 +75,9 @@ OPTIONS = frozenset(
 
 ZDR_TEXT = "Zero Data Retention"
 
-_REASONING_MODEL = re.compile(r"^(?:openai\.)?(?:gpt-5(?!-chat)|gpt-6|o[134])(?:$|[.-])")
-# Reasoning models whose default effort is "none": gpt-5.1 to gpt-5.4 and their dated snapshots
-# (not their -chat, -codex or -pro variants, which reason by default).
-_REASONS_ONLY_WHEN_ASKED = re.compile(r"^(?:openai\.)?gpt-5\.[1-4](?:$|-\d{4}-\d\d-\d\d$)")
 _SAMPLING = ("temperature", "top_p")
 _INSTRUCTION_ROLES = ("system", "developer")
 _TOOL_CHOICES = ("auto", "none", "required")
-
-
-def is_reasoning_model(model: str) -> bool:
-    """True for OpenAI's reasoning families: gpt-5* (not gpt-5-chat*), gpt-6*, o1*, o3*, o4* (`openai.` optional)."""
-    return bool(_REASONING_MODEL.match(model.lower()))
 
 
 def _input_message(role: str, content: str | tuple[dict[str, Any], ...]) -> dict[str, Any]:
@@ -269,7 +260,7 @@ def _checked_options(options: dict[str, Any], *, model: str, tools: Sequence[Map
         options["tool_choice"] = _tool_choice(options["tool_choice"], tools)
 
     effort = (options.get("reasoning") or {}).get("effort")
-    reasoning_off = effort == "none" or (effort is None and bool(_REASONS_ONLY_WHEN_ASKED.match(model.lower())))
+    reasoning_off = effort == "none" or (effort is None and reasons_only_when_asked(model))
     if is_reasoning_model(model) and not reasoning_off:
         dropped = [name for name in _SAMPLING if options.pop(name, None) is not None]
         if dropped:

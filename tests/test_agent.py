@@ -470,7 +470,7 @@ def test_configuration_errors():
         Agent(model=None, max_iterations=0)
 
 
-# -- issue 9: the usage of every turn, and the model's own way to mask its secrets --------------------------
+# -- the usage of every turn, and the model's own way to mask its secrets --------------------------
 
 
 async def test_terminate_event_sums_the_usage_of_every_turn_with_cached_and_reasoning_tokens():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from locus_nb import (
     Agent,
@@ -20,6 +22,7 @@ from locus_nb import (
     save_checkpoint,
     tool,
 )
+from locus_nb._messages import ROLES
 
 from .conftest import COMPARTMENT
 
@@ -133,6 +136,49 @@ def test_messages_round_trip_with_tool_calls_and_provider_items(tmp_path):
     checkpoint = load_checkpoint(tmp_path / "h.json")
     assert checkpoint.messages == tuple(history)
     assert checkpoint.model is None and checkpoint.provider_state == {}
+
+
+def test_a_developer_message_round_trips(tmp_path):
+    """It used to save, then fail to load: the loader knew the other four roles only."""
+    history = [Message.developer("Answer in French."), Message.developer([{"type": "input_text", "text": "Be brief."}]),
+               Message.user("Bonjour ?")]
+    save_checkpoint(tmp_path / "d.json", history)
+    assert load_checkpoint(tmp_path / "d.json").messages == tuple(history)
+
+
+# -- every message the library can make survives save → load ---------------------------------------
+
+TEXT = st.text(max_size=12)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+OBJECT = st.dictionaries(TEXT, JSON_VALUE, max_size=3)
+PARTS = st.lists(st.builds(lambda kind, rest: {**rest, "type": kind}, TEXT, OBJECT), max_size=3)
+CALLS = st.lists(st.builds(ToolCall, TEXT, TEXT, OBJECT, raw_arguments=st.none() | TEXT), max_size=3)
+
+
+@st.composite
+def messages(draw) -> Message:
+    """Any role, text or content parts, tool calls, the id a tool result answers, provider items: every
+    combination the constructor takes (the ones it refuses, e.g. parts in an assistant turn, are skipped)."""
+    role = draw(st.sampled_from(ROLES))
+    content = draw(TEXT | PARTS)
+    calls = draw(CALLS) if role == "assistant" else []
+    try:
+        return Message(role, content, tuple(calls), tool_call_id=draw(st.none() | TEXT),
+                       provider_items=tuple(draw(st.lists(OBJECT, max_size=2))))
+    except ConfigError:
+        return draw(st.nothing())
+
+
+@given(st.lists(messages(), max_size=6))
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+def test_every_message_survives_save_and_load(tmp_path_factory, history):
+    path = tmp_path_factory.mktemp("roundtrip") / "c.json"
+    save_checkpoint(path, history)
+    assert load_checkpoint(path).messages == tuple(history)
 
 
 def test_another_model_id_is_refused(make_model, tmp_path):

@@ -1,4 +1,4 @@
-"""No message is lost (issue 10): a `Message` refuses what the wire cannot carry where it is made,
+"""No message is lost: a `Message` refuses what the wire cannot carry where it is made,
 `developer` is a role of its own, and a conversation with nothing to answer is refused before sending."""
 
 from __future__ import annotations

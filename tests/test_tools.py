@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from locus_nb import ConfigError, Message, Tool, ToolError, tool
-from locus_nb._tools import tool_output
+from locus_nb._tools import tool_list, tool_output, tool_spec
 
 
 class Unit(str, enum.Enum):
@@ -254,3 +254,29 @@ def test_tool_output_text():
 def test_the_model_sends_the_spec(make_model):
     body = make_model().request_body([Message.user("hi")], tools=[get_temperature])
     assert body["tools"] == [get_temperature.spec()]
+
+
+SPEC = {"type": "function", "name": "get_time", "parameters": {"type": "object", "properties": {}}}
+
+
+def plain(city: str) -> str:
+    """A function not yet made a tool."""
+    return city
+
+
+def test_one_list_rule_for_the_model_and_the_agent():
+    """A model sends specs (@tool objects, function-tool dicts); an Agent runs tools (@tool objects, plain
+    functions). Either takes any iterable, and None for none."""
+    assert [tool_spec(t) for t in tool_list((t for t in [get_temperature, SPEC]), runnable=False)] == [
+        get_temperature.spec(), SPEC]
+    assert tool_list([get_temperature, plain], runnable=True) == [get_temperature, plain]
+    assert tool_list(None, runnable=False) == tool_list(None, runnable=True) == []
+    with pytest.raises(ConfigError, match=r"^tools\[1\] is function .*, not a tool: use @tool or a Responses"):
+        tool_list([SPEC, plain], runnable=False)
+    with pytest.raises(ConfigError, match=r"^tools\[0\] is dict .*, not a tool: pass functions"):
+        tool_list([SPEC], runnable=True)
+    for runnable in (False, True):
+        with pytest.raises(ConfigError, match=r"^tools must be a list of tools; got the single tool 'plain'"):
+            tool_list(plain, runnable=runnable)
+        with pytest.raises(ConfigError, match=r"^tools must be a list of .*; got bytes b'get_time'"):
+            tool_list(b"get_time", runnable=runnable)

@@ -33,8 +33,9 @@ from . import _models, _scripted
 from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, masked_headers, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultPlan, FaultSchedule, TruncatedBody, plan_faults, requested_faults
+from ._format import wire_json
 from ._models import LOGPROBS, check_parameters, family_of
-from ._response_json import Output, build_output, failed, input_tokens, response_object, usage, wire_json
+from ._response_json import Output, build_output, failed, input_tokens, response_object, usage
 from ._sse import EventStream, SSEResponse
 from ._store import STORE_LIMIT, STORE_TTL, Store
 from ._validate import check_model, validate_request

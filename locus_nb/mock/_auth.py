@@ -177,30 +177,9 @@ def verify_request(
         raise SignatureRejected(f"algorithm {params.get('algorithm')!r} is not rsa-sha256")
 
     signed = params.get("headers", "date").lower().split()
-    required = list(GENERIC_HEADERS)
-    if method.upper() in ("POST", "PUT", "PATCH"):
-        required += BODY_HEADERS
-    if "date" not in signed and "x-date" in signed:
-        required[0] = "x-date"
-    missing = [h for h in required if h not in signed]
-    if missing:
-        raise SignatureRejected(f"signature does not cover {', '.join(missing)}")
-
-    date = headers.get("x-date") or headers.get("date") or ""
-    try:
-        skew = abs(now - parsedate_to_datetime(date).timestamp())
-    except (TypeError, ValueError):
-        raise SignatureRejected("missing or unreadable Date header") from None
-    if skew > max_skew:
-        raise SignatureRejected(f"Date is {skew:.0f} s away from the server clock (max {max_skew:.0f} s)")
-
-    if "x-content-sha256" in signed:
-        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
-        if headers.get("x-content-sha256") != digest:
-            raise SignatureRejected("x-content-sha256 does not match the body")
-    if "content-length" in signed and headers.get("content-length") != str(len(body)):
-        raise SignatureRejected("content-length does not match the body")
-
+    _check_coverage(signed, method)
+    _check_date(headers, now=now, max_skew=max_skew)
+    _check_body(signed, headers, body)
     message = signing_string(signed, method=method, target=target, headers=headers)
     try:
         signature = base64.b64decode(params.get("signature", ""), validate=True)
@@ -211,6 +190,38 @@ def verify_request(
     except InvalidSignature:
         raise SignatureRejected("signature does not match") from None
     return key_id
+
+
+def _check_coverage(signed: list[str], method: str) -> None:
+    """The signature covers the headers OCI requires (the body's too for a request with one)."""
+    required = list(GENERIC_HEADERS)
+    if method.upper() in ("POST", "PUT", "PATCH"):
+        required += BODY_HEADERS
+    if "date" not in signed and "x-date" in signed:
+        required[0] = "x-date"
+    missing = [h for h in required if h not in signed]
+    if missing:
+        raise SignatureRejected(f"signature does not cover {', '.join(missing)}")
+
+
+def _check_date(headers: Mapping[str, str], *, now: float, max_skew: float) -> None:
+    date = headers.get("x-date") or headers.get("date") or ""
+    try:
+        skew = abs(now - parsedate_to_datetime(date).timestamp())
+    except (TypeError, ValueError):
+        raise SignatureRejected("missing or unreadable Date header") from None
+    if skew > max_skew:
+        raise SignatureRejected(f"Date is {skew:.0f} s away from the server clock (max {max_skew:.0f} s)")
+
+
+def _check_body(signed: list[str], headers: Mapping[str, str], body: bytes) -> None:
+    """The signed digest and length are the body's own."""
+    if "x-content-sha256" in signed:
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        if headers.get("x-content-sha256") != digest:
+            raise SignatureRejected("x-content-sha256 does not match the body")
+    if "content-length" in signed and headers.get("content-length") != str(len(body)):
+        raise SignatureRejected("content-length does not match the body")
 
 
 # -- the request log's view of credentials ---------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from starlette.responses import Response
 
-from ._response_json import wire_json
+from ._format import wire_json
 
 __all__ = [
     "APIError",

@@ -1,12 +1,12 @@
 """The model families the mock serves, each with the parameter rules and defaults of the real one.
 
-`FAMILIES` is the one table. A request's model id (`openai.gpt-5.2`, `gpt-5.2-2025-12-11`,
-`xai.grok-4`, …) picks the first family whose vendor and pattern match; the family then decides
-what `check_parameters` refuses (`temperature`/`top_p` or logprobs on a reasoning model, an effort
-the model does not offer, `reasoning` on a model that does not reason), what the Response echoes in
-`reasoning` and `top_p` when the request leaves them out, and whether the turn produces a
-reasoning item (and so reasoning tokens in `usage`). The README's list is rendered from it
-(`python -m locus_nb.mock._readme`).
+The families themselves — which ids belong to each, and whether it reasons by default, only when
+asked, or never (so whether a turn produces a reasoning item, and reasoning tokens in `usage`) —
+are `locus_nb._families`, the table the client reads too. `FAMILIES` here gives each one its
+rules: what `check_parameters` refuses (`temperature`/`top_p` or logprobs on a reasoning model, an
+effort the model does not offer, `reasoning` on a model that does not reason) and what the Response
+echoes in `reasoning` and `top_p` when the request leaves them out. The README's list is rendered
+from it (`python -m locus_nb.mock._readme`).
 
 Sources, by rule:
 - OpenAI families, reasoning on/off by default, `effort: "none"` and sampling parameters:
@@ -29,14 +29,13 @@ Sources, by rule:
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .. import _families as families
 from ._errors import APIError, bad_request
-from ._validate import listing
+from ._format import listing
 
 __all__ = ["FAMILIES", "LOGPROBS", "Family", "check_parameters", "family_of", "thinks"]
 
@@ -50,22 +49,33 @@ _EFFORT_REFERENCE = "OpenAI ReasoningEffort reference"
 
 @dataclass(frozen=True)
 class Family:
-    name: str  # as the README lists it
-    vendor: str  # the OCI prefix: openai, xai, meta, cohere, google; "*" for any
-    pattern: str  # regex, matched at the start of the id without its vendor prefix
-    examples: tuple[str, ...]  # ids of this family (the tests run every one)
+    """A family of `locus_nb._families` (its ids, when it reasons) with the parameter rules of the real one."""
+
+    base: families.Family
     efforts: tuple[str, ...] = ()  # the `reasoning.effort` values it takes; () refuses `reasoning`
     default_effort: str | None = None  # echoed in `reasoning.effort` when the request gives none
-    thinks_by_default: bool = False  # a reasoning item (and reasoning tokens) when no effort is given
-    # When `temperature`/`top_p` are taken: always, only with effort "none", or never.
-    sampling: Sampling = "always"
     top_p: float = 1.0  # echoed when the request gives none
     source: str = ""
 
     @property
-    def reasons(self) -> bool:
-        """It can produce reasoning items (by default, or when asked with an effort)."""
-        return self.thinks_by_default or any(e != "none" for e in self.efforts)
+    def name(self) -> str:
+        return self.base.name
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        return self.base.examples
+
+    @property
+    def thinks_by_default(self) -> bool:
+        """A reasoning item (and reasoning tokens) when no effort is given."""
+        return self.base.reasoning == "by default"
+
+    @property
+    def sampling(self) -> Sampling:
+        """When `temperature`/`top_p` are taken: always, only with effort "none", or never."""
+        if not self.base.refuses_sampling:
+            return "always"
+        return "effort_none" if "none" in self.efforts else "never"
 
     def sampling_allowed(self, effort: str | None) -> bool:
         """`temperature`/`top_p` are taken at this effort (None: the request gave none)."""
@@ -76,73 +86,56 @@ class Family:
 
 _GPT5 = ("minimal", "low", "medium", "high")
 _OPT_IN = ("none", "low", "medium", "high", "xhigh")
+_LOW_TO_HIGH = ("low", "medium", "high")
+_BASE = {f.name: f for f in families.FAMILIES}
 
+# One entry per family, in the order of `locus_nb._families.FAMILIES` (the tests check both).
 FAMILIES: tuple[Family, ...] = (
-    # -- OpenAI, most specific first ------------------------------------------------------------
-    Family("gpt-5-chat", "openai", r"gpt-5-chat", ("openai.gpt-5-chat-latest",),
+    # -- OpenAI ---------------------------------------------------------------------------------
+    Family(_BASE["gpt-5-chat"],
            source=f"{_PYDANTIC_AI}: gpt-5-chat-latest doesn't reason; Laisky/one-api#120 (reasoning.effort 400)"),
-    Family("gpt-5-pro", "openai", r"gpt-5-pro", ("openai.gpt-5-pro",), efforts=("high",), default_effort="high",
-           thinks_by_default=True, sampling="never", source=_EFFORT_REFERENCE),
+    Family(_BASE["gpt-5-pro"], efforts=("high",), default_effort="high", source=_EFFORT_REFERENCE),
     # minimal is left out for codex models: not documented for them (refusing is the safe side)
-    Family("gpt-5-codex", "openai", r"gpt-5-codex", ("openai.gpt-5-codex",), efforts=("low", "medium", "high"),
-           default_effort="medium", thinks_by_default=True, sampling="never", source=_PYDANTIC_AI),
-    Family("gpt-5", "openai", r"gpt-5(?:$|-)", ("openai.gpt-5", "gpt-5-mini", "openai.gpt-5-nano", "gpt-5-2025-08-07"),
-           efforts=_GPT5, default_effort="medium", thinks_by_default=True, sampling="never",
+    Family(_BASE["gpt-5-codex"], efforts=_LOW_TO_HIGH, default_effort="medium", source=_PYDANTIC_AI),
+    Family(_BASE["gpt-5"], efforts=_GPT5, default_effort="medium",
            source=f"{_EFFORT_REFERENCE}; stream_reasoning_encrypted_function_call_gpt5.sse"),
     # The chat variants reason at a fixed medium and take no other effort, not even "none".
-    Family("gpt-5.1/5.2/5.3-chat", "openai", r"gpt-5\.[123]-chat", ("openai.gpt-5.1-chat-latest", "gpt-5.2-chat-latest"),
-           efforts=("medium",), default_effort="medium", thinks_by_default=True, sampling="never", source=_PYDANTIC_AI),
-    Family("gpt-5.1-codex", "openai", r"gpt-5\.1-codex", ("openai.gpt-5.1-codex", "gpt-5.1-codex-max"),
-           efforts=("low", "medium", "high"), default_effort="medium", thinks_by_default=True, sampling="never",
-           source=_PYDANTIC_AI),
-    Family("gpt-5.x-pro", "openai", r"gpt-5\.\d+-pro", ("openai.gpt-5.2-pro", "gpt-5.5-pro"),
-           efforts=("medium", "high", "xhigh"), default_effort="medium", thinks_by_default=True, sampling="never",
+    Family(_BASE["gpt-5.1/5.2/5.3-chat"], efforts=("medium",), default_effort="medium", source=_PYDANTIC_AI),
+    Family(_BASE["gpt-5.1-codex"], efforts=_LOW_TO_HIGH, default_effort="medium", source=_PYDANTIC_AI),
+    Family(_BASE["gpt-5.x-pro"], efforts=("medium", "high", "xhigh"), default_effort="medium",
            source=f"{_PYDANTIC_AI}: the -pro variants cannot turn reasoning off"),
     # openai/openai-agents-python#2089: "'minimal' is not supported with the 'gpt-5.1' model.
     # Supported values are: 'none', 'low', 'medium', and 'high'."
-    Family("gpt-5.1", "openai", r"gpt-5\.1(?:$|-)", ("openai.gpt-5.1", "gpt-5.1-2025-11-13"),
-           efforts=("none", "low", "medium", "high"), default_effort="none", sampling="effort_none",
+    Family(_BASE["gpt-5.1"], efforts=("none", "low", "medium", "high"), default_effort="none",
            source=f"{_EFFORT_REFERENCE}; openai/openai-agents-python#2089"),
-    Family("gpt-5.2 to gpt-5.4", "openai", r"gpt-5\.[234](?:$|-)", ("openai.gpt-5.2", "gpt-5.2-2025-12-11", "openai.gpt-5.4"),
-           efforts=_OPT_IN, default_effort="none", sampling="effort_none", top_p=0.98,
+    Family(_BASE["gpt-5.2 to gpt-5.4"], efforts=_OPT_IN, default_effort="none", top_p=0.98,
            source=f"{_PYDANTIC_AI}; stream_text_gpt52.sse"),
-    Family("gpt-5.5 and later", "openai", r"gpt-5\.(?:[5-9]|\d\d)(?:$|-)", ("openai.gpt-5.5", "gpt-5.5-2026-04-23", "openai.gpt-5.6"),
-           efforts=_OPT_IN, default_effort="medium", thinks_by_default=True, sampling="effort_none", top_p=0.98,
+    Family(_BASE["gpt-5.5 and later"], efforts=_OPT_IN, default_effort="medium", top_p=0.98,
            source=f"{_PYDANTIC_AI}; stream_reasoning_commentary_function_call_gpt55.sse"),
-    Family("gpt-6", "openai", r"gpt-6(?:$|[-.])", ("openai.gpt-6-astra",),
-           efforts=("low", "medium", "high", "xhigh"), default_effort="medium", thinks_by_default=True, sampling="never",
+    Family(_BASE["gpt-6"], efforts=("low", "medium", "high", "xhigh"), default_effort="medium",
            source=f"{_PYDANTIC_AI}: gpt-6-astra reasons by default and does not accept effort none"),
-    Family("o-series", "openai", r"o\d+(?:$|-)", ("openai.o3", "o3-mini", "openai.o4-mini", "o1"),
-           efforts=("low", "medium", "high"), default_effort="medium", thinks_by_default=True, sampling="never",
+    Family(_BASE["o-series"], efforts=_LOW_TO_HIGH, default_effort="medium",
            source=f"{_PYDANTIC_AI}; stream_reasoning_summary_o3mini.sse"),
     # Open weights (OCI: "designed for powerful reasoning"); efforts low/medium/high as in its model card.
-    Family("gpt-oss", "openai", r"gpt-oss-", ("openai.gpt-oss-120b", "openai.gpt-oss-20b"),
-           efforts=("low", "medium", "high"), default_effort="medium", thinks_by_default=True,
+    Family(_BASE["gpt-oss"], efforts=_LOW_TO_HIGH, default_effort="medium",
            source="https://docs.oracle.com/iaas/Content/generative-ai/openai-gpt-oss-120b.htm"),
-    Family("gpt-4.1, gpt-4o and other OpenAI ids", "openai", r"", ("openai.gpt-4.1", "gpt-4o", "gpt-4.1-mini"),
+    Family(_BASE["gpt-4.1, gpt-4o and other OpenAI ids"],
            source="BoundaryML/baml#2708 (gpt-4.1: reasoning.effort 400)"),
     # -- other vendors ------------------------------------------------------------------------------
-    Family("grok non-reasoning", "xai", r"grok-(?:2|3(?!-mini))|.*non-reasoning",
-           ("xai.grok-3", "xai.grok-4-1-fast-non-reasoning"), source="https://docs.x.ai/guides/reasoning"),
-    Family("grok reasoning", "xai", r"grok-", ("xai.grok-4", "xai.grok-4-1-fast-reasoning", "xai.grok-3-mini"),
-           thinks_by_default=True, source="Google Cloud, Grok reasoning: 'Grok reasoning models don't support reasoning_effort'"),
-    Family("llama", "meta", r"", ("meta.llama-3.3-70b-instruct", "meta.llama-4-maverick-17b-128e-instruct-fp8")),
-    Family("command", "cohere", r"", ("cohere.command-a-03-2025",)),
-    Family("gemini", "google", r"", ("google.gemini-2.5-pro", "google.gemini-2.5-flash")),
-    Family("any other id", "*", r"", ("mistral.mistral-large",)),
+    Family(_BASE["grok non-reasoning"], source="https://docs.x.ai/guides/reasoning"),
+    Family(_BASE["grok reasoning"],
+           source="Google Cloud, Grok reasoning: 'Grok reasoning models don't support reasoning_effort'"),
+    Family(_BASE["llama"]),
+    Family(_BASE["command"]),
+    Family(_BASE["gemini"]),
+    Family(_BASE["any other id"]),
 )
+_BY_NAME = {f.name: f for f in FAMILIES}
 
-_OCI_ID = re.compile(r"^([a-z]+)\.(.+)$")
 
-
-@functools.lru_cache(maxsize=256)  # a request asks twice, and a run keeps to a few ids
 def family_of(model: str) -> Family:
-    """The first family that matches the id (`openai.` optional; `ft:base:org::id` is its base)."""
-    oci = _OCI_ID.match(model)
-    vendor, name = (oci[1], oci[2]) if oci else ("openai", model)
-    if name.startswith("ft:"):
-        name = name[3:].split(":", 1)[0]
-    return next(f for f in FAMILIES if f.vendor in (vendor, "*") and re.match(f.pattern, name))
+    """The id's family (`locus_nb._families.family_of`: `openai.` optional, a fine-tune is its base), with its rules."""
+    return _BY_NAME[families.family_of(model).name]
 
 
 # -- the real 400s ----------------------------------------------------------------------------------

@@ -57,7 +57,8 @@ def render() -> str:
         "|---|---|",
     ]
     lines += [f"| `{name}` | not implemented: {feature} |" for name, feature in UNSUPPORTED.items()]
-    lines += [f"| `{name}` | moved to `{where}` in the Responses API (the real answer) |" for name, where in MOVED.items()]
+    lines += [f"| `{name}` | moved to `{where}` in the Responses API (the real answer) |"
+              for name, where in MOVED.items()]
     lines.append(END)
     return "\n".join(lines)
 

@@ -241,7 +241,8 @@ class FormatJsonSchema(_Strict):
 
 
 class TextConfig(_Strict):
-    format: _union(("text", FormatText), ("json_object", FormatJsonObject), ("json_schema", FormatJsonSchema)) | None = None
+    format: (_union(("text", FormatText), ("json_object", FormatJsonObject), ("json_schema", FormatJsonSchema))
+             | None) = None
     verbosity: Literal["low", "medium", "high"] | None = None
 
 

@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _scripted
+from ._format import wire_json
 from ._sealed import Thought, seal_thought
 
 if TYPE_CHECKING:
     from ._models import Family
 
-__all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage", "wire_json"]
+__all__ = ["Output", "build_output", "failed", "in_progress", "input_tokens", "response_object", "usage"]
 
 NewId = Callable[[str], str]
-
-
-def wire_json(value: Any) -> str:
-    """JSON as the endpoint writes it: one line, no spaces, UTF-8 text left unescaped."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -65,8 +61,8 @@ def token_logprobs(text: str, top: int) -> list[dict[str, Any]]:
         runners = [t for t in _RUNNERS_UP if t != token][: max(0, top - 1)]
         # p ≤ e^-3 · (1 + e^-1 + e^-2 + …) < 0.08: with the chosen token's, below 1
         entries += [(t, -round(3 + i + _logprob(t, position, token), 6)) for i, t in enumerate(runners)]
-        out.append({"token": token, "bytes": list(token.encode()), "logprob": chosen,
-                    "top_logprobs": [{"token": t, "bytes": list(t.encode()), "logprob": lp} for t, lp in entries[:top]]})
+        tops = [{"token": t, "bytes": list(t.encode()), "logprob": lp} for t, lp in entries[:top]]
+        out.append({"token": token, "bytes": list(token.encode()), "logprob": chosen, "top_logprobs": tops})
     return out
 
 
@@ -82,8 +78,10 @@ def message_item(item_id: str, text: str, status: str = "completed", logprobs: i
     }
 
 
-def function_call_item(item_id: str, call_id: str, name: str, arguments: str, status: str = "completed") -> dict[str, Any]:
-    return {"id": item_id, "type": "function_call", "status": status, "arguments": arguments, "call_id": call_id, "name": name}
+def function_call_item(item_id: str, call_id: str, name: str, arguments: str,
+                       status: str = "completed") -> dict[str, Any]:
+    return {"id": item_id, "type": "function_call", "status": status, "arguments": arguments, "call_id": call_id,
+            "name": name}
 
 
 def reasoning_item(item_id: str, summary: Sequence[str], encrypted: str | None) -> dict[str, Any]:
@@ -119,6 +117,21 @@ def build_output(
         thought_text = _scripted.truncate_tokens(reply.thought, out.reasoning_tokens)
         left -= out.reasoning_tokens
 
+    produced = _answer(reply, new_id, out, left, logprobs)
+    if rs_id:
+        thought = Thought(rs_id, thought_text, produced[0]["id"] if produced else None)
+        out.thoughts[rs_id] = thought
+        encrypted = seal_thought(thought) if include_encrypted else None
+        out.items.append(reasoning_item(rs_id, reply.summary if summarize else [], encrypted))
+    out.items += produced
+    out.output_tokens += out.reasoning_tokens
+    return out
+
+
+def _answer(reply: _scripted.Reply, new_id: NewId, out: Output, left: int,
+            logprobs: int | None) -> list[dict[str, Any]]:
+    """The message and function calls of a reply, as far as `left` tokens go (`out` counts them, and
+    says `incomplete` where they ran out)."""
     produced: list[dict[str, Any]] = []
     if reply.text:
         text, cost = reply.text, _scripted.count_tokens(reply.text)
@@ -137,15 +150,7 @@ def build_output(
         produced.append(function_call_item(new_id("fc_"), "call_" + new_id("")[:24], name, encoded))
         out.output_tokens += cost
         left -= cost
-
-    if rs_id:
-        thought = Thought(rs_id, thought_text, produced[0]["id"] if produced else None)
-        out.thoughts[rs_id] = thought
-        encrypted = seal_thought(thought) if include_encrypted else None
-        out.items.append(reasoning_item(rs_id, reply.summary if summarize else [], encrypted))
-    out.items += produced
-    out.output_tokens += out.reasoning_tokens
-    return out
+    return produced
 
 
 def reply_tokens(reply: _scripted.Reply) -> int:
@@ -225,28 +230,35 @@ def response_object(
     family: Family,
     error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Response in the wire's key order; unset request fields are echoed with the API's defaults
-    (the model family's, where they differ by model: `reasoning.effort`, `top_p`)."""
+    """A Response in the wire's key order, as recorded: these four, the rest alphabetically, `metadata` last."""
+    produced = {
+        "background": False,
+        "completed_at": int(time.time()) if status == "completed" else None,
+        "error": error,
+        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
+        "moderation": None,
+        "output": output,
+        "tool_usage": _tool_usage(),
+        "usage": usage,
+    }
+    fields = dict(sorted({**produced, **_echoed(body, family)}.items()))
+    return {"id": response_id, "object": "response", "created_at": created_at, "status": status, **fields,
+            "metadata": body.get("metadata") or {}}
+
+
+def _echoed(body: Mapping[str, Any], family: Family) -> dict[str, Any]:
+    """The request's fields as a Response echoes them: unset ones with the API's defaults (the model
+    family's, where they differ by model: `reasoning.effort`, `top_p`)."""
     def get(key: str, default: Any = None) -> Any:
         value = body.get(key)
         return default if value is None else value
 
     return {
-        "id": response_id,
-        "object": "response",
-        "created_at": created_at,
-        "status": status,
-        "background": False,
-        "completed_at": int(time.time()) if status == "completed" else None,
-        "error": error,
         "frequency_penalty": get("frequency_penalty", 0.0),
-        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
         "instructions": get("instructions"),
         "max_output_tokens": get("max_output_tokens"),
         "max_tool_calls": get("max_tool_calls"),
         "model": body["model"],
-        "moderation": None,
-        "output": output,
         "parallel_tool_calls": get("parallel_tool_calls", True),
         "presence_penalty": get("presence_penalty", 0.0),
         "previous_response_id": get("previous_response_id"),
@@ -259,14 +271,11 @@ def response_object(
         "temperature": get("temperature", 1.0),
         "text": _echo_text(get("text")),
         "tool_choice": get("tool_choice", "auto"),
-        "tool_usage": _tool_usage(),
         "tools": _echo_tools(get("tools")),
         "top_logprobs": get("top_logprobs", 0),
         "top_p": get("top_p", family.top_p),
         "truncation": get("truncation", "disabled"),
-        "usage": usage,
         "user": get("user"),
-        "metadata": get("metadata") or {},
     }
 
 

@@ -45,7 +45,7 @@ class Reply:
 
 
 def count_tokens(text: str) -> int:
-    return _TOKEN.subn("", text)[1]  # the count of matches, without a list of them (long inputs: a third faster)
+    return _TOKEN.subn("", text)[1]  # the count of matches, without building a list of them
 
 
 def truncate_tokens(text: str, limit: int) -> str:

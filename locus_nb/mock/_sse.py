@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import _scripted
-from ._response_json import failed, in_progress, wire_json
+from ._format import wire_json
+from ._response_json import failed, in_progress
 
 __all__ = ["EventStream", "SSEResponse"]
 
@@ -40,7 +41,8 @@ class _DeltaTemplate:
             marked["logprobs"] = "@@logprobs@@"
         data = {"type": event_type, **dict(sorted(marked.items()))}
         # [text, name, text, name, …, text]: the fixed JSON around each changing value, in key order.
-        self._parts = re.split(r'"@@(delta|logprobs|obfuscation|seq)@@"', f"event: {event_type}\ndata: {wire_json(data)}\n\n")
+        frame = f"event: {event_type}\ndata: {wire_json(data)}\n\n"
+        self._parts = re.split(r'"@@(delta|logprobs|obfuscation|seq)@@"', frame)
 
     def render(self, delta: str, seq: int, logprobs: Any = None) -> bytes:
         parts = self._parts
@@ -117,7 +119,8 @@ class EventStream:
         error = dict(self.error)
         nested = {"type": "server_error", "code": error.get("code"), "message": error.get("message"), "param": None}
         # The real frame keeps this key order (vercel/ai#6534): type, sequence_number, error.
-        yield f"event: error\ndata: {wire_json({'type': 'error', 'sequence_number': self.seq, 'error': nested})}\n\n".encode(), False
+        data = wire_json({"type": "error", "sequence_number": self.seq, "error": nested})
+        yield f"event: error\ndata: {data}\n\n".encode(), False
         self.seq += 1
         yield self._next("response.failed", response=failed(self.response, error)), False
 
@@ -129,7 +132,8 @@ class EventStream:
             seq, self.seq = self.seq, self.seq + 1  # before yielding: a cut may not resume this generator
             yield template.render(piece, seq, [logprobs[i]] if logprobs else None), True
 
-    def _item_frames(self, index: int, item: Mapping[str, Any], pieces: list[list[str]]) -> Iterator[tuple[bytes, bool]]:
+    def _item_frames(self, index: int, item: Mapping[str, Any],
+                     pieces: list[list[str]]) -> Iterator[tuple[bytes, bool]]:
         where = {"item_id": item["id"], "output_index": index}
         kind = item["type"]
         if kind == "message":
@@ -155,8 +159,10 @@ class EventStream:
             for s, part in enumerate(item.get("summary") or ()):
                 yield self._next("response.reasoning_summary_part.added", part={**part, "text": ""},
                                  summary_index=s, **where), False
-                yield from self._deltas("response.reasoning_summary_text.delta", {"summary_index": s, **where}, pieces[s])
-                yield self._next("response.reasoning_summary_text.done", summary_index=s, text=part["text"], **where), False
+                yield from self._deltas("response.reasoning_summary_text.delta", {"summary_index": s, **where},
+                                        pieces[s])
+                yield self._next("response.reasoning_summary_text.done", summary_index=s, text=part["text"],
+                                 **where), False
                 yield self._next("response.reasoning_summary_part.done", part=part, summary_index=s, **where), False
         yield self._next("response.output_item.done", item=item, output_index=index), False
 
@@ -170,7 +176,8 @@ class SSEResponse:
 
     media_type = "text/event-stream; charset=utf-8"
 
-    def __init__(self, stream: EventStream, *, token_delay: float = 0.0, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, stream: EventStream, *, token_delay: float = 0.0,
+                 headers: Mapping[str, str] | None = None) -> None:
         self.stream = stream
         self.token_delay = token_delay
         self.headers = dict(headers or {})

@@ -141,7 +141,8 @@ class Store:
         if sealed:
             thought = open_thought(sealed)
             if thought is None or (item_id is not None and thought.item_id != item_id):
-                raise bad_request(f"The encrypted content for item {item_id or f'input[{index}]'} could not be verified.",
+                named = item_id or f"input[{index}]"
+                raise bad_request(f"The encrypted content for item {named} could not be verified.",
                                   param="input", code="invalid_encrypted_content")
             return thought
         if item_id is None:  # neither an id to look up nor content to read: the SDK marks `id` required
@@ -154,7 +155,8 @@ class Store:
 
     # -- keeping responses ------------------------------------------------------------------------
 
-    def keep(self, response: dict[str, Any], seen: list[dict[str, Any]], output: Output, *, failed: bool = False) -> None:
+    def keep(self, response: dict[str, Any], seen: list[dict[str, Any]], output: Output, *,
+             failed: bool = False) -> None:
         produced = [] if failed else [_context_item(i, output.thoughts.get(i["id"])) for i in output.items]
         stored = StoredResponse(response, seen + produced, [i["id"] for i in produced])
         with self._lock:

@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._errors import APIError, bad_request, model_not_found
+from ._format import listing
 from ._request_schema import MOVED, UNSUPPORTED, CreateRequest
 
-__all__ = ["check_model", "listing", "validate_request"]
+__all__ = ["check_model", "validate_request"]
 
 
 # -- pydantic's first error → the endpoint's sentence -------------------------------------------
@@ -70,14 +71,6 @@ def _param(loc: tuple[Any, ...]) -> str:
 
 def _number(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def listing(names: list[str]) -> str:
-    """'a' and 'b' / 'a', 'b', and 'c' — as the endpoint lists supported values."""
-    quoted = [f"'{n}'" for n in names]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
 
 
 def _values(expected: str) -> str:

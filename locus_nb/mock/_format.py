@@ -1,0 +1,23 @@
+"""How the endpoint writes what the mock's modules all send: JSON on one line, and a list of
+supported values in an error message. Kept apart so the errors, the validation, the family
+rules and the Response builder can share it without importing one another."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["listing", "wire_json"]
+
+
+def wire_json(value: Any) -> str:
+    """JSON as the endpoint writes it: one line, no spaces, UTF-8 text left unescaped."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def listing(names: list[str]) -> str:
+    """'a' and 'b' / 'a', 'b', and 'c' — as the endpoint lists supported values."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
