@@ -43,7 +43,9 @@ FAMILIES: tuple[Family, ...] = (
                       ("openai.gpt-5", "gpt-5-mini", "openai.gpt-5-nano", "gpt-5-2025-08-07")),
     _openai_reasoning("gpt-5.1/5.2/5.3-chat", r"gpt-5\.[123]-chat",
                       ("openai.gpt-5.1-chat-latest", "gpt-5.2-chat-latest")),
-    _openai_reasoning("gpt-5.1-codex", r"gpt-5\.1-codex", ("openai.gpt-5.1-codex", "gpt-5.1-codex-max")),
+    # Codex variants reason by default at every version (no "none"), unlike gpt-5.1 to 5.4 themselves.
+    _openai_reasoning("gpt-5.x-codex", r"gpt-5\.\d+-codex",
+                      ("openai.gpt-5.1-codex", "gpt-5.1-codex-max", "gpt-5.2-codex", "openai.gpt-5.3-codex")),
     _openai_reasoning("gpt-5.x-pro", r"gpt-5\.\d+-pro", ("openai.gpt-5.2-pro", "gpt-5.5-pro")),
     _openai_reasoning("gpt-5.1", r"gpt-5\.1(?:$|-)", ("openai.gpt-5.1", "gpt-5.1-2025-11-13"), "when asked"),
     _openai_reasoning("gpt-5.2 to gpt-5.4", r"gpt-5\.[234](?:$|-)",

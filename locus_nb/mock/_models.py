@@ -101,7 +101,7 @@ FAMILIES: tuple[Family, ...] = (
            source=f"{_EFFORT_REFERENCE}; stream_reasoning_encrypted_function_call_gpt5.sse"),
     # The chat variants reason at a fixed medium and take no other effort, not even "none".
     Family(_BASE["gpt-5.1/5.2/5.3-chat"], efforts=("medium",), default_effort="medium", source=_PYDANTIC_AI),
-    Family(_BASE["gpt-5.1-codex"], efforts=_LOW_TO_HIGH, default_effort="medium", source=_PYDANTIC_AI),
+    Family(_BASE["gpt-5.x-codex"], efforts=_LOW_TO_HIGH, default_effort="medium", source=_PYDANTIC_AI),
     Family(_BASE["gpt-5.x-pro"], efforts=("medium", "high", "xhigh"), default_effort="medium",
            source=f"{_PYDANTIC_AI}: the -pro variants cannot turn reasoning off"),
     # openai/openai-agents-python#2089: "'minimal' is not supported with the 'gpt-5.1' model.
