@@ -46,6 +46,7 @@ def test_retrieve_and_delete_stored_response(mock_server):
     assert httpx.get(url, headers=headers).status_code == 404
 
 
+@pytest.mark.e2e
 def test_cli_prints_base_url_first_and_serves():
     proc, url = _start_cli()
     try:
@@ -75,6 +76,7 @@ def _post_when_ready(url: str, body: dict, **kw) -> httpx.Response:
     raise AssertionError("the mock never accepted a connection")
 
 
+@pytest.mark.e2e
 def test_cli_flags_zdr_api_key_fault_and_public_key(tmp_path):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -99,6 +101,7 @@ def test_cli_flags_zdr_api_key_fault_and_public_key(tmp_path):
         proc.wait(timeout=10)
 
 
+@pytest.mark.e2e
 def test_cli_refuses_a_bad_fault_name_without_a_traceback():
     proc = subprocess.run([sys.executable, "-m", "locus_nb.cli", "mock", "--fault", "meteor"],
                           capture_output=True, text=True, timeout=60)
@@ -130,6 +133,7 @@ def test_request_log_is_bounded():
         assert [e["body"]["input"] for e in mock.requests] == ["n2", "n3", "n4"]
 
 
+@pytest.mark.e2e
 async def test_cli_flags_host_port_model_key_id_map_and_token_delay(oci_files):
     """The flags the other CLI test does not reach: an explicit host and port, `--model`, a
     `KEY_ID=PEM_FILE` public key that really verifies our client's signature, and a paced stream."""
