@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from .._redact import mask_headers as masked_headers  # the request log's view of credentials
 from ._errors import NOT_AUTHENTICATED, APIError, bad_request
 
 __all__ = [
@@ -211,30 +212,3 @@ def verify_request(
     except InvalidSignature:
         raise SignatureRejected("signature does not match") from None
     return key_id
-
-
-# -- the request log's view of credentials ---------------------------------------------------------
-
-_SECRET_HEADERS = {"x-api-key", "api-key", "cookie", "opc-obo-token", "x-oci-session-token"}
-_SIGNATURE_SECRETS = re.compile(r'\b(keyId|signature)="[^"]*"')
-
-
-def _mask_authorization(value: str) -> str:
-    scheme, _, rest = value.partition(" ")
-    if scheme.lower() == "signature":
-        # Keep which headers were signed (tests assert it); hide who signed and the signature.
-        return scheme + " " + _SIGNATURE_SECRETS.sub(r'\1="****"', rest)
-    return f"{scheme} ****" if rest else "****"
-
-
-def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Request headers for the log: credentials masked, everything else as received."""
-    out = {}
-    for key, value in headers.items():
-        if key == "authorization":
-            out[key] = _mask_authorization(value)
-        elif key in _SECRET_HEADERS:
-            out[key] = "****"
-        else:
-            out[key] = value
-    return out
