@@ -1,16 +1,13 @@
 """Request authentication as `httpx.Auth` classes, and the choice of one.
 
-- `NoAuth`: nothing (a local mock). `BearerAuth`: an OCI Generative AI API key, `Authorization: Bearer <key>`.
-- OCI request signing through the `oci` SDK's own signers (`OCISigningAuth` and its children): with a
-  profile of ~/.oci/config, `APIKeyAuth` and `SessionTokenAuth` (in `_signing`); as an OCI resource,
-  `InstancePrincipalAuth` and `ResourcePrincipalAuth`, whose SDK signer fetches and refreshes its own token
-  from a service of the platform (so signing may block on the network: it runs in a thread).
-- `resolve_auth`: the model's `auth=` → one of them; `auth_hint`: what to do about a 401/403.
+`NoAuth` (a local mock); `BearerAuth` (an OCI Generative AI API key); OCI request signing with the `oci`
+SDK's signers (`OCISigningAuth`): with a profile of ~/.oci/config, `APIKeyAuth` and `SessionTokenAuth`
+(`_signing`), or as an OCI resource, `InstancePrincipalAuth` and `ResourcePrincipalAuth`, whose SDK signer
+fetches and refreshes its own token from a service of the platform. `resolve_auth` turns the model's `auth=`
+into one of them; `auth_hint` says what to do about a 401/403.
 
-Profiles come from `_config` (loaded once, by `connect()` or here, and passed in as `config=`).
-Nothing here reads the environment: each value is given (`OCIResponsesModel` applies the
-documented environment fallbacks for direct use). The `oci` SDK is imported only when a
-signing auth is built: `import locus_nb` stays light.
+Nothing here reads the environment (`OCIResponsesModel` applies its fallbacks for direct use); the `oci` SDK
+is imported only when a signing auth is built, so `import locus_nb` stays light.
 """
 
 from __future__ import annotations
@@ -71,9 +68,7 @@ class BearerAuth(httpx.Auth):
 
 
 class _PrincipalAuth(OCISigningAuth):
-    """Instance/resource principals: the SDK signer fetches and refreshes its own token."""
-
-    blocking = True
+    blocking = True  # the token service is a network call
     where = ""  # what the SDK's signer works on only
 
     def __init__(self, signer: Any, make: Callable[[Any], Any]) -> None:

@@ -51,7 +51,8 @@ from ._errors import LocusError, ReplayMismatch
 from ._redact import OCID, mask_known, mask_tokens
 
 __all__ = ["CASSETTE_SUFFIX", "REQUEST_HEADERS", "RESPONSE_HEADERS", "VOLATILE_FIELDS", "Cassette", "CassetteWriter",
-           "Exchange", "Redactor", "body_fields", "canonical_body", "cassette_writer", "load_cassette", "parse_body", "player"]
+           "Exchange", "Redactor", "body_fields", "canonical_body", "cassette_writer", "load_cassette", "parse_body",
+           "player"]
 
 CASSETTE_SUFFIX = ".jsonl"
 FORMAT_VERSION = 1

@@ -105,7 +105,6 @@ def is_session_profile(config: Mapping[str, Any]) -> bool:
 # What a failed setup tells the learner to run (`locus-nb doctor`, in `_doctor.py`); here, beside the
 # profile loading, so the settings, auth and model layers can say it without importing the doctor.
 def doctor_hint(profile: str | None = None) -> str:
-    """What a failed setup cell tells the learner to run."""
     return (f"run `locus-nb doctor --profile {profile or DEFAULT_PROFILE}` in a terminal: it checks this "
             "machine's OCI setup step by step and says what to fix")
 

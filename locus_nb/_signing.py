@@ -1,11 +1,10 @@
 """OCI request signing with the `oci` SDK's own signers: the `httpx.Auth` flow every signing auth shares
-(`OCISigningAuth`), and signing with a profile of the OCI config file: `APIKeyAuth` (`user`, `tenancy`,
-`fingerprint`, `key_file`), `SessionTokenAuth` (made by `oci session authenticate`: keyId `ST$<token>`).
+(`OCISigningAuth`), and the two that sign with a profile of the OCI config file (`_config`).
 
 OCI's rules: the body is buffered first (`requires_request_body`), any `Authorization`/`X-Api-Key` header is
 dropped (an SDK may have added a Bearer placeholder), and the signature covers `date (request-target) host
 content-length content-type x-content-sha256`. A 401 gets one re-signed retry when a refresh produced a
-different credential — with a new `date`, never the stale token. A session token is re-read before it expires.
+different credential — with a new `date`, never the stale token.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvY2lkMSJ9.c2lnbmF0dXJl"
 
 SECRETS = [  # mask_secrets: (text, masked)
     (f"compartment {OCID}", "compartment ocid1.compartment.oc1..…7nla"),
-    ("ocid1.generativeaiproject.oc1.us-chicago-1.future.amaaaauniquepartshow", "ocid1.generativeaiproject.oc1.us-chicago-1.…show"),
+    ("ocid1.generativeaiproject.oc1.us-chicago-1.future.amaaaauniquepartshow",
+     "ocid1.generativeaiproject.oc1.us-chicago-1.…show"),
     ("Bearer sk-live-12345678", "Bearer ****"),
     ("Bearer short", "Bearer short"),  # under 8 characters: prose, not a token
     ("token ST$eyJhbGciOiJIUzI1NiJ9", "token ST$****"),

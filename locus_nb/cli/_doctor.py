@@ -124,7 +124,8 @@ class _Doctor(EndpointChecks):
             self.profile_error = exc
             self.add(name, "ok", f"{self.profile!r} is in {mask_path(self.path)}")
             return
-        kind = "a session profile (`oci session authenticate`)" if is_session_profile(self.config) else "an API-key profile"
+        kind = ("a session profile (`oci session authenticate`)" if is_session_profile(self.config)
+                else "an API-key profile")
         who = ", ".join(f"{k} {mask_ocid(self.config[k])}" for k in ("user", "tenancy") if self.config.get(k))
         self.add(name, "ok", f"{self.profile!r}: {kind}" + (f"; {who}" if who else ""))
 
@@ -171,8 +172,8 @@ class _Doctor(EndpointChecks):
                      "you uploaded (Console → your user → API keys lists the fingerprints)")
             self.auth = None
             return
-        self.add(name, "ok", f"key_file readable, {'decrypted with pass_phrase' if config.get('pass_phrase') else 'not encrypted'}, "
-                             f"matches the fingerprint {actual}")
+        encrypted = "decrypted with pass_phrase" if config.get("pass_phrase") else "not encrypted"
+        self.add(name, "ok", f"key_file readable, {encrypted}, matches the fingerprint {actual}")
 
     def check_token(self) -> None:
         name = "session token"

@@ -66,8 +66,9 @@ class EndpointChecks(Reporter):
         self.add("endpoint", "ok", f"{self.base_url} answers (HTTP {self.probe.status_code} to an unsigned HEAD){via}")
 
     def _model(self, store: bool) -> OCIResponsesModel:
-        return OCIResponsesModel(self.model_id, base_url=self.base_url, auth=self.auth, compartment_id=self.compartment_id,
-                                 store=store, max_retries=0, timeout=REQUEST_TIMEOUT)
+        return OCIResponsesModel(self.model_id, base_url=self.base_url, auth=self.auth,
+                                 compartment_id=self.compartment_id, store=store, max_retries=0,
+                                 timeout=REQUEST_TIMEOUT)
 
     def _cannot_ask(self) -> str | None:
         if self.auth is None:

@@ -48,7 +48,8 @@ class DoctorReport:
             lines.append(f"all {len(done)} checks passed")
         else:
             n = len(self.failures)
-            lines.append(f"{n} problem{'s' if n > 1 else ''}: fix the first ✗ above, then run `locus-nb doctor` again")
+            lines.append(f"{n} problem{'s' if n > 1 else ''}: fix the first ✗ above, "
+                         "then run `locus-nb doctor` again")
         return "\n".join(lines)
 
 
