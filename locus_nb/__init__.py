@@ -13,7 +13,7 @@ from ._auth import (
     ResourcePrincipalAuth,
     SessionTokenAuth,
 )
-from ._cassette import ReplayMismatch
+from ._errors import ReplayMismatch
 # Conversations that survive a kernel restart (issue 13).
 from ._checkpoint import Checkpoint, CheckpointMismatch, load_checkpoint, save_checkpoint
 from ._errors import (

@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import ConfigError, mask_ocid, mask_secrets
+from ._errors import ConfigError
 from ._messages import ROLES, Message, ToolCall
+from ._redact import mask_endpoint, mask_ocid
 
 __all__ = ["Checkpoint", "CheckpointMismatch", "load_checkpoint", "save_checkpoint"]
 
@@ -98,18 +98,9 @@ def model_settings(model: Any) -> dict[str, Any]:
         "id": getattr(model, "model", None),
         "store": bool(getattr(model, "server_stateful", getattr(model, "store", False))),
         "region": getattr(model, "region", None),
-        "endpoint": shown_url(getattr(model, "base_url", None)),
+        "endpoint": mask_endpoint(getattr(model, "base_url", None)),
         "compartment": mask_ocid(getattr(model, "compartment_id", None)),
     }
-
-
-def shown_url(url: str | None) -> str | None:
-    """`url` without user info, query or fragment, masked: safe to write down and to compare."""
-    if not url:
-        return None
-    parts = urllib.parse.urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    return mask_secrets(urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", "")))
 
 
 # -- messages <-> JSON ------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError, LocusError
+from ._redact import mask_path
 
 __all__ = ["DEFAULT_CONFIG_FILE", "DEFAULT_PROFILE", "config_path", "doctor_hint", "is_session_profile", "load_profile",
-           "shown_path", "with_doctor_hint"]
+           "profile_names", "profile_secrets", "with_doctor_hint"]
 
 DEFAULT_CONFIG_FILE = "~/.oci/config"
 DEFAULT_PROFILE = "DEFAULT"
@@ -26,14 +27,6 @@ DEFAULT_PROFILE = "DEFAULT"
 def config_path(config_file: str | os.PathLike[str] | None = None) -> Path:
     """`config_file`, else ~/.oci/config."""
     return Path(config_file or DEFAULT_CONFIG_FILE).expanduser()
-
-
-def shown_path(path: Path) -> str:
-    """A path for messages, with the home directory as `~` (it names the user)."""
-    try:
-        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def load_profile(profile: str | None = None, config_file: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -49,7 +42,7 @@ def load_profile(profile: str | None = None, config_file: str | os.PathLike[str]
     path = config_path(config_file)
     if not path.is_file():
         raise ConfigError(
-            f"OCI config file {shown_path(path)} not found: create it with `oci setup config` "
+            f"OCI config file {mask_path(path)} not found: create it with `oci setup config` "
             "(API key) or `oci session authenticate` (session token), or point config_file= / "
             "OCI_CONFIG_FILE at yours"
         )
@@ -57,16 +50,16 @@ def load_profile(profile: str | None = None, config_file: str | os.PathLike[str]
         config = oci.config.from_file(str(path), profile)
     except oci.exceptions.ProfileNotFound:
         raise ConfigError(
-            f"profile {profile!r} not found in {shown_path(path)}; profiles there: "
-            f"{', '.join(_sections(path).sections()) or '(none)'}"
+            f"profile {profile!r} not found in {mask_path(path)}; profiles there: "
+            f"{', '.join(profile_names(path)) or '(none)'}"
         ) from None
     except oci.exceptions.InvalidKeyFilePath:
         raise ConfigError(
-            f"the key_file of profile {profile!r} in {shown_path(path)} does not exist; fix the path "
+            f"the key_file of profile {profile!r} in {mask_path(path)} does not exist; fix the path "
             "or re-create the key with `oci setup config`"
         ) from None
     except (configparser.Error, ValueError) as exc:
-        raise ConfigError(f"{shown_path(path)} cannot be read as an OCI config file ({type(exc).__name__})") from None
+        raise ConfigError(f"{mask_path(path)} cannot be read as an OCI config file ({type(exc).__name__})") from None
     config["_own_keys"] = frozenset(_section(path, profile))
     config["_profile"] = profile
     config["_path"] = path
@@ -80,10 +73,22 @@ def _sections(path: Path) -> configparser.ConfigParser:
     return parser
 
 
+def profile_names(path: Path) -> list[str]:
+    """The profiles the file holds, as written ([DEFAULT] too); configparser's and OS errors pass through."""
+    return _sections(path).sections()
+
+
 def _section(path: Path, profile: str) -> Mapping[str, str]:
     """The keys the profile's own section sets, without those inherited from [DEFAULT]."""
     parser = _sections(path)
     return parser[profile] if parser.has_section(profile) else {}
+
+
+def profile_secrets(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """What of a profile is never shown: its key and token files' paths (as written, and with `~` expanded:
+    a server or the SDK may echo either) and the key's pass phrase."""
+    paths = [path for key in ("key_file", "security_token_file") if (path := config.get(key))]
+    return (*paths, *(str(Path(path).expanduser()) for path in paths), *filter(None, [config.get("pass_phrase")]))
 
 
 def is_session_profile(config: Mapping[str, Any]) -> bool:
@@ -100,7 +105,6 @@ def is_session_profile(config: Mapping[str, Any]) -> bool:
 # What a failed setup tells the learner to run (`locus-nb doctor`, in `_doctor.py`); here, beside the
 # profile loading, so the settings, auth and model layers can say it without importing the doctor.
 def doctor_hint(profile: str | None = None) -> str:
-    """What a failed setup cell tells the learner to run."""
     return (f"run `locus-nb doctor --profile {profile or DEFAULT_PROFILE}` in a terminal: it checks this "
             "machine's OCI setup step by step and says what to fix")
 

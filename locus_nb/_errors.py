@@ -2,6 +2,7 @@
 
 LocusError
  ├── ConfigError               bad settings: profile, region, OCID, parameter types
+ ├── ReplayMismatch            a replayed request its cassette has no recording for
  ├── ToolError                 a tool definition or call that cannot work
  ├── TransportError            no HTTP answer at all
  │    ├── RequestTimeout
@@ -21,89 +22,22 @@ LocusError
 
 Every error carries `status`, `code`, `message` and `request_id` (the `opc-request-id`), None
 where they do not apply, and a `hint` that says what to do. Messages never include credentials:
-they are masked when the error is made (OCIDs by `mask_ocid`, tokens and key ids by pattern, and
-the caller's own secrets — API key, key paths — by value), so `str(err)` and `repr(err)` are safe
-to print. `mask_url` shows an endpoint URL without the password (or key) it may carry.
+they are masked when the error is made (`_redact.mask_secrets`: OCIDs, tokens, key ids, and the caller's own
+secrets by value), so `str(err)` and `repr(err)` are safe to print.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from ._redact import mask_ocid, mask_secrets, mask_url
 
-__all__ = [
-    "APIStatusError",
-    "AuthError",
-    "BadRequest",
-    "ConfigError",
-    "ConnectionFailed",
-    "LocusError",
-    "NotFound",
-    "RateLimited",
-    "RequestTimeout",
-    "ServerError",
-    "StateLost",
-    "StreamError",
-    "StreamFailed",
-    "StreamTimeout",
-    "StreamTruncated",
-    "ToolError",
-    "TransportError",
-    "ZDRRejected",
-    "mask_ocid",
-    "mask_secrets",
-    "mask_url",
-]
-
-# The unique part may itself contain dots (OCIDs with a "future use" segment).
-_OCID = re.compile(r"\b(ocid1\.[a-z0-9]+\.[a-z0-9-]*\.[a-z0-9-]*\.)([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)")
-_TOKEN = re.compile(r"(ST\$|Bearer\s+)[A-Za-z0-9._~+/=$-]{8,}")
-# An OCI signature's keyId (tenancy/user/fingerprint, or ST$<token>) and its signature value, whole:
-# quoted, JSON-escaped (\"), or cut off by an excerpt.
-_SIGNATURE_PARAM = re.compile(r"""\b(keyId|signature)=(\\?["']?)[^"'\\\s,]+""")
-_FINGERPRINT = re.compile(r"\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){15}\b")
-# user:password@ in a URL (the user name stays, the password goes).
-_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^@/\s]*@")
-# Query parameters that carry credentials (?api_key=…, &sig=…).
-_SECRET_QUERY = re.compile(r"([?&](?:[\w-]*(?:key|token|secret|password|passwd|sig|signature|auth)[\w-]*)=)[^&#\s]*",
-                           re.IGNORECASE)
-
-
-def _mask_ocids(text: str) -> str:
-    return _OCID.sub(lambda m: f"{m.group(1)}…{m.group(2)[-4:]}", text)
-
-
-def mask_ocid(value: str | None) -> str:
-    """`ocid1.compartment.oc1..aaaa…xyz` → `ocid1.compartment.oc1..…xyz` (kind and last 4 kept)."""
-    if not value:
-        return "(none)"
-    return _mask_ocids(value)
-
-
-def mask_secrets(text: str, redact: Iterable[str | None] = ()) -> str:
-    """Mask OCIDs, anything that looks like a token, a key id, a signature, a key fingerprint or a
-    URL's password, and the given known secrets (before any excerpt is cut, so none is cut in half)."""
-    for secret in redact:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "****")
-    text = _SIGNATURE_PARAM.sub(lambda m: f"{m.group(1)}={m.group(2)}****", text)
-    text = _TOKEN.sub(lambda m: m.group(1) + "****", _mask_ocids(text))
-    return mask_url(_FINGERPRINT.sub("**:**", text))
-
-
-def mask_url(url: str) -> str:
-    """`https://user:pw@host/…?api_key=k` → `https://user:****@host/…?api_key=****`: a URL (or any
-    text holding URLs) safe to show. The model's repr and every error naming its endpoint use it."""
-    return _SECRET_QUERY.sub(lambda m: m.group(1) + "****", _USERINFO.sub(lambda m: m.group(1) + "****@", url))
+__all__ = ["APIStatusError", "AuthError", "BadRequest", "ConfigError", "ConnectionFailed", "LocusError", "NotFound",
+           "RateLimited", "ReplayMismatch", "RequestTimeout", "ServerError", "StateLost", "StreamError", "StreamFailed",
+           "StreamTimeout", "StreamTruncated", "ToolError", "TransportError", "ZDRRejected",
+           "mask_ocid", "mask_secrets", "mask_url"]  # the masks: re-exported, their old home
 
 
 class LocusError(Exception):
-    """Root of every error raised by locus_nb.
-
-    Every error has `status`, `code`, `message` and `request_id` (None when they do not
-    apply) and an optional `hint` saying what to do. The message is masked when the error
-    is made, so neither `str(err)` nor `repr(err)` can show an OCID or a token.
-    """
+    """Root of every error raised by locus_nb (see the module doc)."""
 
     hint: str = ""
     status: int | None = None
@@ -121,14 +55,22 @@ class LocusError(Exception):
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
 
-class ConfigError(LocusError):
+class _ShownAlone(LocusError):
     def _render_traceback_(self) -> list[str]:
         """How IPython shows it in a notebook: the message alone, no traceback into this package.
 
-        What to fix is a setting and the message names it; a traceback through the validation
-        code would only bury that. The cell still fails (papermill, nbval and `locus-nb run` see it).
+        What to fix is named in the message (a setting, a recording); a traceback through this package
+        would only bury that. The cell still fails (papermill, nbval and `locus-nb run` see it).
         """
         return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
+class ConfigError(_ShownAlone):
+    pass
+
+
+class ReplayMismatch(_ShownAlone):
+    """A replayed request the cassette has no recording for (or a stream read past its recording)."""
 
 
 class ToolError(LocusError):
@@ -150,16 +92,8 @@ class ConnectionFailed(TransportError):
 class APIStatusError(LocusError):
     """The endpoint answered with an error. `message` is the server's own text (masked)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        code: str | None = None,
-        param: str | None = None,
-        request_id: str | None = None,
-        hint: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, status: int, code: str | None = None, param: str | None = None,
+                 request_id: str | None = None, hint: str | None = None) -> None:
         self.status = status
         self.code = code
         self.param = param
@@ -214,16 +148,8 @@ class StreamError(LocusError):
     also the `response_id`, the reply's `request_id` (`opc-request-id`, also named in the message),
     and the server's `code` and `server_message` when it sent them."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        partial_text: str = "",
-        response_id: str | None = None,
-        code: str | None = None,
-        server_message: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, partial_text: str = "", response_id: str | None = None, code: str | None = None,
+                 server_message: str | None = None, request_id: str | None = None) -> None:
         self.partial_text = partial_text
         self.response_id = response_id
         self.code = code
@@ -234,15 +160,13 @@ class StreamError(LocusError):
 
 
 class StreamFailed(StreamError):
-    """The server ended the stream with `response.failed` or an `error` event (`code`, `server_message`)."""
-
-    hint = "the server gave up on this response; the text so far is in .partial_text — retry later or change the request"
+    hint = ("the server gave up on this response; the text so far is in .partial_text — retry later or change the "
+            "request")
 
 
 class StreamTruncated(StreamError):
-    """The stream stopped (closed or broke off) before a terminal event: the answer is incomplete."""
-
-    hint = "the connection ended before the response was complete; the text so far is in .partial_text — retry the request"
+    hint = ("the connection ended before the response was complete; the text so far is in .partial_text — retry the "
+            "request")
 
 
 class StreamTimeout(StreamTruncated):

@@ -18,7 +18,7 @@ the text so far); `stream_idle_timeout=` (default 120 s) ends a stream that send
 long (keep-alive comments do not count); a stream stops reading at its terminal event.
 
 Settings come in as arguments. A model made directly falls back on a few environment variables
-(see `OCIResponsesModel`), read through `_environment.setting` only for a value it was not given;
+(see `OCIResponsesModel`), read through `_environment.resolve` only for a value it was not given;
 `connect()` gives every value, so its models read none.
 """
 
@@ -40,7 +40,7 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder  # the decoders of it
 
 from ._auth import auth_hint, resolve_auth
 from ._config import doctor_hint
-from ._environment import choose_region, setting
+from ._environment import resolve
 from ._errors import (
     APIStatusError,
     ConfigError,
@@ -149,52 +149,57 @@ class OCIResponsesModel:
         if not isinstance(store, bool):  # bool("false") is True: a string here would store silently
             raise ConfigError(f"store must be True or False; got {type(store).__name__} {store!r}")
         if base_url is not None and (not isinstance(base_url, str) or not _HTTP_URL.match(base_url)):
-            raise ConfigError(f"base_url must be an http(s) URL ending in /openai/v1; got {mask_url(str(base_url))!r:.80}")
+            raise ConfigError("base_url must be an http(s) URL ending in /openai/v1; "
+                              f"got {mask_url(str(base_url))!r:.80}")
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
             raise ConfigError(f"transport must be an httpx.AsyncBaseTransport; got {type(transport).__name__}")
         if transport is not None and limits is not None:
             raise ConfigError("limits= configures the connection pool of the model's own transport; with "
                               "transport= set the limits on that transport instead")
-        timeout = _checked_timeout(timeout)
-        limits = _checked_limits(limits)
-        deadline = _seconds(deadline, "deadline")
-        stream_idle_timeout = _seconds(stream_idle_timeout, "stream_idle_timeout")
+        self._timeout = _checked_timeout(timeout)
+        self._limits = _checked_limits(limits)
+        self.deadline = _seconds(deadline, "deadline")
+        self.stream_idle_timeout = _seconds(stream_idle_timeout, "stream_idle_timeout")
+        self._connect_to(base_url, auth=auth, profile=profile, region=region, compartment_id=compartment_id,
+                         project_id=project_id, config_file=config_file, api_key=api_key)
+        self.model = model
+        self.store = bool(store)
+        self.max_retries = max_retries
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _connect_to(self, base_url: str | None, *, auth: httpx.Auth | str | None, profile: str | None,
+                    region: str | None, compartment_id: str | None, project_id: str | None, config_file: str | None,
+                    api_key: str | None) -> None:
+        """Who signs the requests and where they go. Each setting is the one given, else its variable
+        (`_environment.resolve`); the region after those is the auth's profile's."""
         if (auth is None and not api_key) or auth in ("api_key", "security_token"):  # a profile will be read
-            config_file = setting(config_file, "OCI_CONFIG_FILE")
+            config_file = resolve("config_file", config_file).value
         if auth == "bearer":
-            api_key = setting(api_key, "OCI_GENAI_API_KEY")
+            api_key = resolve("api_key", api_key).value
         self._auth = resolve_auth(auth, profile=profile, config_file=config_file, api_key=api_key)
-        region, region_source = choose_region(region, getattr(self._auth, "region", None))
-        if region is not None:  # for OCI's own URL also a region the oci SDK knows (a typo is no URL)
-            check_region(region, known=base_url is None,
-                         name="region" if region_source == "the region parameter" else f"region (from {region_source})")
-        compartment_id = setting(compartment_id, "OCI_COMPARTMENT")
+        region = resolve("region", region, profile={"region": getattr(self._auth, "region", None)})
+        if region.value is not None:  # for OCI's own URL also a region the oci SDK knows (a typo is no URL)
+            check_region(region.value, known=base_url is None,
+                         name="region" if region.source == "the region parameter" else f"region (from {region.source})")
+        compartment_id = resolve("compartment", compartment_id).value
         if base_url is None:
-            if not region:
+            if not region.value:
                 raise ConfigError("region is required for OCI: pass region= or set OCI_REGION (e.g. us-chicago-1)")
             if not compartment_id:
                 raise ConfigError("OCI needs a compartment (sent as opc-compartment-id): pass compartment_id= "
                                   "or set OCI_COMPARTMENT")
-            base_url = oci_base_url(region)
+            base_url = oci_base_url(region.value)
         # The kind is checked here (a user OCID or a name is a common slip); connect() checks the full shape.
         if compartment_id:
             check_ocid(compartment_id, "compartment_id", ("compartment", "tenancy"), min_unique=1)
         if project_id:
             check_ocid(project_id, "project_id", ("generativeaiproject",), min_unique=1)
-        self.model = model
-        self.store = bool(store)
-        self.region = region
+        self.region = region.value
         self.profile = getattr(self._auth, "profile", profile)
         self.base_url = base_url.rstrip("/")
         self.compartment_id = compartment_id
         self.project_id = project_id
-        self.max_retries = max_retries
-        self.deadline = deadline
-        self.stream_idle_timeout = stream_idle_timeout
-        self._timeout = timeout
-        self._limits = limits
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
         self._shown_url = mask_url(self.base_url)  # what messages show: no password, no key in the query
         self._url_secrets = tuple(filter(None, (httpx.URL(self.base_url).password,)))
 

@@ -1,9 +1,7 @@
-"""OCIDs and region names: the shape one must have (`check_ocid`, `check_region`) and how an OCID
-is shown (`mask_ocid`).
+"""OCIDs and region names: the shape one must have (`check_ocid`, `check_region`).
 
 Depends only on the error root, so the client and the notebook settings both use it without
-importing each other. `mask_ocid` lives in `_errors` (every error message is masked with it) and
-is re-exported here.
+importing each other. How an OCID is shown is `_redact.mask_ocid`.
 """
 
 from __future__ import annotations
@@ -11,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ._errors import ConfigError, mask_ocid
+from ._errors import ConfigError
 
-__all__ = ["REGION_SHAPE", "check_ocid", "check_region", "mask_ocid"]
+__all__ = ["REGION_SHAPE", "check_ocid", "check_region"]
 
 # Region names: us-chicago-1, eu-frankfurt-1, uk-gov-london-1, …
 REGION_SHAPE = re.compile(r"^[a-z]{2,3}(?:-[a-z]+)+-\d{1,2}$")

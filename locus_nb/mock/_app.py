@@ -30,7 +30,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import _models, _scripted
-from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, masked_headers, require_compartment
+from .._redact import mask_headers
+from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, require_compartment
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultPlan, FaultSchedule, TruncatedBody, plan_faults, requested_faults
 from ._format import wire_json
@@ -101,7 +102,7 @@ class MockState:
         entry = {
             "method": request.method,
             "path": request.url.path,
-            "headers": masked_headers(request.headers),
+            "headers": mask_headers(request.headers),
             "body_size": len(raw),
             "body": None if body is _BAD_JSON else _loggable(body, len(raw), self.config.log_body_limit),
         }

@@ -5,11 +5,11 @@
   right after the notebook's `parameters` cell) that the `parameters` cell does not declare raise a
   `ConfigError` — papermill itself only warns, and a typo (`-p regoin …`) would otherwise run on
   with the default. `connect()` calls it; `locus-nb run` checks the names before starting a kernel.
-- `shown(name, value)`: a value for stdout, `SUMMARY.md`, handouts: OCIDs masked, a URL's
-  user:password masked, a secret-looking name's value `****`.
 - `slug(name, value)`: `name-value` for a short plain value, else `name-<8 hex of its sha256>`:
   a file-name part that is short, stable and shows nothing.
-- `mask_source(text)`: papermill's injected-parameters cell, masked for the executed copy.
+
+How a value is shown is `_redact`'s: `mask_param` (stdout, `SUMMARY.md`, handouts) and
+`mask_assignments` (papermill's injected-parameters cell in the executed copy).
 """
 
 from __future__ import annotations
@@ -22,38 +22,22 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._errors import ConfigError, mask_secrets
+from .._errors import ConfigError
+from .._redact import is_secret_name
 
-__all__ = ["PAPERMILL_HEADER", "check_injected", "declared_parameters", "mask_source", "shown", "slug",
-           "undeclared_error"]
+__all__ = ["PAPERMILL_HEADER", "check_injected", "declared_parameters", "slug", "undeclared_error"]
 
 PAPERMILL_HEADER = "# Parameters"  # the first line of the cell papermill injects
-_SECRET_NAME = re.compile(r"key|token|secret|pass|credential", re.I)
 _PLAIN = re.compile(r"^[A-Za-z0-9_.-]{1,24}$")
-def shown(name: str, value: Any) -> str:
-    """A parameter's value as printed: masked OCIDs and URL credentials; `****` for a secret-looking name."""
-    if _SECRET_NAME.search(name) and value not in (None, ""):
-        return "****"
-    return mask_secrets(str(value))  # OCIDs, tokens and URL credentials (mask_secrets applies mask_url)
+
 
 
 def slug(name: str, value: Any) -> str:
     """`store-True`, `region-eu-frankfurt-1`; a long, URL-like, OCID-like or secret value: `name-1a2b3c4d`."""
     text = str(value)
-    if _PLAIN.match(text) and not _SECRET_NAME.search(name) and not text.startswith("ocid1."):
+    if _PLAIN.match(text) and not is_secret_name(name) and not text.startswith("ocid1."):
         return f"{name}-{text.replace('.', '_')}"
     return f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-
-
-def mask_source(source: str) -> str:
-    """An injected-parameters cell with what it must not show masked (the kernel already had the real values)."""
-    lines = []
-    for line in source.splitlines(keepends=True):
-        m = re.match(r"^(\w+)(\s*=\s*)(.*?)(\s*)$", line, re.S)
-        if m and _SECRET_NAME.search(m.group(1)) and m.group(3) not in ("None", '""', "''"):
-            line = f"{m.group(1)}{m.group(2)}\"****\"{m.group(4)}"
-        lines.append(mask_secrets(line))
-    return "".join(lines)
 
 
 def declared_parameters(source: str) -> list[str]:

@@ -52,12 +52,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._auth import profile_auth
-from .._config import DEFAULT_CONFIG_FILE, load_profile, with_doctor_hint
-from .._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, choose_region, clear_environment, empty_variables,
-                           in_jupyter_server, is_set, mock_token_delay, read_environment, setting)
-from .._errors import ConfigError, LocusError, mask_url
+from .._config import DEFAULT_CONFIG_FILE, load_profile, profile_secrets, with_doctor_hint
+from .._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, clear_environment, empty_variables,
+                            in_jupyter_server, is_set, mock_token_delay, read_environment, resolve)
+from .._errors import ConfigError, LocusError
 from .._model import OCIResponsesModel, oci_base_url
-from .._ocid import check_ocid, check_region, mask_ocid
+from .._ocid import check_ocid, check_region
+from .._redact import mask_ocid, mask_url
 from ._params import check_injected
 
 __all__ = ["ENV_VARS", "Connection", "check_ocid", "clear_environment", "connect", "parse_bool"]
@@ -134,7 +135,7 @@ class Connection:
             return {k: self.recorded.get(k) for k in ("where", "region_note", "compartment", "project")}
         return {"where": self.where,
                 "region_note": "the local mock ignores it" if self.target == "mock" else f"from {self.region_source}",
-                "compartment": mask_ocid(self.compartment), "project": mask_ocid(self.project) if self.project else None}
+                "compartment": mask_ocid(self.compartment), "project": self._project_shown}
 
     def describe(self) -> str:
         mode = "store=True: the server keeps the conversation" if self.store else "store=False: stateless, ZDR-safe"
@@ -161,9 +162,13 @@ class Connection:
         return (
             f"Connection(target={self.target!r}, region={self.region!r}, store={self.store}, "
             f"model_id={self.model_id!r}, compartment={mask_ocid(self.compartment)!r}, profile={self.profile!r}, "
-            f"endpoint={mask_url(self.endpoint) if self.endpoint else None!r}, project={mask_ocid(self.project) if self.project else None!r}, "
+            f"endpoint={mask_url(self.endpoint) if self.endpoint else None!r}, project={self._project_shown!r}, "
             f"api_key={'****' if self.api_key else None!r}, mode={self.mode!r})"
         )
+
+    @property
+    def _project_shown(self) -> str | None:
+        return mask_ocid(self.project) if self.project else None
 
     def stateless(self) -> Connection:
         """The same connection with store=False (for lessons that are about the stateless mode)."""
@@ -212,7 +217,7 @@ class Connection:
         from .._cassette import RecordingTransport, cassette_writer
 
         profile = self.profile_config or {}
-        secrets = [self.api_key, *(profile.get(k) for k in ("key_file", "security_token_file", "pass_phrase"))]
+        secrets = [self.api_key, *profile_secrets(profile)]
         if token_file := profile.get("security_token_file"):
             try:
                 secrets.append(Path(token_file).expanduser().read_text().strip())
@@ -239,16 +244,51 @@ def connect(
     default_store: Any = False,
     env: Mapping[str, str] | None = None,
 ) -> Connection:
-    """Validate notebook parameters (papermill passes strings too) and the environment.
-
-    `env`: the environment to read (default: `os.environ`); nothing else is consulted.
-    `default_store`: the store mode when neither `store` nor OCI_RESPONSES_STORE sets one.
-    Each bad input raises a `ConfigError` that names it and says what is expected. For OCI with
-    a profile, the config file and the profile must exist (checked here, before any request).
+    """Validate notebook parameters (papermill passes strings too) and the environment: `env`, default
+    `os.environ`; nothing else is consulted. `default_store`: the store mode when neither `store` nor
+    OCI_RESPONSES_STORE sets one. Each bad input raises a `ConfigError` that names it and says what is
+    expected; for OCI with a profile, the config file and the profile must exist (checked before any request).
     """
     check_injected()  # papermill's `-p regoin …`: a name this notebook does not declare
-    source = env  # None: os.environ (read by `_environment` only)
-    env = read_environment(env)  # the one read of the environment: ENV_VARS, from env= or os.environ
+    variables = read_environment(env)  # the one read of the environment: ENV_VARS, from env= or os.environ
+    mode, cassette = _mode(variables)
+    if mode == "replay":
+        return _replaying(cassette, region=region, store=store, model_id=model_id, default_store=default_store)
+    blank = [f"the {name} parameter" for name, value in (("profile", profile), ("endpoint", endpoint))
+             if isinstance(value, str) and not value.strip()]
+    profile = _text_setting("profile", profile, variables)
+    endpoint = _text_setting("endpoint", endpoint, variables)
+    region = _text(region, "region")  # its variable is read with the profile's region, below
+    compartment = _text_setting("compartment", compartment, variables)
+    model_id = _text_setting("model_id", model_id, variables) or DEFAULT_MODEL
+    project = _text_setting("project", project, variables)
+    config_file = _text_setting("config_file", config_file, variables)
+    api_key = _text_setting("api_key", api_key, variables)
+    default_flag = parse_bool(default_store, "default_store")
+    store_flag = parse_bool(resolve("store", store, env=variables, default=default_flag).value, "store")
+    mock_asked = _mock_asked(variables.get("LOCUS_NB_TARGET"), endpoint, profile=profile, api_key=api_key)
+    endpoint = None if mock_asked else endpoint
+    target: Target = "mock" if mock_asked else "endpoint" if endpoint else "oci" if (profile or api_key) else "mock"
+    _check_target(target, endpoint=endpoint, compartment=compartment, project=project, profile=profile)
+    profile_config = _load_profile(profile, config_file) if profile and not api_key else None
+    region_setting = resolve("region", region, env=variables, profile=profile_config, default=DEFAULT_REGION)
+    region = check_region(_text(region_setting.value, "region"), known=target == "oci")
+    if target == "mock" and not mock_asked:
+        _check_mock_fallback(blank + empty_variables(TARGET_VARS, env), interactive=in_jupyter_server(env))
+    return Connection(target=target, region=region, store=store_flag, model_id=model_id,
+                      compartment=compartment or MOCK_COMPARTMENT, profile=profile, project=project,
+                      endpoint=endpoint.rstrip("/") if endpoint else None, config_file=config_file, api_key=api_key,
+                      region_source=region_setting.source, profile_config=profile_config, mode=mode,
+                      cassette=cassette if mode == "record" else None)
+
+
+def _text_setting(name: str, given: Any, env: Mapping[str, str]) -> str | None:
+    """A text setting, given or from its variable (`resolve`), stripped; a `ConfigError` when it is no text."""
+    return _text(resolve(name, given, env=env).value, name)
+
+
+def _mode(env: Mapping[str, str]) -> tuple[Mode, str | None]:
+    """LOCUS_NB_MODE (live, record, replay) and, for the last two, LOCUS_NB_CASSETTE: the file to write or read."""
     mode = env.get("LOCUS_NB_MODE", "live").strip().lower()
     if mode not in MODES:
         raise ConfigError(f"LOCUS_NB_MODE must be one of {', '.join(MODES)}; got {mode!r}")
@@ -256,26 +296,12 @@ def connect(
     if mode != "live" and not cassette:
         raise ConfigError(f"LOCUS_NB_MODE={mode} needs LOCUS_NB_CASSETTE, the cassette file to "
                           f"{'write' if mode == 'record' else 'read'}")
-    if mode == "replay":
-        return _replaying(cassette, region=region, store=store, model_id=model_id, default_store=default_store)
-    blank = [f"the {name} parameter" for name, value in (("profile", profile), ("endpoint", endpoint))
-             if isinstance(value, str) and not value.strip()]
-    profile = _text(setting(profile, "OCI_PROFILE", env), "profile")
-    endpoint = _text(setting(endpoint, "LOCUS_NB_ENDPOINT", env), "endpoint")
-    region = _text(region if is_set(region) else None, "region")
-    compartment = _text(setting(compartment, "OCI_COMPARTMENT", env), "compartment")
-    model_id = _text(setting(model_id, "LOCUS_NB_MODEL", env), "model_id") or DEFAULT_MODEL
-    project = _text(setting(project, "OCI_GENAI_PROJECT", env), "project")
-    config_file = _text(setting(config_file, "OCI_CONFIG_FILE", env), "config_file")
-    api_key = _text(setting(api_key, "OCI_GENAI_API_KEY", env), "api_key")
-    store_value = setting(store, "OCI_RESPONSES_STORE", env)
-    default_flag = parse_bool(default_store, "default_store")
-    store_flag = default_flag if store_value is None else parse_bool(store_value, "store")
+    return mode, cassette
 
-    mock_asked = _mock_asked(env.get("LOCUS_NB_TARGET"), endpoint, profile=profile, api_key=api_key)
-    if mock_asked:
-        endpoint = None
-    target: Target = "mock" if mock_asked else "endpoint" if endpoint else "oci" if (profile or api_key) else "mock"
+
+def _check_target(target: Target, *, endpoint: str | None, compartment: str | None, project: str | None,
+                  profile: str | None) -> None:
+    """The endpoint is a URL, the OCIDs have their shape, and OCI (or a profile) has a compartment."""
     if endpoint and not re.match(r"^https?://[^\s/]+", endpoint):
         raise ConfigError(f"endpoint must be an http(s) URL ending in /openai/v1; got {endpoint!r}")
     if compartment:
@@ -284,25 +310,14 @@ def connect(
         check_ocid(project, "project", ("generativeaiproject",))
     if not compartment and (profile or target == "oci"):  # OCI answers 400 without opc-compartment-id
         raise ConfigError("OCI needs a compartment: set OCI_COMPARTMENT or pass the compartment parameter")
-    profile_config = None
-    if profile and not api_key:
-        # The file and the profile exist, or a clear ConfigError; the model signs with what is loaded here.
-        try:
-            profile_config = load_profile(profile, config_file or DEFAULT_CONFIG_FILE)
-        except ConfigError as exc:  # the doctor checks the rest of this machine's setup too
-            raise with_doctor_hint(exc, profile) from None
-    region, region_source = choose_region(region, profile_config and profile_config.get("region"), profile=profile,
-                                          env=env)
-    region = _text(region, "region") or DEFAULT_REGION
-    check_region(region, known=target == "oci")
-    if target == "mock" and not mock_asked:
-        _check_mock_fallback(blank + empty_variables(TARGET_VARS, source), interactive=in_jupyter_server(source))
-    if target != "oci" and not compartment:
-        compartment = MOCK_COMPARTMENT
-    return Connection(target=target, region=region, store=store_flag, model_id=model_id,
-                      compartment=compartment, profile=profile, endpoint=endpoint.rstrip("/") if endpoint else None,
-                      project=project, config_file=config_file, api_key=api_key, region_source=region_source,
-                      profile_config=profile_config, mode=mode, cassette=cassette if mode == "record" else None)
+
+
+def _load_profile(profile: str, config_file: str | None) -> Mapping[str, Any]:
+    """The profile the model will sign with: the file and the profile exist, or a clear ConfigError."""
+    try:
+        return load_profile(profile, config_file or DEFAULT_CONFIG_FILE)
+    except ConfigError as exc:  # the doctor checks the rest of this machine's setup too
+        raise with_doctor_hint(exc, profile) from None
 
 
 _ASK_FOR_THE_MOCK = ("ask for the embedded mock with LOCUS_NB_TARGET=mock, the parameter endpoint=\"mock\" "

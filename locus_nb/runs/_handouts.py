@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..notebook._params import mask_source, shown
+from .._redact import mask_assignments, mask_param
 
 __all__ = ["build_handouts", "external_resources", "mask_executed", "mask_notebook", "render_widget"]
 
@@ -40,11 +40,11 @@ def mask_notebook(nb: Any, output: str | Path | None = None) -> Any:
     path to record as papermill's output path (a run executes into a scratch file)."""
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source = mask_source(cell.source)
+            cell.source = mask_assignments(cell.source)
     papermill = nb.metadata.get("papermill")
     if isinstance(papermill, dict):
         if isinstance(papermill.get("parameters"), dict):
-            papermill["parameters"] = {k: shown(k, v) if isinstance(v, str) else v
+            papermill["parameters"] = {k: mask_param(k, v) if isinstance(v, str) else v
                                        for k, v in papermill["parameters"].items()}
         if output is not None and "output_path" in papermill:
             papermill["output_path"] = str(output)
@@ -191,7 +191,8 @@ def build_handouts(sources: Sequence[Path], out_dir: Path, skipped: list[tuple[P
 def _index_page(entries: Sequence[tuple[str, str, Mapping[str, Any], bool, str]]) -> str:
     rows = []
     for page, title, params, failed, file in entries:
-        chips = "".join(f'<span class="chip">{html.escape(f"{k}={shown(k, v)}")}</span>' for k, v in params.items())
+        chips = "".join(f'<span class="chip">{html.escape(f"{k}={mask_param(k, v)}")}</span>'
+                        for k, v in params.items())
         flag = '<span class="failed">run failed</span>' if failed else ""
         rows.append(f'<li><a href="{html.escape(quote(page))}.html">{html.escape(title)}</a> {chips}{flag}'
                     f'<div class="file">{html.escape(file)}</div></li>')

@@ -33,7 +33,8 @@ from .._environment import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
 from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
 from ._lean import skip_iri_grammar
-from ..notebook._params import declared_parameters, shown, slug, undeclared_error
+from .._redact import mask_param
+from ..notebook._params import declared_parameters, slug, undeclared_error
 
 __all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "notebook_parameters", "output_name",
            "parameter_sets", "run_notebooks", "summary_markdown", "worker_count"]
@@ -67,8 +68,8 @@ def parameter_sets(pairs: Sequence[str], store: str | None = None) -> list[dict[
 
 
 def describe(params: dict[str, Any]) -> str:
-    """A parameter set as printed (stdout, SUMMARY.md): OCIDs and URL credentials masked (`_params.shown`)."""
-    return ", ".join(f"{k}={shown(k, v)}" for k, v in params.items()) or "(defaults)"
+    """A parameter set as printed (stdout, SUMMARY.md): OCIDs and URL credentials masked (`mask_param`)."""
+    return ", ".join(f"{k}={mask_param(k, v)}" for k, v in params.items()) or "(defaults)"
 
 
 _MAX_SLUG = 80  # characters of parameters in a file name; a longer set is named by one hash
@@ -164,7 +165,7 @@ def _failure(exc: BaseException) -> str:
     else:
         lines = str(exc).strip().splitlines()
         text = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
-    return shown("error", mask_secrets(text))[:300]
+    return mask_param("error", mask_secrets(text))[:300]
 
 
 def _execute(job: _Job) -> RunResult:
