@@ -435,6 +435,7 @@ def test_the_settings_come_from_the_environment_as_for_connect(oci, verifying_mo
     assert "'WORKSHOP'" in by_name["profile"].detail
 
 
+@pytest.mark.e2e
 def test_the_command_exits_non_zero_on_a_failure(oci):
     result = subprocess.run([sys.executable, "-m", "locus_nb.cli", "doctor", "--config-file", str(oci.dir / "nope"),
                              "--region", "us-chicago-1", "--compartment", COMPARTMENT, "--endpoint",

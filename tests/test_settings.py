@@ -152,6 +152,7 @@ def test_repr_masks_the_compartment():
     assert REAL_LOOKING not in repr(connect(compartment=REAL_LOOKING, env=MOCK))
 
 
+@pytest.mark.e2e
 def test_the_mock_target_does_not_load_the_oci_sdk():
     import subprocess
     import sys
