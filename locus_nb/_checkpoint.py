@@ -161,10 +161,12 @@ def save_checkpoint(
         "messages": [_message_json(m) for m in messages],
     }
     path = Path(path)
-    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent or ".", prefix=f".{path.name}.",
-                                     delete=False) as tmp:
-        tmp.write(text)
+    try:
+        payload = (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a parsed "\ud800"): JSON's own escapes keep it exactly
+        payload = (json.dumps(data, indent=1) + "\n").encode("ascii")
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent or ".", prefix=f".{path.name}.", delete=False) as tmp:
+        tmp.write(payload)
     os.replace(tmp.name, path)
     return path
 
