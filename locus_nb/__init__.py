@@ -4,39 +4,13 @@ Heavy or optional pieces (the `oci` SDK, the mock server, widgets) load only whe
 """
 
 from ._agent import Agent, AgentHooks, Veto
-from ._auth import (
-    APIKeyAuth,
-    BearerAuth,
-    InstancePrincipalAuth,
-    NoAuth,
-    OCISigningAuth,
-    ResourcePrincipalAuth,
-    SessionTokenAuth,
-)
-from ._errors import ReplayMismatch
-# Conversations that survive a kernel restart (issue 13).
+from ._auth import (APIKeyAuth, BearerAuth, InstancePrincipalAuth, NoAuth, OCISigningAuth, ResourcePrincipalAuth,
+                    SessionTokenAuth)
+# Conversations that survive a kernel restart.
 from ._checkpoint import Checkpoint, CheckpointMismatch, load_checkpoint, save_checkpoint
-from ._errors import (
-    APIStatusError,
-    AuthError,
-    BadRequest,
-    ConfigError,
-    ConnectionFailed,
-    LocusError,
-    NotFound,
-    RateLimited,
-    RequestTimeout,
-    ServerError,
-    StateLost,
-    StreamError,
-    StreamFailed,
-    StreamTimeout,
-    StreamTruncated,
-    ToolError,
-    TransportError,
-    ZDRRejected,
-    mask_ocid,
-)
+from ._errors import (APIStatusError, AuthError, BadRequest, ConfigError, ConnectionFailed, LocusError, NotFound,
+                      RateLimited, ReplayMismatch, RequestTimeout, ServerError, StateLost, StreamError, StreamFailed,
+                      StreamTimeout, StreamTruncated, ToolError, TransportError, ZDRRejected, mask_ocid)
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent, ToolResultEvent
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
@@ -49,67 +23,22 @@ __version__ = "0.1.0"
 
 __all__ = [
     # connecting, the model, its values
-    "Connection",
-    "Message",
-    "ModelResponse",
-    "OCIResponsesModel",
-    "ToolCall",
-    "Usage",
-    "connect",
+    "Connection", "Message", "ModelResponse", "OCIResponsesModel", "ToolCall", "Usage", "connect",
     # what went on the wire (for lessons and tests), and what a lesson claims
-    "record_requests",
-    "expect",
+    "record_requests", "expect",
     # streaming and agent events
-    "AgentEvent",
-    "ModelChunkEvent",
-    "TerminateEvent",
-    "ToolCallEvent",
-    "ToolResultEvent",
+    "AgentEvent", "ModelChunkEvent", "TerminateEvent", "ToolCallEvent", "ToolResultEvent",
     # tools and the agent loop
-    "Agent",
-    "AgentHooks",
-    "Tool",
-    "Veto",
-    "tool",
+    "Agent", "AgentHooks", "Tool", "Veto", "tool",
     # checkpoints: a conversation saved to JSON and resumed after a kernel restart
-    "Checkpoint",
-    "CheckpointMismatch",
-    "load_checkpoint",
-    "save_checkpoint",
+    "Checkpoint", "CheckpointMismatch", "load_checkpoint", "save_checkpoint",
     # errors
-    "APIStatusError",
-    "AuthError",
-    "BadRequest",
-    "ClaimFailed",
-    "ConfigError",
-    "ConnectionFailed",
-    "LocusError",
-    "NotFound",
-    "RateLimited",
-    "ReplayMismatch",
-    "RequestTimeout",
-    "ServerError",
-    "StateLost",
-    "StreamError",
-    "StreamFailed",
-    "StreamTimeout",
-    "StreamTruncated",
-    "ToolError",
-    "TransportError",
-    "ZDRRejected",
-    "mask_ocid",
+    "APIStatusError", "AuthError", "BadRequest", "ClaimFailed", "ConfigError", "ConnectionFailed", "LocusError",
+    "NotFound", "RateLimited", "ReplayMismatch", "RequestTimeout", "ServerError", "StateLost", "StreamError",
+    "StreamFailed", "StreamTimeout", "StreamTruncated", "ToolError", "TransportError", "ZDRRejected", "mask_ocid",
     # request authentication (httpx.Auth)
-    "APIKeyAuth",
-    "BearerAuth",
-    "InstancePrincipalAuth",
-    "NoAuth",
-    "OCISigningAuth",
-    "ResourcePrincipalAuth",
+    "APIKeyAuth", "BearerAuth", "InstancePrincipalAuth", "NoAuth", "OCISigningAuth", "ResourcePrincipalAuth",
     "SessionTokenAuth",
     # notebook views
-    "BarChart",
-    "StreamView",
-    "TranscriptView",
-    "show_stream",
-    "show_transcript",
+    "BarChart", "StreamView", "TranscriptView", "show_stream", "show_transcript",
 ]
