@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from email.utils import parsedate_to_datetime
 
 import httpx
 
-from ._errors import ConnectionFailed, LocusError, RequestTimeout
+from ._errors import ConnectionFailed, LocusError, RequestTimeout, mask_secrets
 
-__all__ = ["Expired", "broken_stream", "cut_reply", "repeatable", "retry_delay", "typed_errors", "unanswered"]
+__all__ = ["Expired", "body_excerpt", "broken_stream", "cut_reply", "repeatable", "request_id_of", "retry_after_seconds",
+           "retry_delay", "typed_errors", "unanswered"]
 
 Phase = Callable[[Exception], LocusError | None]  # what an exception means in one phase of a call (None: not ours)
 
@@ -122,3 +125,29 @@ def retry_delay(attempt: int, max_retries: int, retry_after: float | None) -> fl
     if retry_after is not None:
         return retry_after if retry_after <= _MAX_RETRY_AFTER else None
     return min(_MAX_BACKOFF, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """The server's wait hint: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    for name, scale in (("retry-after-ms", 1000), ("retry-after", 1)):
+        try:
+            return max(0.0, float(headers[name]) / scale)
+        except (KeyError, ValueError):
+            pass
+    try:
+        when = parsedate_to_datetime(headers.get("retry-after"))
+    except (TypeError, ValueError):  # none, or not a date
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The id to quote to support: OCI's `opc-request-id`, else OpenAI's `x-request-id`."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    return headers.get("opc-request-id") or headers.get("x-request-id")
+
+
+def body_excerpt(content: bytes | None, redact: Iterable[str | None] = (), limit: int = 120) -> str:
+    """The start of a body that is not what was expected, safe to show: secrets masked, then cut."""
+    return mask_secrets((content or b"")[: limit * 8].decode("utf-8", "replace"), redact)[:limit]

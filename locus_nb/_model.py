@@ -28,13 +28,13 @@ from ._config import doctor_hint
 from ._environment import choose_region, setting
 from ._errors import APIStatusError, ConfigError, RateLimited, ServerError, mask_ocid, mask_secrets, mask_url
 from ._events import ModelChunkEvent
-from ._http import cut_reply, repeatable, retry_delay, typed_errors, unanswered
+from ._http import (body_excerpt, cut_reply, repeatable, request_id_of, retry_after_seconds, retry_delay, typed_errors,
+                    unanswered)
 from ._messages import Message, ModelResponse
 from ._ocid import check_ocid, check_region
 from ._sse import EventStream
 from ._stream import StreamSnapshot, accumulate_event, build_chunk, chunks_from_response
-from ._wire import (body_excerpt, build_request, error_from_body, failed_response_error, parse_response, request_id_of,
-                    response_problem, retry_after_seconds)
+from ._wire import build_request, error_from_body, failed_response_error, parse_response, response_problem
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_LIMITS", "DEFAULT_STREAM_IDLE_TIMEOUT", "DEFAULT_TIMEOUT", "STREAM_HEADERS",
            "OCIResponsesModel", "oci_base_url"]

@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 
 from ._errors import StreamError
-from ._http import Expired, broken_stream, typed_errors
+from ._http import Expired, broken_stream, request_id_of, typed_errors
 from ._stream import StreamSnapshot, stream_error
-from ._wire import request_id_of
 
 __all__ = ["EventStream"]
 
