@@ -25,8 +25,8 @@ import httpx
 
 from ._errors import ConnectionFailed, LocusError, RequestTimeout, mask_secrets
 
-__all__ = ["Expired", "body_excerpt", "broken_stream", "cut_reply", "repeatable", "request_id_of", "retry_after_seconds",
-           "retry_delay", "typed_errors", "unanswered"]
+__all__ = ["Expired", "body_excerpt", "broken_stream", "cut_reply", "repeatable", "request_id_of",
+           "retry_after_seconds", "retry_delay", "typed_errors", "unanswered"]
 
 Phase = Callable[[Exception], LocusError | None]  # what an exception means in one phase of a call (None: not ours)
 
@@ -39,11 +39,7 @@ _CUT_HINT = ("the reply was cut off after the server had answered; check the net
 
 
 class Expired(Exception):
-    """A bound of this library's own passed: the call's deadline, or a stream's idle timeout (`why` says which)."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
+    """A bound of this library's own passed: a call's deadline, or a stream's idle timeout (the message says which)."""
 
 
 @asynccontextmanager
@@ -57,8 +53,7 @@ async def typed_errors(phase: Phase, deadline_at: float | None = None) -> AsyncI
     except TimeoutError:
         if not scope.expired():
             raise
-        error = phase(Expired("the deadline"))
-        raise error from None
+        raise phase(Expired("the deadline")) from None  # (only a phase before any answer has a deadline of its own)
     except (httpx.RequestError, Expired) as exc:
         error = phase(exc)
         if error is None:
@@ -104,7 +99,7 @@ def cut_reply(exc: Exception, *, url: str, status: int) -> LocusError | None:
 def broken_stream(exc: Exception, *, error: Callable[..., LocusError]) -> LocusError | None:
     """While a stream's events flow: `error(why, timed_out=…)` makes the `StreamError` that holds the text so far."""
     if isinstance(exc, Expired):
-        return error(exc.why, timed_out=True)
+        return error(str(exc), timed_out=True)
     if isinstance(exc, httpx.TimeoutException):
         return error(f"the stream stopped: nothing arrived within the read timeout ({type(exc).__name__})",
                      timed_out=True)

@@ -1,9 +1,8 @@
 """`OCIResponsesModel`: the async client for `/openai/v1/responses`. The only client code that does I/O.
 
-Every call ends: `deadline=` (default 600 s) bounds a whole call — connecting, retries, waiting and reading — and
-raises `RequestTimeout` (before a stream's first event) or `StreamTimeout` (with the text so far);
-`stream_idle_timeout=` (default 120 s) ends a stream that sends no event for that long (keep-alive comments do not
-count); a stream stops reading at its terminal event. What is retried, and what never is: `_http`.
+Every call ends: `deadline=` bounds a whole call (connecting, retries, waiting, reading), `stream_idle_timeout=` a
+stream's silence (keep-alive comments do not count), and a stream stops reading at its terminal event. What is
+retried, and what never is: `_http`; how a stream is read: `_sse`.
 
 Settings come in as arguments. A model made directly falls back on a few environment variables
 (see `OCIResponsesModel`), read through `_environment.setting` only for a value it was not given;
@@ -151,7 +150,6 @@ class OCIResponsesModel:
         self._shown_url = mask_url(self.base_url)  # what messages show: no password, no key in the query
         self._url_secrets = tuple(filter(None, (httpx.URL(self.base_url).password,)))
 
-
     # -- public -----------------------------------------------------------------------------
 
     @property
@@ -271,8 +269,9 @@ class OCIResponsesModel:
                 try:  # the body is read apart, so that a failure while reading it is told from one before any answer
                     response = await self.client.send(request, stream=True)
                 except httpx.TransportError as exc:
-                    if not repeatable(exc) or (delay := retry_delay(attempt, self.max_retries, None)) is None:
-                        raise
+                    delay = retry_delay(attempt, self.max_retries, None) if repeatable(exc) else None
+                    if delay is None:
+                        raise  # typed by the phase: before any answer
                 else:
                     if response.is_success:
                         if not stream:
@@ -280,9 +279,9 @@ class OCIResponsesModel:
                         return response
                     await self._read_body(response)  # an error body (streamed or not) is read before it is typed
                     error = self._status_error(response)
-                    retry_after = retry_after_seconds(response.headers)
-                    if not isinstance(error, RateLimited | ServerError) or (
-                            delay := retry_delay(attempt, self.max_retries, retry_after)) is None:
+                    delay = (retry_delay(attempt, self.max_retries, retry_after_seconds(response.headers))
+                             if isinstance(error, RateLimited | ServerError) else None)
+                    if delay is None:
                         raise error
                 await _sleep(delay)
                 attempt += 1

@@ -36,7 +36,8 @@ def previous_response_id(provider_state: Any) -> str | None:
 def check_conversation(messages: Any) -> None:
     """A list of `Message`s with something for the model to answer, or a ConfigError saying what to pass."""
     if isinstance(messages, str | Message | Mapping) or not isinstance(messages, Sequence):
-        raise ConfigError(f"messages must be a list of Message, e.g. [Message.user('Hi')]; got {type(messages).__name__}")
+        raise ConfigError("messages must be a list of Message, e.g. [Message.user('Hi')]; "
+                          f"got {type(messages).__name__}")
     for index, msg in enumerate(messages):
         if not isinstance(msg, Message):
             raise ConfigError(f"messages[{index}] is {type(msg).__name__} {msg!r:.60}, not a Message; "
@@ -56,34 +57,34 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
                           "text={'format': {'type': 'json_schema', 'name': …, 'schema': {…}, 'strict': True}}")
     unknown = set(options) - OPTIONS
     if unknown:
-        raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(OPTIONS))}")
-
+        raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; "
+                          f"known: {', '.join(sorted(OPTIONS))}")
     tokens = options.get("max_output_tokens")
     if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
-        raise ConfigError(f"max_output_tokens must be a positive integer (the endpoint's minimum is 16); got {tokens!r}")
+        raise ConfigError(f"max_output_tokens must be a positive integer (the endpoint's minimum is 16); "
+                          f"got {tokens!r}")
     for name, high in (("temperature", 2.0), ("top_p", 1.0)):
         value = options.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not 0 <= value <= high):
             raise ConfigError(f"{name} must be a number from 0 to {high:g}; got {value!r}")
-    _check_mapping(options, "reasoning", str)
+    _check_reasoning(options.get("reasoning"))
     _check_metadata(options.get("metadata"))
     _check_text(options.get("text"))
     if "parallel_tool_calls" in options and not isinstance(options["parallel_tool_calls"], bool):
         raise ConfigError(f"parallel_tool_calls must be True or False; got {options['parallel_tool_calls']!r}")
     if "tool_choice" in options:
         options["tool_choice"] = _tool_choice(options["tool_choice"], tools)
-
     return options
 
 
-def _check_mapping(options: Mapping[str, Any], name: str, value_type: type) -> None:
-    value = options.get(name)
-    if value is None:
+def _check_reasoning(reasoning: Any) -> None:
+    if reasoning is None:
         return
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and (v is None or isinstance(v, value_type)) for k, v in value.items()
-    ):
-        raise ConfigError(f"{name} must be a dict of strings, e.g. {{'effort': 'low', 'summary': 'auto'}}; got {value!r}")
+    if not isinstance(reasoning, Mapping) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                                     for k, v in reasoning.items()):
+        raise ConfigError("reasoning must be a dict of strings, e.g. {'effort': 'low', 'summary': 'auto'}; "
+                          f"got {reasoning!r}")
 
 
 def _check_metadata(metadata: Any) -> None:
@@ -105,7 +106,8 @@ def _check_text(text: Any) -> None:
         raise ConfigError("text must be a dict like {'format': {'type': 'json_schema', 'name': …, 'schema': {…}}}")
     if fmt is not None and fmt.get("type") == "json_schema":
         if not fmt.get("name") or not isinstance(fmt.get("schema"), Mapping):
-            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict (and usually 'strict': True)")
+            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict "
+                              "(and usually 'strict': True)")
 
 
 def _tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> Any:
@@ -115,7 +117,6 @@ def _tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> Any:
     names = [t.get("name") for t in tools]
     if isinstance(choice, str) and choice in names:
         return {"type": "function", "name": choice}
-    raise ConfigError(
-        f"tool_choice must be one of {', '.join(_TOOL_CHOICES)}, a tool's name or a dict; got {choice!r}"
-        + (f" (tools offered: {', '.join(map(str, names))})" if names else " (no tools offered)")
-    )
+    offered = f" (tools offered: {', '.join(map(str, names))})" if names else " (no tools offered)"
+    raise ConfigError(f"tool_choice must be one of {', '.join(_TOOL_CHOICES)}, a tool's name or a dict; "
+                      f"got {choice!r}{offered}")

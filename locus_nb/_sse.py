@@ -23,9 +23,7 @@ from ._stream import StreamSnapshot, stream_error
 
 __all__ = ["EventStream"]
 
-# After the terminal event the rest of the body (normally nothing) is read this long at most, so that the
-# connection can be reused; a server that keeps it open is then simply left.
-_DRAIN_AFTER_END = 0.25
+_DRAIN_AFTER_END = 0.25  # seconds: see `EventStream._drain`
 _decode_json = json.JSONDecoder().decode  # json.loads without its per-call checks (one call per event)
 
 
@@ -50,7 +48,7 @@ class EventStream:
         response, snapshot = self._response, self._snapshot
         try:
             async with typed_errors(partial(broken_stream, error=self.error)):
-                if not await _reads_as_sse(response):
+                if not await _reads_as_sse(response, self._watched):
                     self.is_sse = False
                     await response.aread()
                     return
@@ -73,8 +71,8 @@ class EventStream:
             await response.aclose()
 
     async def _drain(self, texts: AsyncIterator[str]) -> None:
-        """Read what follows the terminal event for `_DRAIN_AFTER_END` at most; the answer is whole, so a broken or
-        endless rest is harmless."""
+        """Read what follows the terminal event (normally nothing) for `_DRAIN_AFTER_END` at most, so that the
+        connection can be reused; a server that keeps it open is then simply left, and a broken rest is harmless."""
         self._watched.drain(_DRAIN_AFTER_END)
         try:
             async for _ in texts:
@@ -124,17 +122,30 @@ class _Watched(httpx.AsyncByteStream):
 
     def __init__(self, inner: httpx.AsyncByteStream, *, idle: float | None, deadline_at: float | None,
                  deadline: float | None) -> None:
-        self._inner = inner
-        self._idle = idle
-        self._deadline_at = deadline_at
-        self._deadline = deadline
+        self._inner, self._idle, self._deadline_at, self._deadline = inner, idle, deadline_at, deadline
+        self._chunks, self._head = self._read(), b""
+
+    async def head(self) -> bytes:
+        """The body's first bytes that say something (more than blank lines); they are read again after."""
+        async for chunk in self._chunks:
+            self._head += chunk
+            if self._head.strip():
+                break
+        return self._head
 
     def drain(self, seconds: float) -> None:
-        """Read on for at most `seconds` more (the answer is whole; only the connection's reuse is at stake)."""
+        """Read on for at most `seconds` more."""
         until = asyncio.get_running_loop().time() + seconds
         self._deadline_at = until if self._deadline_at is None else min(self._deadline_at, until)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        head, self._head = self._head, b""
+        if head:
+            yield head
+        async for chunk in self._chunks:
+            yield chunk
+
+    async def _read(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
         chunks = aiter(self._inner)
         idle = idle_left = self._idle  # seconds of waiting still allowed without an event (None: no bound)
@@ -167,36 +178,14 @@ class _Watched(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
-async def _reads_as_sse(response: httpx.Response) -> bool:
+async def _reads_as_sse(response: httpx.Response, body: _Watched) -> bool:
     """Whether a streamed 2xx body is SSE. Its content-type says so when it names an event stream or JSON; with
     none or another one (some gateways), the body's first bytes decide, as the openai SDK reads any streamed body
     as SSE while a JSON Response or an HTML page still reads as what it is."""
     kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
     if kind == "text/event-stream" or kind.endswith("json"):
         return kind == "text/event-stream"
-    head, rest = b"", aiter(response.stream)
-    async for chunk in rest:
-        head += chunk
-        if head.strip():
-            break
-    response.stream = _Prefixed(head, rest, response.stream)
-    return head.lstrip()[:1] not in (b"", b"{", b"[", b"<")
-
-
-class _Prefixed(httpx.AsyncByteStream):
-    """A body whose first bytes were read to see what it is: those bytes, then the rest."""
-
-    def __init__(self, head: bytes, rest: AsyncIterator[bytes], inner: httpx.AsyncByteStream) -> None:
-        self._head, self._rest, self._inner = head, rest, inner
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._head:
-            yield self._head
-        async for chunk in self._rest:
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+    return (await body.head()).lstrip()[:1] not in (b"", b"{", b"[", b"<")
 
 
 def _only_comments(chunk: bytes) -> bool:

@@ -113,8 +113,9 @@ def to_input_items(messages: Iterable[Message], *, replay_provider_items: bool =
     return items
 
 
-def build_request(messages: Sequence[Message], *, model: str, store: bool, provider_state: Mapping[str, Any] | None = None,
-                  tools: Sequence[Mapping[str, Any]] = (), stream: bool = False, **options: Any) -> dict[str, Any]:
+def build_request(messages: Sequence[Message], *, model: str, store: bool,
+                  provider_state: Mapping[str, Any] | None = None, tools: Sequence[Mapping[str, Any]] = (),
+                  stream: bool = False, **options: Any) -> dict[str, Any]:
     """The request body for one turn.
 
     store=False: the full history every turn, `"store": false`, never `previous_response_id`.
@@ -258,7 +259,8 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
     response_id = body.get("id")
     status = body.get("status") or "completed"
     return ModelResponse(
-        message=Message("assistant", "".join(texts), tuple(calls), provider_items=_replay_items(body.get("output") or ())),
+        message=Message("assistant", "".join(texts), tuple(calls),
+                        provider_items=_replay_items(body.get("output") or ())),
         provider_state={"previous_response_id": response_id} if store and response_id else {},
         usage=usage_from(body.get("usage")),
         response_id=response_id,
