@@ -425,7 +425,7 @@ async def test_every_recorded_json_reply_through_complete(name):
         assert response.usage.total_tokens == body["usage"]["total_tokens"]
 
 
-# -- issue 9: misuse is refused, bugs are not mistaken for bad replies, secrets are masked in public ------
+# -- misuse is refused, bugs are not mistaken for bad replies, secrets are masked in public ------
 
 
 async def test_complete_refuses_stream_true_and_points_to_stream():

@@ -1,4 +1,4 @@
-"""Every call ends, and none is run twice (issue 10): real loopback servers that misbehave after
+"""Every call ends, and none is run twice: real loopback servers that misbehave after
 answering — a stream that stays open after its terminal event, keep-alive comments forever, silence,
 a JSON body that trickles in byte by byte, a body cut after the status line — and a pool that runs
 out of connections. Each test is bounded in time (`bounded`), so a regression fails, never hangs."""

@@ -1,4 +1,4 @@
-"""Property-based tests of the SSE fold (issue 10), through the real client where it matters:
+"""Property-based tests of the SSE fold, through the real client where it matters:
 
 - any chunking of a recorded `.sse` fixture gives the same chunks, response or error;
 - event sequences generated from a small grammar (text deltas, function calls with argument
