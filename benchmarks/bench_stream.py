@@ -15,7 +15,7 @@ Each round times, on the same server:
 - openai:    the official SDK's streaming iterator (`client.responses.create(stream=True)`)
 - Locus:     Oracle's Locus `OCIResponsesModel.stream()` (PyPI locus-sdk; it signs every request)
 
-Goals (issue 14): stream() ≤ 1.2× the floor, ≥ 8× faster than openai, ahead of Locus.
+Goals: stream() ≤ 1.2× the floor, ≥ 8× faster than openai, ahead of Locus.
 """
 
 from __future__ import annotations

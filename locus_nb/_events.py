@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, MISSING, dataclass, fields
+from dataclasses import KW_ONLY, dataclass
 from typing import Literal
 
 from ._messages import ModelResponse, ToolCall, Usage
@@ -81,19 +81,3 @@ def done_chunk(response: ModelResponse) -> ModelChunkEvent:
     """The last chunk of a turn: `done`, the whole `response`, and its reasoning summary if any."""
     return ModelChunkEvent(done=True, response=response, reasoning=response.reasoning_summary or None)
 
-
-# -- the hot path of a stream (issue 5) ---------------------------------------------------------
-
-_CHUNK_DEFAULTS = {f.name: f.default for f in fields(ModelChunkEvent)}
-assert MISSING not in _CHUNK_DEFAULTS.values(), "text_chunk() needs every ModelChunkEvent field to have a default"
-
-
-def text_chunk(content: str) -> ModelChunkEvent:
-    """`ModelChunkEvent(content=…)` at half the cost; a stream makes one per token.
-
-    A frozen dataclass's `__init__` sets each field through `object.__setattr__`; filling the
-    instance's dict directly gives the same object (equal, same repr, still frozen).
-    """
-    event = object.__new__(ModelChunkEvent)
-    event.__dict__.update(_CHUNK_DEFAULTS, content=content)
-    return event

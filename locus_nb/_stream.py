@@ -1,14 +1,8 @@
 """Streamed Responses events → one snapshot → chunk events, as the anthropic SDK writes it. No sockets.
 
-    snapshot = StreamSnapshot(store=False)
-    for event in events:                         # the JSON of each SSE `data:` line
-        chunk = handle_event(event, snapshot)    # accumulate_event, then build_chunk
-        if chunk is not None: ...                # what this event means to the caller
-    if snapshot.response is None:
-        raise stream_error(snapshot, "the stream closed before response.completed")
-
 `accumulate_event` is the one function that changes the snapshot; `build_chunk` reads it to say
-what the event means to the caller. Text arrives in `response.output_text.delta`; a function
+what the event means to the caller (`OCIResponsesModel.stream` runs the two on each event, as
+`handle_event` does). Text arrives in `response.output_text.delta`; a function
 call's name and `call_id` arrive in `response.output_item.added`/`.done` while its argument deltas
 carry only `item_id`. The final `ModelResponse` comes from `response.completed` (or
 `response.incomplete`) through the same `parse_response` as a non-streamed reply; when a gateway
@@ -27,20 +21,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._errors import StreamError, StreamFailed, StreamTimeout, StreamTruncated, mask_secrets
-from ._events import ModelChunkEvent, done_chunk, text_chunk
+from ._events import ModelChunkEvent, done_chunk
 from ._messages import ModelResponse, ToolCall
 from ._wire import item_problem, json_type, parse_response, response_problem, tool_call_from_item
 
-__all__ = [
-    "StreamFailure",
-    "StreamSnapshot",
-    "accumulate_event",
-    "build_chunk",
-    "chunks_from_response",
-    "fold_all",
-    "handle_event",
-    "stream_error",
-]
+__all__ = ["StreamFailure", "StreamSnapshot", "accumulate_event", "build_chunk", "chunks_from_response", "fold_all",
+           "handle_event", "stream_error"]
 
 
 @dataclass(frozen=True)
@@ -252,7 +238,7 @@ def build_chunk(event: Mapping[str, Any], snapshot: StreamSnapshot) -> ModelChun
         return None
     kind = event.get("type")  # (an event without a type is skipped, and makes no chunk)
     if kind == "response.output_text.delta":
-        return text_chunk(snapshot.text[-1])
+        return ModelChunkEvent(content=snapshot.text[-1])
     if kind == "response.output_item.done" and (event.get("item") or {}).get("type") == "function_call":
         return ModelChunkEvent(tool_calls=[snapshot.calls[-1]])
     if kind in ("response.completed", "response.incomplete"):
@@ -264,13 +250,6 @@ def handle_event(event: Any, snapshot: StreamSnapshot) -> ModelChunkEvent | None
     """One event: accumulated, then its chunk, if any. Events after the end change nothing."""
     if snapshot.done:
         return None
-    if type(event) is dict and event.get("type") == "response.output_text.delta":
-        # The event that comes once per token, when it is well formed: what `_text_delta` and
-        # `build_chunk` make of it, without their dispatch (a fifth of a fast stream's time).
-        delta = event.get("delta")
-        if type(delta) is str:
-            snapshot.text.append(delta)
-            return text_chunk(delta)
     accumulate_event(event, snapshot)
     return build_chunk(event, snapshot)
 
@@ -293,18 +272,13 @@ def stream_error(snapshot: StreamSnapshot, why: str = "", *, request_id: str | N
     note = f"{where}; {len(text)} characters of text had arrived (see .partial_text)" if text else where
     failure = snapshot.failure or StreamFailure(why)
     server_message = mask_secrets(failure.server_message, redact) if failure.server_message is not None else None
-    kind = StreamFailed if failure.by_server else StreamTimeout if timed_out and not snapshot.failure else StreamTruncated
+    timed_out = timed_out and not snapshot.failure
+    kind = StreamFailed if failure.by_server else StreamTimeout if timed_out else StreamTruncated
     reason = mask_secrets(failure.reason, redact)
     if not failure.by_server and len(reason) > _REASON_LIMIT:  # it quotes what was sent: cut once masked
         reason = reason[:_REASON_LIMIT] + "…"
-    return kind(
-        mask_secrets(reason + note, redact),
-        partial_text=text,
-        response_id=snapshot.response_id,
-        code=failure.code,
-        server_message=server_message,
-        request_id=request_id,
-    )
+    return kind(mask_secrets(reason + note, redact), partial_text=text, response_id=snapshot.response_id,
+                code=failure.code, server_message=server_message, request_id=request_id)
 
 
 def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:

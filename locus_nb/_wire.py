@@ -4,80 +4,31 @@
 - `parse_response`: response JSON → `ModelResponse`
 - `error_from_body`: an error reply → the typed error it means
 
-Reasoning models: OpenAI's reasoning families (model ids `gpt-5*` but `gpt-5-chat*`, `gpt-6*`,
-`o1*`, `o3*`, `o4*`, with or without the `openai.` prefix) reject `temperature` and `top_p` on
-the Responses endpoint while they reason. GPT-5.1 to 5.4 reason only when asked (their default
-effort is "none"); the others unless `reasoning={"effort": "none"}`. Where the model would reason,
-the two options are dropped with a `UserWarning` instead of costing a 400. (The mock's family
-table, `locus_nb/mock/_models.py`, holds the same rules; a test runs every family through both.)
+OpenAI's reasoning models reject `temperature` and `top_p` on the Responses endpoint while they reason
+(which families reason, and whether only when asked: `_families`, the table the mock reads too). Where the
+model would reason, the two options are dropped with a `UserWarning` instead of costing a 400.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ._errors import (
-    APIStatusError,
-    AuthError,
-    BadRequest,
-    ConfigError,
-    NotFound,
-    RateLimited,
-    ServerError,
-    StateLost,
-    ZDRRejected,
-    mask_secrets,
-)
+from ._errors import (APIStatusError, AuthError, BadRequest, ConfigError, NotFound, RateLimited, ServerError, StateLost,
+                      ZDRRejected, mask_secrets)
 from ._families import is_reasoning_model, reasons_only_when_asked
+from ._http import body_excerpt, request_id_of, retry_after_seconds
 from ._messages import Message, ModelResponse, ToolCall, Usage
+from ._options import check_conversation, checked_options, previous_response_id
 
-__all__ = [
-    "OPTIONS",
-    "arguments_problem",
-    "body_excerpt",
-    "build_request",
-    "error_from_body",
-    "failed_response_error",
-    "is_reasoning_model",
-    "item_problem",
-    "json_type",
-    "parse_response",
-    "request_id_of",
-    "response_problem",
-    "retry_after_seconds",
-    "to_input_items",
-]
-
-# Request fields a caller may pass through as keyword options.
-OPTIONS = frozenset(
-    {
-        "max_output_tokens",
-        "temperature",
-        "top_p",
-        "reasoning",
-        "text",
-        "metadata",
-        "tool_choice",
-        "parallel_tool_calls",
-        "include",
-        "truncation",
-        "user",
-        "service_tier",
-        "prompt_cache_key",
-        "safety_identifier",
-    }
-)
+__all__ = ["arguments_problem", "build_request", "error_from_body", "failed_response_error",
+           "is_reasoning_model", "item_problem", "json_type", "parse_response", "response_problem", "to_input_items"]
 
 ZDR_TEXT = "Zero Data Retention"
 
 _SAMPLING = ("temperature", "top_p")
-_INSTRUCTION_ROLES = ("system", "developer")
-_TOOL_CHOICES = ("auto", "none", "required")
 
 
 def _input_message(role: str, content: str | tuple[dict[str, Any], ...]) -> dict[str, Any]:
@@ -150,33 +101,22 @@ def to_input_items(messages: Iterable[Message], *, replay_provider_items: bool =
     return items
 
 
-def _after_last_assistant(messages: Sequence[Message]) -> list[Message]:
-    last = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
-    return list(messages[last + 1 :])
-
-
-def build_request(
-    messages: Sequence[Message],
-    *,
-    model: str,
-    store: bool,
-    provider_state: Mapping[str, Any] | None = None,
-    tools: Sequence[Mapping[str, Any]] = (),
-    stream: bool = False,
-    **options: Any,
-) -> dict[str, Any]:
+def build_request(messages: Sequence[Message], *, model: str, store: bool,
+                  provider_state: Mapping[str, Any] | None = None, tools: Sequence[Mapping[str, Any]] = (),
+                  stream: bool = False, **options: Any) -> dict[str, Any]:
     """The request body for one turn.
 
     store=False: the full history every turn, `"store": false`, never `previous_response_id`.
     store=True: with a `previous_response_id`, only the messages after the last assistant turn;
     `instructions` every turn, because the server does not carry them over.
     """
-    _check_conversation(messages)
-    options = _checked_options(options, model=model, tools=tools)
-    previous = _previous_response_id(provider_state)  # (checked in both modes, used only with store)
+    check_conversation(messages)
+    options = _without_sampling(checked_options(options, tools=tools), model)
+    previous = previous_response_id(provider_state)  # (checked in both modes, used only with store)
     previous = previous if store else None
     system = [m.content for m in messages if m.role == "system" and m.content]
-    turn = _after_last_assistant(messages) if previous else list(messages)
+    last_answer = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
+    turn = list(messages[last_answer + 1 :] if previous else messages)
 
     body: dict[str, Any] = {"model": model, "input": to_input_items(turn, replay_provider_items=not store)}
     if not body["input"]:  # e.g. store=True: nothing after the last assistant turn (a tool result would do)
@@ -192,7 +132,7 @@ def build_request(
         body["previous_response_id"] = previous
     if tools:
         body["tools"] = [dict(t) for t in tools]
-    if not store and (_uses_reasoning(options) or is_reasoning_model(model)):
+    if not store and (options.get("reasoning") or is_reasoning_model(model)):
         # Stateless reasoning needs the encrypted reasoning back to replay it next turn.
         include = list(options.get("include") or [])
         if "reasoning.encrypted_content" not in include:
@@ -203,125 +143,17 @@ def build_request(
     return body
 
 
-def _previous_response_id(provider_state: Any) -> str | None:
-    """The id to continue from, out of the `provider_state` a reply gave (None or {} for none)."""
-    if provider_state is None:
-        return None
-    if not isinstance(provider_state, Mapping):
-        raise ConfigError("provider_state must be the dict a reply gave (reply.provider_state), e.g. "
-                          f"{{'previous_response_id': 'resp_…'}}; got {type(provider_state).__name__}")
-    previous = provider_state.get("previous_response_id")
-    if previous is not None and not isinstance(previous, str):
-        raise ConfigError(f"provider_state['previous_response_id'] must be a response id (a str, resp_…); "
-                          f"got {type(previous).__name__}")
-    return previous
-
-
-def _check_conversation(messages: Any) -> None:
-    """A list of `Message`s with something for the model to answer, or a ConfigError saying what to pass."""
-    if isinstance(messages, str | Message | Mapping) or not isinstance(messages, Sequence):
-        raise ConfigError(f"messages must be a list of Message, e.g. [Message.user('Hi')]; got {type(messages).__name__}")
-    for index, msg in enumerate(messages):
-        if not isinstance(msg, Message):
-            raise ConfigError(f"messages[{index}] is {type(msg).__name__} {msg!r:.60}, not a Message; "
-                              "build it with Message.user(…), Message.system(…), …")
-    if not any(m.role not in _INSTRUCTION_ROLES for m in messages):
-        what = "no messages" if not messages else "only system/developer instructions"
-        raise ConfigError(f"nothing for the model to answer: {what}; add Message.user(…)")
-
-
-def _checked_options(options: dict[str, Any], *, model: str, tools: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The caller's keyword options, validated, without Nones, in wire form."""
-    options = {k: v for k, v in options.items() if v is not None}
-    if "max_tokens" in options:  # the Chat Completions name; the Responses API answers 400 to it
-        options["max_output_tokens"] = options.pop("max_tokens")
-    if "response_format" in options:  # Chat Completions again; Responses answers 400 (moved to text.format)
-        raise ConfigError(
-            "response_format is the Chat Completions option; on the Responses API pass "
-            "text={'format': {'type': 'json_schema', 'name': …, 'schema': {…}, 'strict': True}}"
-        )
-    unknown = set(options) - OPTIONS
-    if unknown:
-        raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(OPTIONS))}")
-
-    tokens = options.get("max_output_tokens")
-    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1):
-        raise ConfigError(f"max_output_tokens must be a positive integer (the endpoint's minimum is 16); got {tokens!r}")
-    for name, high in (("temperature", 2.0), ("top_p", 1.0)):
-        value = options.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= high):
-            raise ConfigError(f"{name} must be a number from 0 to {high:g}; got {value!r}")
-    _check_mapping(options, "reasoning", str)
-    _check_metadata(options.get("metadata"))
-    _check_text(options.get("text"))
-    if "parallel_tool_calls" in options and not isinstance(options["parallel_tool_calls"], bool):
-        raise ConfigError(f"parallel_tool_calls must be True or False; got {options['parallel_tool_calls']!r}")
-    if "tool_choice" in options:
-        options["tool_choice"] = _tool_choice(options["tool_choice"], tools)
-
+def _without_sampling(options: dict[str, Any], model: str) -> dict[str, Any]:
+    """The options without temperature and top_p where the model would reason (see the module's docstring)."""
     effort = (options.get("reasoning") or {}).get("effort")
     reasoning_off = effort == "none" or (effort is None and reasons_only_when_asked(model))
     if is_reasoning_model(model) and not reasoning_off:
         dropped = [name for name in _SAMPLING if options.pop(name, None) is not None]
         if dropped:
-            warnings.warn(
-                f"{' and '.join(dropped)} dropped: {model} is a reasoning model and the Responses API rejects "
-                "sampling parameters for it (unless reasoning={'effort': 'none'})",
-                UserWarning,
-                stacklevel=4,
-            )
+            warnings.warn(f"{' and '.join(dropped)} dropped: {model} is a reasoning model and the Responses API "
+                          "rejects sampling parameters for it (unless reasoning={'effort': 'none'})", UserWarning,
+                          stacklevel=4)
     return options
-
-
-def _check_mapping(options: Mapping[str, Any], name: str, value_type: type) -> None:
-    value = options.get(name)
-    if value is None:
-        return
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and (v is None or isinstance(v, value_type)) for k, v in value.items()
-    ):
-        raise ConfigError(f"{name} must be a dict of strings, e.g. {{'effort': 'low', 'summary': 'auto'}}; got {value!r}")
-
-
-def _check_metadata(metadata: Any) -> None:
-    if metadata is None:
-        return
-    if not isinstance(metadata, Mapping) or len(metadata) > 16:
-        raise ConfigError("metadata must be a dict of at most 16 string keys and string values")
-    for key, value in metadata.items():
-        if not isinstance(key, str) or not isinstance(value, str) or len(key) > 64 or len(value) > 512:
-            raise ConfigError(
-                f"metadata[{key!r}]: keys must be strings of at most 64 characters and values strings "
-                "of at most 512"
-            )
-
-
-def _check_text(text: Any) -> None:
-    if text is None:
-        return
-    fmt = text.get("format") if isinstance(text, Mapping) else None
-    if not isinstance(text, Mapping) or (fmt is not None and not isinstance(fmt, Mapping)):
-        raise ConfigError("text must be a dict like {'format': {'type': 'json_schema', 'name': …, 'schema': {…}}}")
-    if fmt is not None and fmt.get("type") == "json_schema":
-        if not fmt.get("name") or not isinstance(fmt.get("schema"), Mapping):
-            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict (and usually 'strict': True)")
-
-
-def _tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> Any:
-    """'auto'/'none'/'required', a wire dict, or the name of one of the offered tools."""
-    if isinstance(choice, Mapping) or choice in _TOOL_CHOICES:
-        return choice
-    names = [t.get("name") for t in tools]
-    if isinstance(choice, str) and choice in names:
-        return {"type": "function", "name": choice}
-    raise ConfigError(
-        f"tool_choice must be one of {', '.join(_TOOL_CHOICES)}, a tool's name or a dict; got {choice!r}"
-        + (f" (tools offered: {', '.join(map(str, names))})" if names else " (no tools offered)")
-    )
-
-
-def _uses_reasoning(options: Mapping[str, Any]) -> bool:
-    return bool(options.get("reasoning"))
 
 
 def _text_of(parts: Any) -> str:
@@ -415,7 +247,8 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
     response_id = body.get("id")
     status = body.get("status") or "completed"
     return ModelResponse(
-        message=Message("assistant", "".join(texts), tuple(calls), provider_items=_replay_items(body.get("output") or ())),
+        message=Message("assistant", "".join(texts), tuple(calls),
+                        provider_items=_replay_items(body.get("output") or ())),
         provider_state={"previous_response_id": response_id} if store and response_id else {},
         usage=usage_from(body.get("usage")),
         response_id=response_id,
@@ -430,29 +263,27 @@ def tool_call_from_item(item: Mapping[str, Any]) -> ToolCall:
     too deeply for the parser, a number with too many digits) leave `arguments` empty and are kept
     raw, for the agent to report back to the model (`arguments_problem`)."""
     raw = item.get("arguments") or ""
-    args = _json_object(raw) if raw.strip() else {}
-    return ToolCall(id=item.get("call_id") or item.get("id") or "", name=item.get("name") or "", arguments=args, raw_arguments=raw)
-
-
-def _json_object(raw: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):  # JSONDecodeError, a >4300-digit number; nested too deeply
-        return {}
-    return value if isinstance(value, dict) else {}
+    args = _json_object(raw)[0] if raw.strip() else {}
+    return ToolCall(id=item.get("call_id") or item.get("id") or "", name=item.get("name") or "", arguments=args,
+                    raw_arguments=raw)
 
 
 def arguments_problem(raw: str) -> str | None:
     """Why a tool call's raw arguments are not a JSON object, or None when they are."""
+    return _json_object(raw)[1]
+
+
+def _json_object(raw: str) -> tuple[dict[str, Any], str | None]:
+    """The JSON object `raw` holds, else {} and why not."""
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at position {exc.pos})"
+        return {}, f"not valid JSON ({exc.msg} at position {exc.pos})"
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        return f"not readable JSON ({exc})"
+        return {}, f"not readable JSON ({exc})"
     except RecursionError:
-        return "JSON nested too deeply to read"
-    return None if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"
+        return {}, "JSON nested too deeply to read"
+    return (value, None) if isinstance(value, dict) else ({}, f"a JSON {type(value).__name__}, not an object")
 
 
 def usage_from(usage: Mapping[str, Any] | None) -> Usage:
@@ -469,14 +300,8 @@ def usage_from(usage: Mapping[str, Any] | None) -> Usage:
     )
 
 
-def error_from_body(
-    status: int,
-    content: bytes,
-    headers: Mapping[str, str] | None = None,
-    *,
-    hint: str | None = None,
-    redact: Iterable[str | None] = (),
-) -> APIStatusError:
+def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | None = None, *, hint: str | None = None,
+                    redact: Iterable[str | None] = ()) -> APIStatusError:
     """The typed error for a non-2xx reply. Understands OpenAI's envelope and OCI's flat body.
 
     `hint` replaces the class's default hint (the auth knows best why it was refused);
@@ -498,12 +323,7 @@ def error_from_body(
         code = param = None
     message = message or f"HTTP {status} with an empty body"
     code = str(code) if code is not None else None
-    kw: dict[str, Any] = {
-        "status": status,
-        "code": code,
-        "param": param,
-        "request_id": request_id_of(headers),
-    }
+    kw: dict[str, Any] = {"status": status, "code": code, "param": param, "request_id": request_id_of(headers)}
     if ZDR_TEXT.lower() in message.lower():
         return ZDRRejected(message, **kw)
     if code == "previous_response_not_found":
@@ -521,17 +341,6 @@ def error_from_body(
     return APIStatusError(message, **kw)
 
 
-def body_excerpt(content: bytes | None, redact: Iterable[str | None] = (), limit: int = 120) -> str:
-    """The start of a body that is not what was expected, safe to show: secrets masked, then cut."""
-    return mask_secrets((content or b"")[: limit * 8].decode("utf-8", "replace"), redact)[:limit]
-
-
-def request_id_of(headers: Mapping[str, str]) -> str | None:
-    """The id to quote to support: OCI's `opc-request-id`, else OpenAI's `x-request-id`."""
-    headers = {k.lower(): v for k, v in headers.items()}
-    return headers.get("opc-request-id") or headers.get("x-request-id")
-
-
 def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request_id: str | None = None,
                           redact: Iterable[str | None] = ()) -> APIStatusError:
     """A Response whose `status` is `failed`: its `error` as the typed error it means."""
@@ -546,25 +355,3 @@ def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request
     if code == "server_error":
         return ServerError(message, **kw)
     return APIStatusError(message, **kw)
-
-
-def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """The server's wait hint: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date."""
-    headers = {k.lower(): v for k, v in headers.items()}
-    if value := headers.get("retry-after-ms"):
-        try:
-            return max(0.0, float(value) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import warnings
@@ -27,6 +28,7 @@ from locus_nb import (
 from locus_nb._model import STREAM_HEADERS
 
 from .conftest import COMPARTMENT, RESPONSES, load_json
+from .sse_helpers import SSE_HEADERS, Body, frames, message_item, response_json
 
 SEED = [
     Message.system("You remember user-shared facts and recall them on demand."),
@@ -76,11 +78,20 @@ async def test_unknown_previous_response_is_state_lost(make_model):
     assert info.value.code == "previous_response_not_found"
 
 
-async def test_context_manager_closes_client(make_model):
-    async with make_model() as model:
+class ClosableTransport(httpx.ASGITransport):
+    closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await super().aclose()
+
+
+async def test_context_manager_closes_client(make_model, mock_app):
+    transport = ClosableTransport(app=mock_app)
+    async with make_model(transport=transport) as model:
         await model.complete([Message.user("hi")])
-        assert model._client is not None
-    assert model._client is None
+        assert not transport.closed
+    assert transport.closed
 
 
 def test_constructor_needs_region_or_base_url(monkeypatch):
@@ -292,28 +303,38 @@ async def test_temperature_is_dropped_with_a_warning_for_reasoning_models():
     await model.aclose()
 
 
-async def test_stream_send_asks_for_no_compression_and_reads_error_bodies(sleeps):
-    # issue5's stream() builds on _send(stream=True); a non-2xx streamed reply is read before it is typed
+async def test_a_stream_asks_for_no_compression_and_reads_its_error_body(sleeps):
+    # a non-2xx streamed reply is read before it is typed
     handler = Scripted(error(400, "decimal_below_min_value", "Invalid 'temperature'"))
     async with scripted_model(handler) as model:
         with pytest.raises(BadRequest, match="Invalid 'temperature'") as info:
-            await model._send(model.request_body([Message.user("hi")], stream=True), stream=True)
-    assert info.value.code == "decimal_below_min_value"
+            async for _ in model.stream([Message.user("hi")]):
+                pass
+    assert info.value.code == "decimal_below_min_value" and sleeps == []
     sent = handler.requests[0]
     assert sent.headers["accept-encoding"] == STREAM_HEADERS["Accept-Encoding"] == "identity"
     assert "zstd" not in sent.headers["accept-encoding"]
     assert sent.headers["accept"] == "text/event-stream"
 
 
-async def test_stream_send_returns_the_open_response():
-    sse = b'event: response.created\ndata: {"type":"response.created","sequence_number":0}\n\n'
-    handler = Scripted(httpx.Response(200, content=sse, headers={"content-type": "text/event-stream"}))
-    async with scripted_model(handler) as model:
-        response = await model._send({"model": "m", "input": "hi", "stream": True}, stream=True)
-        try:
-            assert response.status_code == 200 and await response.aread() == sse
-        finally:
-            await response.aclose()
+async def test_a_stream_is_read_as_it_arrives():
+    """Each event comes out as soon as it is in: the rest of the body is not sent before the first chunk is out."""
+    rest = asyncio.Event()
+    delta = {"type": "response.output_text.delta", "item_id": "m", "output_index": 0, "content_index": 0}
+    done = response_json("resp_1", message_item("Hello"))
+
+    async def body():
+        created = {"type": "response.created", "response": {"id": "resp_1", "output": []}}
+        yield frames([created, {**delta, "delta": "Hel"}])
+        await rest.wait()
+        yield frames([{**delta, "delta": "lo"}, {"type": "response.completed", "response": done}])
+
+    handler = Scripted(httpx.Response(200, headers=SSE_HEADERS, stream=Body(body())))
+    async with scripted_model(handler) as model, asyncio.timeout(5):
+        chunks = model.stream([Message.user("hi")])
+        assert (await anext(chunks)).content == "Hel"
+        rest.set()
+        assert [chunk.content async for chunk in chunks] == ["lo", None]
 
 
 def test_repr_shows_masked_compartment_and_no_key():
@@ -404,7 +425,7 @@ async def test_every_recorded_json_reply_through_complete(name):
         assert response.usage.total_tokens == body["usage"]["total_tokens"]
 
 
-# -- issue 9: misuse is refused, bugs are not mistaken for bad replies, secrets are masked in public ------
+# -- misuse is refused, bugs are not mistaken for bad replies, secrets are masked in public ------
 
 
 async def test_complete_refuses_stream_true_and_points_to_stream():

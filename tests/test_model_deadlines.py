@@ -1,4 +1,4 @@
-"""Every call ends, and none is run twice (issue 10): real loopback servers that misbehave after
+"""Every call ends, and none is run twice: real loopback servers that misbehave after
 answering — a stream that stays open after its terminal event, keep-alive comments forever, silence,
 a JSON body that trickles in byte by byte, a body cut after the status line — and a pool that runs
 out of connections. Each test is bounded in time (`bounded`), so a regression fails, never hangs."""
@@ -335,26 +335,27 @@ async def test_a_read_timeout_mid_stream_is_a_stream_timeout_with_the_text_so_fa
 # -- the connection pool ----------------------------------------------------------------------------
 
 
-async def test_an_exhausted_pool_says_so_promptly_and_is_not_retried():
+@pytest.mark.parametrize("limits, size", [(1, 1), (3, 3), (httpx.Limits(max_connections=7), 7)])
+async def test_an_exhausted_pool_says_so_promptly_and_is_not_retried(limits, size):
     answer = sends_forever(frames(START[:1]), frames(START[1:2]))  # holds its connection: a stream that goes on
     timeout = httpx.Timeout(10, pool=0.2)
-    async with raw_server(answer) as (url, bodies), model_at(url, limits=1, timeout=timeout) as model, bounded(5):
-        stream = model.stream(ASK)
-        await anext(stream)  # the one connection is now busy
+    async with raw_server(answer) as (url, bodies), model_at(url, limits=limits, timeout=timeout) as model, bounded(5):
+        streams = [model.stream(ASK) for _ in range(size)]
+        for stream in streams:
+            await anext(stream)  # every connection of the pool is now busy
         started = time.monotonic()
         with pytest.raises(RequestTimeout) as info:
             await model.complete(ASK)
         waited = time.monotonic() - started
-        await stream.aclose()
+        for stream in streams:
+            await stream.aclose()
     text = str(info.value)
-    assert "all 1 connections of the pool" in text and "are busy" in text and "raise limits=" in text
+    assert f"all {size} connections of the pool" in text and "are busy" in text and "raise limits=" in text
     assert "network" not in text.split("hint:")[0] and "not a network problem" in info.value.hint
-    assert waited < 1 and len(bodies) == 1  # the second request never went out, and was not retried
+    assert waited < 1 and len(bodies) == size  # the last request never went out, and was not retried
 
 
-async def test_limits_choose_the_pool():
-    model = model_at("http://127.0.0.1:9/openai/v1", limits=httpx.Limits(max_connections=7))
-    assert model._limits.max_connections == 7 and model_at("http://x.test/openai/v1", limits=3)._limits.max_connections == 3
+def test_limits_are_checked_and_the_defaults_bound_every_call():
     assert DEFAULT_TIMEOUT.pool == 30.0 and DEFAULT_DEADLINE == 600.0 and DEFAULT_STREAM_IDLE_TIMEOUT == 120.0
     with pytest.raises(ConfigError, match="limits"):
         model_at("http://x.test/openai/v1", limits=0)

@@ -273,7 +273,7 @@ async def test_events_of_the_wrong_shape_keep_the_text_so_far(event, says):
     assert info.value.partial_text == "2+2 = 4" and info.value.response_id.startswith("resp_0dbef2")
 
 
-@pytest.mark.parametrize("where", ["parse_response", "text_chunk"])
+@pytest.mark.parametrize("where", ["parse_response", "ModelChunkEvent"])
 async def test_a_bug_in_the_fold_is_not_a_stream_error(monkeypatch, where):
     """Only what the server sent can make a stream error; a bug in this client propagates as itself."""
     def broken(*args, **kwargs):

@@ -1,4 +1,4 @@
-"""Property-based tests of the SSE fold (issue 10), through the real client where it matters:
+"""Property-based tests of the SSE fold, through the real client where it matters:
 
 - any chunking of a recorded `.sse` fixture gives the same chunks, response or error;
 - event sequences generated from a small grammar (text deltas, function calls with argument
@@ -90,6 +90,31 @@ def test_tiny_pieces_of_a_recording_give_the_same_result(name, size):
     data = RECORDINGS[name][:2000]  # (a long recording in 1-byte pieces would take seconds)
     expected = whole(name) if len(RECORDINGS[name]) <= 2000 else outcome([data])
     assert outcome([data[i : i + size] for i in range(0, len(data), size)]) == expected
+
+
+# -- any framing the SSE standard allows ----------------------------------------------------------------
+
+ENDING = st.sampled_from(["\n", "\r", "\r\n"])
+UNREAD_LINES = st.lists(st.sampled_from([": keep-alive", ":", "id: 7", "retry: 100", "event: other", "datum: x"]),
+                        max_size=2)
+
+
+@BOUNDED
+@given(name=st.sampled_from(sorted(RECORDINGS)), data=st.data())
+def test_any_framing_of_a_recording_gives_the_same_result(name, data):
+    """Each line ends in \\n, \\r or \\r\\n; comments and fields this client does not read come between; an
+    event's JSON is spread over several `data` lines (with or without the space after the colon): as if sent plain."""
+    framed = []
+    for event in events_of(RECORDINGS[name]):
+        lines = data.draw(UNREAD_LINES) + [f"event: {event['type']}"]
+        lines += [data.draw(st.sampled_from(["data: ", "data:"])) + part
+                  for part in json.dumps(event, indent=data.draw(st.sampled_from([None, 1]))).split("\n")]
+        for line in [*lines, ""]:
+            after_cr = framed[-1:] == ["\r"]  # then a blank line's \n would only finish a \r\n
+            framed += [line, data.draw(st.sampled_from(["\r", "\r\n"]) if after_cr and not line else ENDING)]
+    body = "".join(framed).encode()
+    points = data.draw(st.lists(st.integers(min_value=0), max_size=20))
+    assert outcome(cut(body, points)) == whole(name)
 
 
 # -- event sequences from a small grammar -------------------------------------------------------------------

@@ -10,14 +10,8 @@ import pytest
 
 from locus_nb import ConfigError, Message, ToolCall
 from locus_nb._errors import AuthError, BadRequest, NotFound, RateLimited, ServerError, StateLost, ZDRRejected
-from locus_nb._wire import (
-    build_request,
-    error_from_body,
-    failed_response_error,
-    is_reasoning_model,
-    parse_response,
-    retry_after_seconds,
-)
+from locus_nb._http import retry_after_seconds
+from locus_nb._wire import build_request, error_from_body, failed_response_error, is_reasoning_model, parse_response
 
 from .conftest import RESPONSES, load_json
 
