@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from locus_nb.notebook._settings import clear_environment
+from locus_nb.runs._kernels import ask_for_mock, clear_environment
 
 FIXTURES = Path(__file__).parent / "tests" / "fixtures"
 # `--replay-cassettes DIR`: nbval replays each notebook from DIR/<name>.jsonl (README: replaying in CI).
@@ -20,7 +20,7 @@ def pytest_configure(config: pytest.Config) -> None:
     clear_environment()
     # …and ask for the embedded mock explicitly: connect() never falls back on it silently (it would
     # refuse under nbval and papermill). A test that runs against another target unsets this.
-    os.environ["LOCUS_NB_TARGET"] = "mock"
+    ask_for_mock()
     # The embedded mock streams at full speed in tests (learners get a visible pace by default).
     os.environ["LOCUS_NB_MOCK_TOKEN_DELAY"] = "0"
     # Stable file names in warnings/tracebacks that a kernel prints.

@@ -1,13 +1,9 @@
-"""Request authentication as `httpx.Auth` classes, and the choice of one.
+"""Request authentication as `httpx.Auth` classes, and the choice of one (`resolve_auth`).
 
-`NoAuth` (a local mock); `BearerAuth` (an OCI Generative AI API key); OCI request signing with the `oci`
-SDK's signers (`OCISigningAuth`): with a profile of ~/.oci/config, `APIKeyAuth` and `SessionTokenAuth`
-(`_signing`), or as an OCI resource, `InstancePrincipalAuth` and `ResourcePrincipalAuth`, whose SDK signer
-fetches and refreshes its own token from a service of the platform. `resolve_auth` turns the model's `auth=`
-into one of them; `auth_hint` says what to do about a 401/403.
-
-Nothing here reads the environment (`OCIResponsesModel` applies its fallbacks for direct use); the `oci` SDK
-is imported only when a signing auth is built, so `import locus_nb` stays light.
+`NoAuth` (a local mock); `BearerAuth` (an OCI Generative AI API key); OCI request signing (`_signing`) with a
+profile, or as an OCI resource: `InstancePrincipalAuth` and `ResourcePrincipalAuth`, whose SDK signer fetches
+and refreshes its own token from a service of the platform. `auth_hint` says what to do about a 401/403.
+Nothing here reads the environment; the `oci` SDK is imported only when a signing auth is built.
 """
 
 from __future__ import annotations
@@ -24,10 +20,9 @@ from ._config import doctor_hint, is_session_profile, load_profile
 from ._errors import ConfigError, ConnectionFailed, LocusError
 from ._signing import APIKeyAuth, OCISigningAuth, SessionTokenAuth
 
-__all__ = ["AUTH_MODES", "APIKeyAuth", "BearerAuth", "InstancePrincipalAuth", "NoAuth", "OCISigningAuth",
+__all__ = ["APIKeyAuth", "BearerAuth", "InstancePrincipalAuth", "NoAuth", "OCISigningAuth",
            "ResourcePrincipalAuth", "SessionTokenAuth", "auth_hint", "clock_skew", "profile_auth", "resolve_auth"]
 
-AUTH_MODES = ("api_key", "security_token", "instance_principal", "resource_principal", "bearer", "none")
 MAX_CLOCK_SKEW = 300.0  # seconds; OCI answers 401 beyond this
 
 
@@ -55,12 +50,10 @@ class BearerAuth(httpx.Auth):
         return (self._api_key,)
 
     def rejection_hint(self, status: int) -> str:
-        return (
-            "the GenAI API key was refused: check that it belongs to this region (keys are regional), "
-            "that it has not expired, and that a policy allows it, e.g. `allow any-user to use "
-            "generative-ai-family in compartment <c> where ALL {request.principal.type='generativeaiapikey'}` "
-            "(the policy must exist before the key is created)"
-        )
+        return ("the GenAI API key was refused: check that it belongs to this region (keys are regional), "
+                "that it has not expired, and that a policy allows it, e.g. `allow any-user to use "
+                "generative-ai-family in compartment <c> where ALL {request.principal.type='generativeaiapikey'}` "
+                "(the policy must exist before the key is created)")
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._api_key}"
@@ -108,16 +101,13 @@ class _PrincipalAuth(OCISigningAuth):
         except LocusError:
             raise
         except Exception as exc:  # the SDK raises requests', its own and circuit-breaker errors here
-            raise ConnectionFailed(
-                f"could not get a security token for the {self.kind.replace('_', ' ')} ({type(exc).__name__})"
-            ) from None
+            raise ConnectionFailed(f"could not get a security token for the {self.kind.replace('_', ' ')} "
+                                   f"({type(exc).__name__})") from None
 
     def rejection_hint(self, status: int) -> str:
-        return (
-            f"the {self.kind.replace('_', ' ')} was refused: check that a dynamic group matches this "
-            "resource and that a policy lets it call the service, e.g. `allow dynamic-group <group> to use "
-            "generative-ai-family in compartment <compartment>`"
-        )
+        return (f"the {self.kind.replace('_', ' ')} was refused: check that a dynamic group matches this "
+                "resource and that a policy lets it call the service, e.g. `allow dynamic-group <group> to use "
+                "generative-ai-family in compartment <compartment>`")
 
 
 class InstancePrincipalAuth(_PrincipalAuth):
@@ -145,24 +135,14 @@ def profile_auth(config: Mapping[str, Any]) -> OCISigningAuth:
     return SessionTokenAuth(config=config) if is_session_profile(config) else APIKeyAuth(config=config)
 
 
-def resolve_auth(
-    auth: httpx.Auth | str | None,
-    *,
-    profile: str | None = None,
-    config_file: str | os.PathLike[str] | None = None,
-    api_key: str | None = None,
-) -> httpx.Auth:
-    """`auth=` as given to the model → an `httpx.Auth`.
-
-    None means: Bearer when an API key was given, otherwise the profile's own kind of signing
-    (a session profile signs with its token, any other with its API key).
-    """
+def resolve_auth(auth: httpx.Auth | str | None, *, profile: str | None = None,
+                 config_file: str | os.PathLike[str] | None = None, api_key: str | None = None) -> httpx.Auth:
+    """`auth=` as given to the model → an `httpx.Auth`. None means: Bearer when an API key was given,
+    otherwise the profile's own kind of signing (`profile_auth`)."""
     if isinstance(auth, httpx.Auth):
         return auth
     if auth is None:
         return BearerAuth(api_key) if api_key else profile_auth(load_profile(profile, config_file))
-    if auth not in AUTH_MODES:
-        raise ConfigError(f"unknown auth mode {auth!r}; use one of {', '.join(AUTH_MODES)} or an httpx.Auth")
     made = {
         "api_key": lambda: APIKeyAuth(profile, config_file),
         "security_token": lambda: SessionTokenAuth(profile, config_file),
@@ -171,6 +151,8 @@ def resolve_auth(
         "bearer": lambda: BearerAuth(api_key or ""),
         "none": NoAuth,
     }
+    if not isinstance(auth, str) or auth not in made:
+        raise ConfigError(f"unknown auth mode {auth!r}; use one of {', '.join(made)} or an httpx.Auth")
     return made[auth]()
 
 

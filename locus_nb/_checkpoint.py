@@ -57,33 +57,27 @@ class Checkpoint:
         if self.model is None:
             return
         saved, now = self.model, model_settings(model)
-        if saved.get("id") != now["id"]:
-            raise CheckpointMismatch(
-                f"this checkpoint was made with model {saved.get('id')!r}, not {now['id']!r}",
-                hint=f"load it with a model for {saved.get('id')!r} (model_id= / LOCUS_NB_MODEL), or start a new "
-                     "conversation",
-            )
-        if saved.get("store") != now["store"]:
-            how = ("continues by previous_response_id on the server" if saved.get("store")
+        saved_id, saved_store = saved.get("id"), saved.get("store")
+        if saved_id != now["id"]:
+            raise CheckpointMismatch(f"this checkpoint was made with model {saved_id!r}, not {now['id']!r}",
+                                     hint=f"load it with a model for {saved_id!r} (model_id= / LOCUS_NB_MODEL), or "
+                                          "start a new conversation")
+        if saved_store != now["store"]:
+            how = ("continues by previous_response_id on the server" if saved_store
                    else "keeps its whole history in the file, with no state on the server")
             raise CheckpointMismatch(
-                f"this checkpoint was made with store={saved.get('store')} (it {how}); this model has "
-                f"store={now['store']}",
-                hint=f"load it with a store={saved.get('store')} model (the store parameter / OCI_RESPONSES_STORE)",
-            )
-        if saved.get("store") and saved.get("endpoint") != now["endpoint"]:
+                f"this checkpoint was made with store={saved_store} (it {how}); this model has store={now['store']}",
+                hint=f"load it with a store={saved_store} model (the store parameter / OCI_RESPONSES_STORE)")
+        if saved_store and saved.get("endpoint") != now["endpoint"]:
             raise CheckpointMismatch(
                 f"this stored conversation lives on {saved.get('endpoint')}; this model talks to {now['endpoint']}, "
                 "which does not have its responses",
                 hint="load it with a model for the same endpoint (region), or continue statelessly: a store=False "
-                     "checkpoint keeps the whole history",
-            )
+                     "checkpoint keeps the whole history")
 
     def restore(self, agent: Any) -> Any:
         """Put the conversation into `agent` (its `messages` and `provider_state`), after `check(agent.model)`.
-
-        The agent's own system prompt stays; an agent without one takes the saved one. Returns the agent.
-        """
+        The agent's own system prompt stays; an agent without one takes the saved one. Returns the agent."""
         self.check(agent.model)
         agent.messages = list(self.messages)
         agent.provider_state = dict(self.provider_state) if self.store else {}
@@ -101,9 +95,6 @@ def model_settings(model: Any) -> dict[str, Any]:
         "endpoint": mask_endpoint(getattr(model, "base_url", None)),
         "compartment": mask_ocid(getattr(model, "compartment_id", None)),
     }
-
-
-# -- messages <-> JSON ------------------------------------------------------------------------------
 
 
 def _message_json(message: Message) -> dict[str, Any]:
@@ -127,17 +118,8 @@ def _message(data: Any, n: int) -> Message:
                    provider_items=tuple(dict(i) for i in data.get("provider_items", ())))
 
 
-# -- files ------------------------------------------------------------------------------------------
-
-
-def save_checkpoint(
-    path: str | os.PathLike[str],
-    conversation: Any,
-    *,
-    model: Any = None,
-    provider_state: Mapping[str, Any] | None = None,
-    system_prompt: str | None = None,
-) -> Path:
+def save_checkpoint(path: str | os.PathLike[str], conversation: Any, *, model: Any = None,
+                    provider_state: Mapping[str, Any] | None = None, system_prompt: str | None = None) -> Path:
     """Write `conversation` — an `Agent`, or a list of `Message`s — to `path` (JSON, replaced atomically).
 
     For an agent, its model, provider state and system prompt are taken from it (keywords override);

@@ -41,26 +41,21 @@ def load_profile(profile: str | None = None, config_file: str | os.PathLike[str]
     profile = profile or DEFAULT_PROFILE
     path = config_path(config_file)
     if not path.is_file():
-        raise ConfigError(
-            f"OCI config file {mask_path(path)} not found: create it with `oci setup config` "
-            "(API key) or `oci session authenticate` (session token), or point config_file= / "
-            "OCI_CONFIG_FILE at yours"
-        )
+        raise ConfigError(f"OCI config file {mask_path(path)} not found: create it with `oci setup config` "
+                          "(API key) or `oci session authenticate` (session token), or point config_file= / "
+                          "OCI_CONFIG_FILE at yours")
     try:
         config = oci.config.from_file(str(path), profile)
     except oci.exceptions.ProfileNotFound:
-        raise ConfigError(
-            f"profile {profile!r} not found in {mask_path(path)}; profiles there: "
-            f"{', '.join(profile_names(path)) or '(none)'}"
-        ) from None
+        raise ConfigError(f"profile {profile!r} not found in {mask_path(path)}; profiles there: "
+                          f"{', '.join(profile_names(path)) or '(none)'}") from None
     except oci.exceptions.InvalidKeyFilePath:
-        raise ConfigError(
-            f"the key_file of profile {profile!r} in {mask_path(path)} does not exist; fix the path "
-            "or re-create the key with `oci setup config`"
-        ) from None
+        raise ConfigError(f"the key_file of profile {profile!r} in {mask_path(path)} does not exist; fix the path "
+                          "or re-create the key with `oci setup config`") from None
     except (configparser.Error, ValueError) as exc:
         raise ConfigError(f"{mask_path(path)} cannot be read as an OCI config file ({type(exc).__name__})") from None
-    config["_own_keys"] = frozenset(_section(path, profile))
+    sections = _sections(path)  # the keys the profile's own section sets, without those inherited from [DEFAULT]
+    config["_own_keys"] = frozenset(sections[profile] if sections.has_section(profile) else ())
     config["_profile"] = profile
     config["_path"] = path
     return config
@@ -76,12 +71,6 @@ def _sections(path: Path) -> configparser.ConfigParser:
 def profile_names(path: Path) -> list[str]:
     """The profiles the file holds, as written ([DEFAULT] too); configparser's and OS errors pass through."""
     return _sections(path).sections()
-
-
-def _section(path: Path, profile: str) -> Mapping[str, str]:
-    """The keys the profile's own section sets, without those inherited from [DEFAULT]."""
-    parser = _sections(path)
-    return parser[profile] if parser.has_section(profile) else {}
 
 
 def profile_secrets(config: Mapping[str, Any]) -> tuple[str, ...]:

@@ -5,25 +5,21 @@ a value given (a parameter, an argument) → its variable → the OCI profile's 
 model it makes never looks here. A model made directly falls back on OCI_REGION, OCI_COMPARTMENT,
 OCI_CONFIG_FILE and (auth="bearer") OCI_GENAI_API_KEY, only for a value it was not given; `locus-nb
 doctor` reads them as `connect()` does. All three go through `resolve()`. Nothing else in the package
-reads them: `ENV_VARS` is the list `locus-nb run --mock` and the test session clear.
-
-The kernel helpers below (`set_mode`, `batch_kernel`, …) set what the kernels `locus-nb run` starts will read.
+reads them; `runs/_kernels.py` sets them for the kernels a run starts.
 A value counts as unset when it is None, empty, or papermill's "None"/"null" (any case).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ConfigError
 
-__all__ = ["ENV_VARS", "KERNEL_VARS", "MOCK_TARGET", "MODES", "TARGET_VARS", "VARIABLES", "Setting", "ask_for_mock",
-           "batch_kernel", "clear_environment", "empty_variables", "in_jupyter_server", "is_set", "kept_as_it_was",
-           "mock_token_delay", "read_environment", "resolve", "set_mode"]
+__all__ = ["ENV_VARS", "MOCK_TARGET", "MODES", "TARGET_VARS", "VARIABLES", "Setting", "empty_variables",
+           "in_jupyter_server", "is_set", "mock_token_delay", "read_environment", "resolve"]
 
 # Each setting's variable (the setting's name is `connect()`'s parameter).
 VARIABLES = {
@@ -50,8 +46,8 @@ MOCK_TOKEN_DELAY = "LOCUS_NB_MOCK_TOKEN_DELAY"
 _UNSET = {"", "none", "null"}
 
 
-def _environ(env: Mapping[str, str] | None) -> Any:
-    """`env`, or (None) this process's environment: every function here takes one to read or change."""
+def _environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    """`env`, or (None) this process's environment: every function here takes one to read."""
     return os.environ if env is None else env
 
 
@@ -107,59 +103,6 @@ def mock_token_delay(env: Mapping[str, str] | None = None) -> float | None:
                           f"got {value!r}") from None
 
 
-def clear_environment(environ: MutableMapping[str, str] | None = None) -> None:
-    """Remove every connection variable (default: from `os.environ`): kernels started afterwards use the mock."""
-    target = _environ(environ)
-    for name in ENV_VARS:
-        target.pop(name, None)
-
-
-# What `set_mode` and `batch_kernel` change for the kernels started afterwards (`kept_as_it_was` gives them back).
-KERNEL_VARS = ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "JPY_SESSION_NAME")
-
-
-def set_mode(mode: str, cassette: str | os.PathLike[str] | None = None,
-             environ: MutableMapping[str, str] | None = None) -> None:
-    """The run mode of the kernels started afterwards: `record`/`replay` with their cassette, or `live` (both unset)."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    target = _environ(environ)
-    if mode == "live":
-        target.pop("LOCUS_NB_MODE", None)
-        target.pop("LOCUS_NB_CASSETTE", None)
-        return
-    if cassette is None:
-        raise ValueError(f"mode {mode!r} needs a cassette")
-    target["LOCUS_NB_MODE"] = mode
-    target["LOCUS_NB_CASSETTE"] = os.fspath(cassette)
-
-
 def in_jupyter_server(env: Mapping[str, str] | None = None) -> bool:
     """True in a kernel a Jupyter server started (it sets JPY_SESSION_NAME); False under papermill and nbval."""
     return bool(_environ(env).get("JPY_SESSION_NAME"))
-
-
-def ask_for_mock(environ: MutableMapping[str, str] | None = None) -> None:
-    """Kernels started afterwards ask for the embedded mock (LOCUS_NB_TARGET=mock): `locus-nb run --mock`."""
-    _environ(environ)["LOCUS_NB_TARGET"] = MOCK_TARGET
-
-
-def batch_kernel(environ: MutableMapping[str, str] | None = None) -> None:
-    """Kernels started afterwards are papermill's, never a Jupyter server's (a `locus-nb run` worker), even
-    when the command was typed in a notebook's `!` shell, whose environment carries JPY_SESSION_NAME."""
-    _environ(environ).pop("JPY_SESSION_NAME", None)
-
-
-@contextmanager
-def kept_as_it_was(names: tuple[str, ...], environ: MutableMapping[str, str] | None = None) -> Iterator[None]:
-    """Inside: change `names` freely (`set_mode`, `batch_kernel`); after: each is back as it was, set or unset."""
-    target = _environ(environ)
-    saved = {name: target.get(name) for name in names}
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                target.pop(name, None)
-            else:
-                target[name] = value

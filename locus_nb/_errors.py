@@ -20,10 +20,9 @@ LocusError
       └── StreamTruncated      it stopped before a terminal event
            └── StreamTimeout   no event within stream_idle_timeout, or no end within the deadline
 
-Every error carries `status`, `code`, `message` and `request_id` (the `opc-request-id`), None
-where they do not apply, and a `hint` that says what to do. Messages never include credentials:
-they are masked when the error is made (`_redact.mask_secrets`: OCIDs, tokens, key ids, and the caller's own
-secrets by value), so `str(err)` and `repr(err)` are safe to print.
+Every error carries `status`, `code`, `message` and `request_id` (the `opc-request-id`), None where they do not
+apply, and a `hint` that says what to do. Messages never include credentials: they are masked when the error is
+made (`_redact.mask_secrets`), so `str(err)` and `repr(err)` are safe to print.
 """
 
 from __future__ import annotations
@@ -57,11 +56,9 @@ class LocusError(Exception):
 
 class _ShownAlone(LocusError):
     def _render_traceback_(self) -> list[str]:
-        """How IPython shows it in a notebook: the message alone, no traceback into this package.
-
-        What to fix is named in the message (a setting, a recording); a traceback through this package
-        would only bury that. The cell still fails (papermill, nbval and `locus-nb run` see it).
-        """
+        """How IPython shows it in a notebook: the message alone. What to fix is named in it (a setting, a recording);
+        a traceback through this package would only bury that. The cell still fails (papermill, nbval and
+        `locus-nb run` see it)."""
         return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
 
 
@@ -109,10 +106,8 @@ class BadRequest(APIStatusError):
 
 
 class StateLost(BadRequest):
-    hint = (
-        "the server no longer has (or never stored) that response; start a new "
-        "conversation, or use store=False and send the full history"
-    )
+    hint = ("the server no longer has (or never stored) that response; start a new conversation, or use "
+            "store=False and send the full history")
 
 
 class ZDRRejected(BadRequest):
@@ -120,11 +115,8 @@ class ZDRRejected(BadRequest):
 
 
 class AuthError(APIStatusError):
-    hint = (
-        "check the clock (OCI rejects signatures more than 5 minutes off), the IAM policy "
-        "for generative-ai-family, and for session profiles refresh the token: "
-        "`oci session refresh --profile <profile>`"
-    )
+    hint = ("check the clock (OCI rejects signatures more than 5 minutes off), the IAM policy for generative-ai-family,"
+            " and for session profiles refresh the token: `oci session refresh --profile <profile>`")
 
 
 class NotFound(APIStatusError):

@@ -1,8 +1,6 @@
-"""OCIDs and region names: the shape one must have (`check_ocid`, `check_region`).
-
-Depends only on the error root, so the client and the notebook settings both use it without
-importing each other. How an OCID is shown is `_redact.mask_ocid`.
-"""
+"""OCIDs and region names: the shape one must have (`check_ocid`, `check_region`). It depends only on the error
+root, so the client and the notebook settings share it without importing each other. How an OCID is shown is
+`_redact.mask_ocid`."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import AsyncGenerator, Generator, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -26,19 +27,6 @@ __all__ = ["APIKeyAuth", "OCISigningAuth", "SessionTokenAuth", "load_private_key
 _POLICY = "allow group <group> to use generative-ai-family in compartment <compartment>"
 _STRIPPED = ("authorization", "x-api-key")
 _REFRESH_MARGIN = 60.0  # re-read a session token this long before it expires
-
-
-class _SignableRequest:
-    """What an `oci` signer reads and writes: a `requests.PreparedRequest` look-alike over bytes."""
-
-    __slots__ = ("method", "url", "path_url", "headers", "body")
-
-    def __init__(self, request: httpx.Request, body: bytes) -> None:
-        self.method = request.method
-        self.url = str(request.url)
-        self.path_url = request.url.raw_path.decode("ascii")  # path + query, as sent
-        self.headers = dict(request.headers)  # httpx gives lower-case names
-        self.body = body
 
 
 class OCISigningAuth(httpx.Auth):
@@ -66,10 +54,8 @@ class OCISigningAuth(httpx.Auth):
     def rejection_hint(self, status: int) -> str:
         if status == 403:
             return f"the request was signed but not authorised: add an IAM policy, e.g. `{_POLICY}`"
-        return (
-            "the signature was refused: check the clock (OCI rejects signatures more than 5 minutes off), "
-            f"the API key's fingerprint, and the IAM policy (`{_POLICY}`)"
-        )
+        return ("the signature was refused: check the clock (OCI rejects signatures more than 5 minutes off), "
+                f"the API key's fingerprint, and the IAM policy (`{_POLICY}`)")
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -83,11 +69,13 @@ class OCISigningAuth(httpx.Auth):
         if request.method in ("POST", "PUT", "PATCH") and "content-length" not in request.headers:
             request.headers.pop("transfer-encoding", None)
             request.headers["content-length"] = str(len(body))
-        signable = _SignableRequest(request, body)
-        signer = self._fresh_signer()
+        # What an `oci` signer reads and writes: a `requests.PreparedRequest` look-alike over the buffered body,
+        # its path with the query as sent (httpx gives lower-case header names).
+        signable = SimpleNamespace(method=request.method, url=str(request.url), headers=dict(request.headers),
+                                   path_url=request.url.raw_path.decode("ascii"), body=body)
         # signer(...) and not signer.do_request_sign(...): principal signers reload their
         # current token in __call__; do_request_sign would keep signing with the old one.
-        signer(signable)
+        self._fresh_signer()(signable)
         for name, value in signable.headers.items():
             if request.headers.get(name) != value:
                 request.headers[name] = value
@@ -119,18 +107,16 @@ class OCISigningAuth(httpx.Auth):
 
 
 class _ProfileAuth(OCISigningAuth):
-    """Signing with a profile of the OCI config file (its region becomes the model's default)."""
+    """Signing with a profile of the OCI config file (its region becomes the model's default): `config=` is the
+    profile as `load_profile` returned it, else it is loaded. Children make the signer (`_make_signer`)."""
 
-    profile: str
-    region: str | None
-
-    def _use_profile(self, profile: str | None, config_file: str | os.PathLike[str] | None,
-                     config: Mapping[str, Any] | None) -> dict[str, Any]:
+    def __init__(self, profile: str | None = None, config_file: str | os.PathLike[str] | None = None, *,
+                 config: Mapping[str, Any] | None = None) -> None:
         config = dict(config or load_profile(profile, config_file))
-        self.profile = config.get("_profile", profile or DEFAULT_PROFILE)
-        self.region = config.get("region")
+        self.profile: str = config.get("_profile", profile or DEFAULT_PROFILE)
+        self.region: str | None = config.get("region")
         self._profile_secrets = profile_secrets(config)
-        return config
+        super().__init__(self._make_signer(config))
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -146,38 +132,31 @@ class APIKeyAuth(_ProfileAuth):
 
     kind = "api_key"
 
-    def __init__(self, profile: str | None = None, config_file: str | os.PathLike[str] | None = None, *,
-                 config: Mapping[str, Any] | None = None) -> None:
+    def _make_signer(self, config: dict[str, Any]) -> Any:
         import oci.config
         import oci.exceptions
         import oci.signer
 
-        config = self._use_profile(profile, config_file, config)
         try:
             # The region is the model's business (region=, OCI_REGION); signing does not use it.
             oci.config.validate_config({**config, "region": config.get("region") or "unused"})
         except oci.exceptions.InvalidConfig as exc:
             problems = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
             detail = ", ".join(f"{k} {v}" for k, v in sorted(problems.items())) or "invalid"
-            raise ConfigError(
-                f"profile {self.profile!r} is not a usable API-key profile ({detail}); "
-                "run `oci setup config`, or use auth='security_token' for a session profile"
-            ) from None
-        signer = _signer_from_key(
+            raise ConfigError(f"profile {self.profile!r} is not a usable API-key profile ({detail}); "
+                              "run `oci setup config`, or use auth='security_token' for a session profile") from None
+        return _signer_from_key(
             lambda: oci.signer.Signer(config["tenancy"], config["user"], config["fingerprint"], config["key_file"],
                                       pass_phrase=config.get("pass_phrase")),
             self.profile,
         )
-        super().__init__(signer)
 
     def rejection_hint(self, status: int) -> str:
         if status == 403:
             return super().rejection_hint(status)
-        return (
-            f"the API-key signature of profile {self.profile!r} was refused: check the clock (OCI rejects "
-            "signatures more than 5 minutes off), that the fingerprint in the profile matches the public "
-            f"key uploaded for the user, and the IAM policy (`{_POLICY}`)"
-        )
+        return (f"the API-key signature of profile {self.profile!r} was refused: check the clock (OCI rejects "
+                "signatures more than 5 minutes off), that the fingerprint in the profile matches the public "
+                f"key uploaded for the user, and the IAM policy (`{_POLICY}`)")
 
 
 class SessionTokenAuth(_ProfileAuth):
@@ -189,23 +168,18 @@ class SessionTokenAuth(_ProfileAuth):
 
     kind = "security_token"
 
-    def __init__(self, profile: str | None = None, config_file: str | os.PathLike[str] | None = None, *,
-                 config: Mapping[str, Any] | None = None) -> None:
-        config = self._use_profile(profile, config_file, config)
+    def _make_signer(self, config: dict[str, Any]) -> Any:
         missing = [k for k in ("security_token_file", "key_file") if not config.get(k)]
         if missing:
-            raise ConfigError(
-                f"profile {self.profile!r} is not a session profile (no {' or '.join(missing)}); create one with "
-                f"`oci session authenticate --profile-name {self.profile}`, or use auth='api_key'"
-            )
+            raise ConfigError(f"profile {self.profile!r} is not a session profile (no {' or '.join(missing)}); "
+                              f"create one with `oci session authenticate --profile-name {self.profile}`, "
+                              "or use auth='api_key'")
         self._token_file = Path(config["security_token_file"]).expanduser()
         self._key_file = Path(config["key_file"]).expanduser()
         self._pass_phrase = config.get("pass_phrase")
-        self._token = ""
-        self._expires_at: float | None = None
-        self._stamp: tuple[float, int] | None = None
+        self._token = ""  # so the first `_load` sees a changed token and makes the signer
         self._load()
-        super().__init__(self._signer)
+        return self._signer
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -231,15 +205,13 @@ class SessionTokenAuth(_ProfileAuth):
         try:
             token = self._token_file.read_text().strip()
         except OSError:
-            raise ConfigError(
-                f"the security_token_file of profile {self.profile!r} cannot be read; run "
-                f"`oci session authenticate --profile-name {self.profile}`"
-            ) from None
+            raise ConfigError(f"the security_token_file of profile {self.profile!r} cannot be read; run "
+                              f"`oci session authenticate --profile-name {self.profile}`") from None
         if not token:
             raise ConfigError(f"the session token of profile {self.profile!r} is empty; run "
                               f"`oci session refresh --profile {self.profile}`")
         changed = token != self._token
-        if changed or not hasattr(self, "_signer"):
+        if changed:
             key = load_private_key(self._key_file, self._pass_phrase, self.profile)
             self._signer = oci.auth.signers.SecurityTokenSigner(token, key)
             self._token = token
@@ -254,8 +226,7 @@ class SessionTokenAuth(_ProfileAuth):
             self._load()
         return self._signer
 
-    def _refresh(self) -> bool:
-        return self._load()
+    _refresh = _load
 
     @property
     def expired(self) -> bool:
@@ -286,12 +257,11 @@ def _signer_from_key(build: Any, profile: str) -> Any:
     try:
         return build()
     except oci.exceptions.MissingPrivateKeyPassphrase:
-        raise ConfigError(
-            f"the private key of profile {profile!r} is encrypted: add pass_phrase to the profile") from None
+        raise ConfigError(f"the private key of profile {profile!r} is encrypted: "
+                          "add pass_phrase to the profile") from None
     except oci.exceptions.InvalidPrivateKey:
-        raise ConfigError(
-            f"the key_file of profile {profile!r} is not a usable private key (wrong pass_phrase, or a public key)"
-        ) from None
+        raise ConfigError(f"the key_file of profile {profile!r} is not a usable private key (wrong pass_phrase, "
+                          "or a public key)") from None
     except OSError:
         raise ConfigError(f"the key_file of profile {profile!r} cannot be read") from None
 

@@ -238,7 +238,8 @@ def test_clearing_the_environment_removes_every_variable_connect_reads(monkeypat
     import os
 
     from locus_nb import connect
-    from locus_nb.notebook._settings import ENV_VARS, clear_environment
+    from locus_nb.notebook._settings import ENV_VARS
+    from locus_nb.runs._kernels import clear_environment
 
     mock_setup = connect(env={"LOCUS_NB_TARGET": "mock"}).describe()
     for name in ENV_VARS:

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._environment import ask_for_mock, clear_environment
 from .._errors import ConfigError
+from ..runs._kernels import ask_for_mock, clear_environment
 from ..runs._lean import skip_iri_grammar
 
 __all__ = ["main"]

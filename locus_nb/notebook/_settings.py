@@ -53,15 +53,15 @@ from typing import Any, Literal
 
 from .._auth import profile_auth
 from .._config import DEFAULT_CONFIG_FILE, load_profile, profile_secrets, with_doctor_hint
-from .._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, clear_environment, empty_variables,
-                            in_jupyter_server, is_set, mock_token_delay, read_environment, resolve)
+from .._environment import (ENV_VARS, MOCK_TARGET, MODES, TARGET_VARS, empty_variables, in_jupyter_server, is_set,
+                            mock_token_delay, read_environment, resolve)
 from .._errors import ConfigError, LocusError
 from .._model import OCIResponsesModel, oci_base_url
 from .._ocid import check_ocid, check_region
 from .._redact import mask_ocid, mask_url
 from ._params import check_injected
 
-__all__ = ["ENV_VARS", "Connection", "check_ocid", "clear_environment", "connect", "parse_bool"]
+__all__ = ["ENV_VARS", "Connection", "check_ocid", "connect", "parse_bool"]
 
 DEFAULT_REGION = "us-chicago-1"
 DEFAULT_MODEL = "openai.gpt-4.1"

@@ -29,9 +29,9 @@ from urllib.parse import quote
 
 from .._cassette import CASSETTE_SUFFIX
 from ..notebook._claims import Claims, claims_in
-from .._environment import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
 from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
+from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
 from ._lean import skip_iri_grammar
 from .._redact import mask_param
 from ..notebook._params import declared_parameters, slug, undeclared_error

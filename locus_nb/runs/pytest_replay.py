@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .._cassette import CASSETTE_SUFFIX
-from .._environment import set_mode
 from .._errors import ConfigError
+from ._kernels import set_mode
 
 __all__ = ["pytest_addoption", "pytest_runtest_setup"]
 
