@@ -54,17 +54,9 @@ class AgentHooks:
 
 
 class Agent:
-    def __init__(
-        self,
-        model: Any,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
-        *,
-        max_iterations: int = 10,
-        system_prompt: str | None = None,
-        hooks: AgentHooks | Mapping[str, Callable[..., Any]] | Any = None,
-        stream: bool = True,
-        **options: Any,
-    ) -> None:
+    def __init__(self, model: Any, tools: Iterable[Tool | Callable[..., Any]] = (), *, max_iterations: int = 10,
+                 system_prompt: str | None = None, hooks: AgentHooks | Mapping[str, Callable[..., Any]] | Any = None,
+                 stream: bool = True, **options: Any) -> None:
         if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
             raise ConfigError(f"max_iterations must be a whole number of at least 1 (model calls per run); "
                               f"got {type(max_iterations).__name__} {max_iterations!r}")
@@ -183,7 +175,7 @@ class Agent:
         found = self.tools.get(call.name)
         if found is None:
             return f"Error: there is no tool named {call.name!r}; available: {', '.join(self.tools) or 'none'}.", True
-        if problem := _arguments_problem(call):
+        if problem := arguments_problem(call):
             return f"Error: the arguments for {call.name} are {problem}; send a JSON object that fits its schema.", True
         try:
             return tool_output(await found.invoke(call.arguments)), False
@@ -209,11 +201,3 @@ class Agent:
 async def _call(function: Callable[..., Any | Awaitable[Any]], *args: Any) -> Any:
     result = function(*args)
     return await result if inspect.isawaitable(result) else result
-
-
-def _arguments_problem(call: ToolCall) -> str | None:
-    """Why the model's raw arguments could not be used (the parsed `arguments` were left empty)."""
-    raw = call.raw_arguments
-    if call.arguments or raw is None or not raw.strip():
-        return None
-    return arguments_problem(raw)

@@ -43,11 +43,8 @@ def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[
         # the very item it produced, named by its id, or the server answers 400 "… provided
         # without its required following item". So the model's output goes back as it came.
         return [dict(item) for item in msg.provider_items]
-    items: list[dict[str, Any]] = []
-    if msg.content:
-        items.append(
-            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": msg.content}]}
-        )
+    text = [{"type": "output_text", "text": msg.content}]
+    items: list[dict[str, Any]] = [{"type": "message", "role": "assistant", "content": text}] if msg.content else []
     for call in msg.tool_calls:
         # function_call before its function_call_output, or the server has no anchor (400).
         arguments = call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
@@ -57,11 +54,9 @@ def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[
 
 def _replay_matches(msg: Message) -> bool:
     """True when `provider_items` still say what the message says (it was not edited since)."""
-    if not msg.provider_items:
-        return False
     text = "".join(_text_of(i.get("content")) for i in msg.provider_items if i.get("type") == "message")
     calls = [i.get("call_id") for i in msg.provider_items if i.get("type") == "function_call"]
-    return text == msg.content and calls == [c.id for c in msg.tool_calls]
+    return bool(msg.provider_items) and text == msg.content and calls == [c.id for c in msg.tool_calls]
 
 
 def _replay_items(output: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
@@ -120,11 +115,9 @@ def build_request(messages: Sequence[Message], *, model: str, store: bool,
 
     body: dict[str, Any] = {"model": model, "input": to_input_items(turn, replay_provider_items=not store)}
     if not body["input"]:  # e.g. store=True: nothing after the last assistant turn (a tool result would do)
-        raise ConfigError(
-            "nothing new to send: no message after the model's last answer"
-            + (f" (the server continues from {previous})" if previous else "")
-            + "; add Message.user(…) or the tool results it asked for (Message.tool(call.id, result))"
-        )
+        raise ConfigError("nothing new to send: no message after the model's last answer"
+                          + (f" (the server continues from {previous})" if previous else "")
+                          + "; add Message.user(…) or the tool results it asked for (Message.tool(call.id, result))")
     if system:
         body["instructions"] = "\n\n".join(system)
     body["store"] = store
@@ -245,17 +238,12 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
         elif kind == "reasoning":
             summary += [s.get("text", "") for s in item.get("summary") or ()]
     response_id = body.get("id")
-    status = body.get("status") or "completed"
-    return ModelResponse(
-        message=Message("assistant", "".join(texts), tuple(calls),
-                        provider_items=_replay_items(body.get("output") or ())),
-        provider_state={"previous_response_id": response_id} if store and response_id else {},
-        usage=usage_from(body.get("usage")),
-        response_id=response_id,
-        status=status,
-        incomplete_reason=(body.get("incomplete_details") or {}).get("reason"),
-        reasoning_summary="\n\n".join(s for s in summary if s),
-    )
+    message = Message("assistant", "".join(texts), tuple(calls), provider_items=_replay_items(body.get("output") or ()))
+    return ModelResponse(message, {"previous_response_id": response_id} if store and response_id else {},
+                         usage=usage_from(body.get("usage")), response_id=response_id,
+                         status=body.get("status") or "completed",
+                         incomplete_reason=(body.get("incomplete_details") or {}).get("reason"),
+                         reasoning_summary="\n\n".join(s for s in summary if s))
 
 
 def tool_call_from_item(item: Mapping[str, Any]) -> ToolCall:
@@ -268,9 +256,10 @@ def tool_call_from_item(item: Mapping[str, Any]) -> ToolCall:
                     raw_arguments=raw)
 
 
-def arguments_problem(raw: str) -> str | None:
-    """Why a tool call's raw arguments are not a JSON object, or None when they are."""
-    return _json_object(raw)[1]
+def arguments_problem(call: ToolCall) -> str | None:
+    """Why the model's raw arguments could not be used (the parsed `arguments` were left empty), or None."""
+    raw = call.raw_arguments
+    return None if call.arguments or raw is None or not raw.strip() else _json_object(raw)[1]
 
 
 def _json_object(raw: str) -> tuple[dict[str, Any], str | None]:
@@ -287,17 +276,11 @@ def _json_object(raw: str) -> tuple[dict[str, Any], str | None]:
 
 
 def usage_from(usage: Mapping[str, Any] | None) -> Usage:
-    if not usage:
-        return Usage()
-    inp = int(usage.get("input_tokens") or 0)
-    out = int(usage.get("output_tokens") or 0)
-    return Usage(
-        input_tokens=inp,
-        output_tokens=out,
-        total_tokens=int(usage.get("total_tokens") or inp + out),
-        cached_tokens=int((usage.get("input_tokens_details") or {}).get("cached_tokens") or 0),
-        reasoning_tokens=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0),
-    )
+    usage = usage or {}
+    inp, out = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+    return Usage(input_tokens=inp, output_tokens=out, total_tokens=int(usage.get("total_tokens") or inp + out),
+                 cached_tokens=int((usage.get("input_tokens_details") or {}).get("cached_tokens") or 0),
+                 reasoning_tokens=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0))
 
 
 def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | None = None, *, hint: str | None = None,
@@ -315,8 +298,7 @@ def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | No
     err = parsed.get("error", parsed) if isinstance(parsed, dict) else None
     if isinstance(err, dict):
         message = mask_secrets(str(err.get("message") or err.get("code") or ""), redact)
-        code = err.get("code")
-        param = err.get("param")
+        code, param = err.get("code"), err.get("param")
         param = param if isinstance(param, str) else None
     else:  # masked before it is cut: a secret at the cut would otherwise show in part
         message = body_excerpt(content, redact, 300)
@@ -345,8 +327,7 @@ def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request
                           redact: Iterable[str | None] = ()) -> APIStatusError:
     """A Response whose `status` is `failed`: its `error` as the typed error it means."""
     err = body.get("error") or {}
-    code = err.get("code")
-    code = str(code) if code is not None else None
+    code = None if err.get("code") is None else str(err["code"])
     message = mask_secrets(str(err.get("message") or f"response {body.get('id', '')} failed without an error message"),
                            redact)
     kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
