@@ -40,13 +40,8 @@ class Tool:
 
     def spec(self) -> dict[str, Any]:
         """The tool as the request's `tools` entry."""
-        return {
-            "type": "function",
-            "name": self.name,
-            "description": self.description,
-            "parameters": self.parameters,
-            "strict": self.strict,
-        }
+        return {"type": "function", "name": self.name, "description": self.description, "parameters": self.parameters,
+                "strict": self.strict}
 
     async def invoke(self, arguments: Mapping[str, Any]) -> Any:
         """Validate `arguments` (raises `ToolError` saying what is wrong), then call the function."""
@@ -72,13 +67,8 @@ class Tool:
         return self.function(*args, **kwargs)
 
 
-def tool(
-    function: Callable[..., Any] | None = None,
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    strict: bool | None = None,
-) -> Any:
+def tool(function: Callable[..., Any] | None = None, *, name: str | None = None, description: str | None = None,
+         strict: bool | None = None) -> Any:
     """Make a function a tool: `@tool`, or `@tool(name=…, description=…, strict=…)`.
 
     `strict=None` (default) turns OpenAI's strict schema mode on when the schema allows it.
@@ -100,10 +90,8 @@ def tool(
     strict_schema = _strict_version(schema)
     use_strict = strict_schema is not None if strict is None else strict
     if use_strict and strict_schema is None:
-        raise ConfigError(
-            f"tool {tool_name}: strict=True needs every parameter required and fully typed; "
-            "drop the defaults or pass strict=False"
-        )
+        raise ConfigError(f"tool {tool_name}: strict=True needs every parameter required and fully typed; "
+                          "drop the defaults or pass strict=False")
     if description is None:
         description = "\n\n".join(part for part in (doc.short_description, doc.long_description) if part)
     return Tool(tool_name, description, strict_schema if use_strict else schema, use_strict, function, model)
@@ -187,22 +175,24 @@ _NAME_MAPS = ("properties", "$defs", "definitions", "patternProperties")  # keys
 _VALUES = ("enum", "const", "default", "examples")  # literal values, not schemas
 
 
-def _rebuilt(items: Iterable[tuple[str, Any]], walk: Callable[[Any], Any]) -> dict[str, Any]:
-    """A schema object from its (key, value) pairs, `walk` applied to every sub-schema: inside
-    name maps to each entry (the names stay), never to literal values."""
+def _rebuilt(items: Iterable[tuple[str, Any]], walk: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    """A schema object from its (key, value) pairs, `walk` applied to every sub-schema (an object, also in a
+    list): inside name maps to each entry (the names stay), never to literal values."""
+
+    def sub(value: Any) -> Any:
+        if isinstance(value, list):
+            return [sub(v) for v in value]
+        return walk(value) if isinstance(value, dict) else value
+
     return {
-        key: {name: walk(sub) for name, sub in value.items()} if key in _NAME_MAPS
-        else value if key in _VALUES else walk(value)
+        key: {name: sub(entry) for name, entry in value.items()} if key in _NAME_MAPS
+        else value if key in _VALUES else sub(value)
         for key, value in items
     }
 
 
-def _without_titles(node: Any) -> Any:
+def _without_titles(node: dict[str, Any]) -> dict[str, Any]:
     """pydantic's generated `title`s are noise to a model; a parameter named `title` stays."""
-    if isinstance(node, list):
-        return [_without_titles(v) for v in node]
-    if not isinstance(node, dict):
-        return node
     return _rebuilt(((k, v) for k, v in node.items() if not (k == "title" and isinstance(v, str))), _without_titles)
 
 
@@ -212,11 +202,7 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     defs = schema.get("$defs") or {}
     kept: set[str] = set()
 
-    def walk(node: Any, inside: tuple[str, ...]) -> Any:
-        if isinstance(node, list):
-            return [walk(v, inside) for v in node]
-        if not isinstance(node, dict):
-            return node
+    def walk(node: dict[str, Any], inside: tuple[str, ...]) -> dict[str, Any]:
         ref = node.get("$ref", "")
         name = ref.removeprefix("#/$defs/")
         if ref.startswith("#/$defs/") and name in defs:
@@ -241,11 +227,7 @@ def _strict_version(schema: dict[str, Any]) -> dict[str, Any] | None:
     """The schema with `additionalProperties: false` on every object, or None when strict mode
     cannot express it: optional parameters (defaults), free-form maps, untyped values."""
 
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        if not isinstance(node, dict):
-            return node
+    def walk(node: dict[str, Any]) -> dict[str, Any]:
         if not node or "default" in node:
             raise _NotStrict
         if node.get("type") == "object" or "properties" in node:
