@@ -8,11 +8,10 @@ Each iteration streams the model's answer (`model.stream`), so a notebook shows 
 arrives; `Agent(..., stream=False)` uses `model.complete` and yields the same kinds of events
 all at once. A server that does not stream at all also works (`stream()` accepts a plain JSON reply).
 
-The conversation lives in `agent.messages` and carries over between `run()` calls. It changes
-only when an iteration is complete (the model's answer, plus the results of the tools it
-called), so a failed or interrupted turn leaves it consistent and a new `run()` can go on.
-With a store=True model only what is new since the last response is sent, with its
-`previous_response_id`; otherwise the whole history, every time.
+The conversation lives in `agent.messages` and carries over between `run()` calls. It changes only when an iteration
+is complete (the model's answer, plus the results of the tools it called), so a failed or interrupted turn leaves it
+consistent and a new `run()` can go on. With a store=True model only what is new since the last response is sent, with
+its `previous_response_id`; otherwise the whole history, every time.
 """
 
 from __future__ import annotations

@@ -42,9 +42,8 @@ class Message:
     """Who speaks: `system` (sent as the request's `instructions`), `developer` (instructions sent as
     an input item), `user`, `assistant` or `tool`."""
     content: str | tuple[dict[str, Any], ...] = ""
-    """The text of the turn (for a `tool` message: the tool's result); for `user`, `developer` and
-    `tool` also a list of content parts (`{"type": "input_text", "text": …}`, `input_image`, …),
-    kept as a tuple."""
+    """The text of the turn (for a `tool` message: the tool's result); for `user`, `developer` and `tool` also a list
+    of content parts (`{"type": "input_text", "text": …}`, `input_image`, …), kept as a tuple."""
     tool_calls: tuple[ToolCall, ...] = ()
     """The calls an `assistant` turn asked for."""
     _: KW_ONLY

@@ -68,9 +68,9 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
                                   or not 0 <= value <= high):
             raise ConfigError(f"{name} must be a number from 0 to {high:g}; got {value!r}")
-    _check_reasoning(options.get("reasoning"))
-    _check_metadata(options.get("metadata"))
-    _check_text(options.get("text"))
+    for name, check in (("reasoning", _check_reasoning), ("metadata", _check_metadata), ("text", _check_text)):
+        if name in options:  # (the Nones are gone already)
+            check(options[name])
     if "parallel_tool_calls" in options and not isinstance(options["parallel_tool_calls"], bool):
         raise ConfigError(f"parallel_tool_calls must be True or False; got {options['parallel_tool_calls']!r}")
     if "tool_choice" in options:
@@ -79,8 +79,6 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
 
 
 def _check_reasoning(reasoning: Any) -> None:
-    if reasoning is None:
-        return
     if not isinstance(reasoning, Mapping) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                                      for k, v in reasoning.items()):
         raise ConfigError("reasoning must be a dict of strings, e.g. {'effort': 'low', 'summary': 'auto'}; "
@@ -88,8 +86,6 @@ def _check_reasoning(reasoning: Any) -> None:
 
 
 def _check_metadata(metadata: Any) -> None:
-    if metadata is None:
-        return
     if not isinstance(metadata, Mapping) or len(metadata) > 16:
         raise ConfigError("metadata must be a dict of at most 16 string keys and string values")
     for key, value in metadata.items():
@@ -99,8 +95,6 @@ def _check_metadata(metadata: Any) -> None:
 
 
 def _check_text(text: Any) -> None:
-    if text is None:
-        return
     fmt = text.get("format") if isinstance(text, Mapping) else None
     if not isinstance(text, Mapping) or (fmt is not None and not isinstance(fmt, Mapping)):
         raise ConfigError("text must be a dict like {'format': {'type': 'json_schema', 'name': …, 'schema': {…}}}")

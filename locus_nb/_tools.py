@@ -1,9 +1,8 @@
 """`@tool`: a Python function as a Responses function tool.
 
-The JSON schema comes from the signature, the type hints and the docstring (Google, NumPy or
-Sphinx style, read by `docstring_parser`); pydantic builds the schema and validates the model's
-arguments before the function runs. Sync functions run in a worker thread, so several calls
-can run at once without blocking the event loop.
+The JSON schema comes from the signature, the type hints and the docstring (Google, NumPy or Sphinx style, read by
+`docstring_parser`); pydantic builds the schema and validates the model's arguments before the function runs. Sync
+functions run in a worker thread, so several calls can run at once without blocking the event loop.
 
     @tool
     def get_temperature(city: str, unit: Unit = Unit.celsius) -> str:
