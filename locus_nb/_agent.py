@@ -76,10 +76,6 @@ class Agent:
         self.messages: list[Message] = []  # the conversation so far (without the system prompt)
         self.provider_state: dict[str, Any] = {}
 
-    @property
-    def _stateful(self) -> bool:
-        return getattr(self.model, "server_stateful", False) is True
-
     def reset(self) -> None:
         """Forget the conversation."""
         self.messages = []
@@ -113,7 +109,7 @@ class Agent:
                 total_calls += len(calls)
             # The iteration is complete: only now does it join the conversation.
             self.messages += [*staged, response.message, *outputs]
-            if self._stateful:
+            if getattr(self.model, "server_stateful", False) is True:
                 self.provider_state = dict(response.provider_state)
             staged = []
             if not calls:
@@ -192,9 +188,7 @@ class Agent:
         return mask_secrets(redact(text) if callable(redact) else text)
 
     def _hook(self, name: str) -> Callable[..., Any] | None:
-        if isinstance(self.hooks, Mapping):
-            return self.hooks.get(name)
-        return getattr(self.hooks, name, None)
+        return self.hooks.get(name) if isinstance(self.hooks, Mapping) else getattr(self.hooks, name, None)
 
 
 async def _call(function: Callable[..., Any | Awaitable[Any]], *args: Any) -> Any:

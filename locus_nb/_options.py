@@ -55,8 +55,7 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
     if "response_format" in options:  # Chat Completions again; Responses answers 400 (moved to text.format)
         raise ConfigError("response_format is the Chat Completions option; on the Responses API pass "
                           "text={'format': {'type': 'json_schema', 'name': …, 'schema': {…}, 'strict': True}}")
-    unknown = set(options) - OPTIONS
-    if unknown:
+    if unknown := set(options) - OPTIONS:
         raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; "
                           f"known: {', '.join(sorted(OPTIONS))}")
     tokens = options.get("max_output_tokens")

@@ -181,9 +181,8 @@ def _failed(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
         detail = event
     code = detail.get("code") or (detail.get("type") if detail is not event else None)
     message = _field(detail, "message", str) or "no message"
-    rid = _field(body, "id", str) or snapshot.response_id
+    snapshot.response_id = _field(body, "id", str) or snapshot.response_id
     what = "response.failed" if event["type"] == "response.failed" else "an error event"
-    snapshot.response_id = rid
     snapshot.failure = StreamFailure(f"the stream ended with {what}: [{code}] {message}", by_server=True,
                                      code=str(code) if code is not None else None, server_message=message)
 

@@ -51,9 +51,8 @@ class Tool:
         try:
             validated = self.arguments_model.model_validate(dict(arguments))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors(include_url=False)
-            )
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}"
+                                 for e in exc.errors(include_url=False))
             raise ToolError(f"invalid arguments for {self.name}: {problems}") from None
         kwargs = {field: getattr(validated, field) for field in type(validated).model_fields}
         if inspect.iscoroutinefunction(self.function):
@@ -85,7 +84,10 @@ def tool(function: Callable[..., Any] | None = None, *, name: str | None = None,
     tool_name = name or function.__name__
     doc = docstring_parser.parse(inspect.getdoc(function) or "")
     model = _arguments_model(function, tool_name, {p.arg_name: (p.description or "").strip() for p in doc.params})
-    schema = _schema(model, tool_name)
+    try:
+        schema = _inlined(_without_titles(model.model_json_schema()))
+    except Exception as exc:  # pydantic says which type has no JSON schema
+        raise ConfigError(f"tool {tool_name}: cannot build a JSON schema: {exc}") from None
     strict_schema = _strict_version(schema)
     use_strict = strict_schema is not None if strict is None else strict
     if use_strict and strict_schema is None:
@@ -142,13 +144,6 @@ def _arguments_model(function: Callable[..., Any], tool_name: str, param_docs: M
         return create_model(f"{tool_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
     except Exception as exc:  # e.g. a parameter name pydantic reserves
         raise ConfigError(f"tool {tool_name}: cannot take these parameters: {exc}") from None
-
-
-def _schema(model: Any, tool_name: str) -> dict[str, Any]:
-    try:
-        return _inlined(_without_titles(model.model_json_schema()))
-    except Exception as exc:  # pydantic says which type has no JSON schema
-        raise ConfigError(f"tool {tool_name}: cannot build a JSON schema: {exc}") from None
 
 
 def tool_output(result: Any) -> str:

@@ -31,12 +31,6 @@ ZDR_TEXT = "Zero Data Retention"
 _SAMPLING = ("temperature", "top_p")
 
 
-def _input_message(role: str, content: str | tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    """A user or developer message as an input item: its text as one input_text part, or its parts."""
-    parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else [dict(p) for p in content]
-    return {"type": "message", "role": role, "content": parts}
-
-
 def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[str, Any]]:
     if replay_provider_items and _replay_matches(msg):
         # Stateless reasoning: each reasoning item (with its encrypted_content) must be followed by
@@ -86,13 +80,14 @@ def to_input_items(messages: Iterable[Message], *, replay_provider_items: bool =
     """Non-system messages as Responses input items, with no server item ids."""
     items: list[dict[str, Any]] = []
     for msg in messages:
-        if msg.role in ("user", "developer"):
-            items.append(_input_message(msg.role, msg.content))
+        content = msg.content if isinstance(msg.content, str) else [dict(p) for p in msg.content]
+        if msg.role in ("user", "developer"):  # text as one input_text part, or the parts given
+            parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else content
+            items.append({"type": "message", "role": msg.role, "content": parts})
         elif msg.role == "assistant":
             items += _assistant_items(msg, replay_provider_items=replay_provider_items)
         elif msg.role == "tool":
-            output = msg.content if isinstance(msg.content, str) else [dict(p) for p in msg.content]
-            items.append({"type": "function_call_output", "call_id": msg.tool_call_id or "", "output": output})
+            items.append({"type": "function_call_output", "call_id": msg.tool_call_id or "", "output": content})
     return items
 
 
