@@ -63,8 +63,7 @@ class Agent:
             raise ConfigError(f"system_prompt must be text (a str) or None; got {type(system_prompt).__name__}")
         self.model = model
         self.tools: dict[str, Tool] = {}
-        for item in tool_list(tools, runnable=True):
-            t = item if isinstance(item, Tool) else tool(item)
+        for t in map(tool, tool_list(tools, runnable=True)):  # (a `@tool` stays as it is)
             if t.name in self.tools:
                 raise ConfigError(f"two tools are named {t.name!r}; pass tool(name=...) to tell them apart")
             self.tools[t.name] = t
@@ -140,8 +139,7 @@ class Agent:
     async def _run_tools(self, calls: tuple[ToolCall, ...]) -> AsyncIterator[ToolCallEvent | ToolResultEvent]:
         """Ask the before-hook about each call in order, run the allowed ones concurrently, and
         report results in call order (stable output for notebooks)."""
-        before = self._hook("on_before_tool_call")
-        after = self._hook("on_after_tool_call")
+        before, after = self._hook("on_before_tool_call"), self._hook("on_after_tool_call")
         planned: list[tuple[ToolCall, asyncio.Task[tuple[str, bool]] | None, str]] = []
         try:
             for call in calls:
@@ -177,15 +175,11 @@ class Agent:
         except LocusError as exc:  # invalid arguments: the message says which
             return f"Error: {exc}", True
         except Exception as exc:  # the tool itself failed; the model may try another way
-            # What a tool says about its failure reaches the model and the transcript: the model
-            # masks the caller's own credentials too, not only what looks like one.
-            return self._redact(f"Error: {call.name} raised {type(exc).__name__}: {exc}"), True
-
-    def _redact(self, text: str) -> str:
-        """`text` with the model's own secrets masked (its `redact()`, when it has one) and anything
-        that looks like a credential."""
-        redact = getattr(self.model, "redact", None)  # duck-typed models may not have one
-        return mask_secrets(redact(text) if callable(redact) else text)
+            # What a tool says about its failure reaches the model and the transcript: the model's `redact()` (a
+            # duck-typed model may have none) masks the caller's own credentials too, not only what looks like one.
+            text = f"Error: {call.name} raised {type(exc).__name__}: {exc}"
+            redact = getattr(self.model, "redact", None)
+            return mask_secrets(redact(text) if callable(redact) else text), True
 
     def _hook(self, name: str) -> Callable[..., Any] | None:
         return self.hooks.get(name) if isinstance(self.hooks, Mapping) else getattr(self.hooks, name, None)

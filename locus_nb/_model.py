@@ -4,9 +4,9 @@ Every call ends: `deadline=` bounds a whole call (connecting, retries, waiting, 
 stream's silence (keep-alive comments do not count), and a stream stops reading at its terminal event. What is
 retried, and what never is: `_http`; how a stream is read: `_sse`.
 
-Settings come in as arguments. A model made directly falls back on a few environment variables
-(see `OCIResponsesModel`), read through `_environment.resolve` only for a value it was not given;
-`connect()` gives every value, so its models read none.
+Settings come in as arguments. A model made directly falls back on a few environment variables (see
+`OCIResponsesModel`), read through `_environment.resolve` only for a value it was not given; `connect()` gives every
+value, so its models read none.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ class OCIResponsesModel:
         if options.pop("stream", False):  # else request_body would take it, and a stream come back
             raise ConfigError("complete() returns the whole reply at once; to stream it, use "
                               "`async for chunk in model.stream(messages): …`")
-        seconds = self.deadline if deadline is None else _seconds(deadline, "deadline")
+        seconds = _seconds(deadline, "deadline", self.deadline)
         body = self.request_body(messages, provider_state, tools=tools, **options)
         return self._parse_reply(await self._send(body, seconds, _deadline_at(seconds)))
 
@@ -177,9 +177,8 @@ class OCIResponsesModel:
         the loop early (break, an error, a kernel interrupt) closes the HTTP stream; `async with
         contextlib.aclosing(model.stream(...))` makes that immediate.
         """
-        seconds = self.deadline if deadline is None else _seconds(deadline, "deadline")
-        idle = (self.stream_idle_timeout if stream_idle_timeout is None
-                else _seconds(stream_idle_timeout, "stream_idle_timeout"))
+        seconds = _seconds(deadline, "deadline", self.deadline)
+        idle = _seconds(stream_idle_timeout, "stream_idle_timeout", self.stream_idle_timeout)
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
         deadline_at = _deadline_at(seconds)
         response = await self._send(body, seconds, deadline_at, stream=True)
@@ -272,8 +271,7 @@ class OCIResponsesModel:
                 attempt += 1
 
     async def _read_body(self, response: httpx.Response) -> None:
-        """Read a reply's whole body, then close it. A failure here is never retried: the server has answered, so it
-        has run the request (a `complete()` generation, stored if store=True)."""
+        """Read a reply's whole body, then close it; a failure here is never retried (`cut_reply` says why)."""
         try:
             async with typed_errors(functools.partial(cut_reply, url=self._shown_url, status=response.status_code)):
                 await response.aread()
@@ -323,10 +321,10 @@ def _deadline_at(seconds: float | None) -> float | None:
     return None if seconds is None else asyncio.get_running_loop().time() + seconds
 
 
-def _seconds(value: Any, name: str) -> float | None:
-    """A bound in seconds: None (no bound) or a positive finite number, else a ConfigError naming `name`."""
+def _seconds(value: Any, name: str, default: float | None = None) -> float | None:
+    """A bound in seconds: a positive finite number (None: `default`), else a ConfigError naming `name`."""
     if value is None:
-        return None
+        return default
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise ConfigError(f"{name} must be a positive number of seconds (or None for no bound); "
                           f"got {type(value).__name__} {value!r:.40}")

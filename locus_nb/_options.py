@@ -99,8 +99,7 @@ def _check_text(text: Any) -> None:
         raise ConfigError("text must be a dict like {'format': {'type': 'json_schema', 'name': …, 'schema': {…}}}")
     if fmt is not None and fmt.get("type") == "json_schema":
         if not fmt.get("name") or not isinstance(fmt.get("schema"), Mapping):
-            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict "
-                              "(and usually 'strict': True)")
+            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict (and usually 'strict': True)")
 
 
 def _tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> Any:

@@ -178,11 +178,8 @@ def _rebuilt(items: Iterable[tuple[str, Any]], walk: Callable[[dict[str, Any]], 
             return [sub(v) for v in value]
         return walk(value) if isinstance(value, dict) else value
 
-    return {
-        key: {name: sub(entry) for name, entry in value.items()} if key in _NAME_MAPS
-        else value if key in _VALUES else sub(value)
-        for key, value in items
-    }
+    return {key: {name: sub(entry) for name, entry in value.items()} if key in _NAME_MAPS
+            else value if key in _VALUES else sub(value) for key, value in items}
 
 
 def _without_titles(node: dict[str, Any]) -> dict[str, Any]:

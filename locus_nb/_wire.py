@@ -3,10 +3,6 @@
 - `build_request`: messages + options → request body (the store rules live here, nowhere else)
 - `parse_response`: response JSON → `ModelResponse`
 - `error_from_body`: an error reply → the typed error it means
-
-OpenAI's reasoning models reject `temperature` and `top_p` on the Responses endpoint while they reason
-(which families reason, and whether only when asked: `_families`, the table the mock reads too). Where the
-model would reason, the two options are dropped with a `UserWarning` instead of costing a 400.
 """
 
 from __future__ import annotations
@@ -132,7 +128,9 @@ def build_request(messages: Sequence[Message], *, model: str, store: bool,
 
 
 def _without_sampling(options: dict[str, Any], model: str) -> dict[str, Any]:
-    """The options without temperature and top_p where the model would reason (see the module's docstring)."""
+    """The options without temperature and top_p where the model would reason: OpenAI's reasoning models reject them
+    on the Responses endpoint while they reason (which families reason, and whether only when asked: `_families`, the
+    table the mock reads too), so they are dropped with a `UserWarning` instead of costing a 400."""
     effort = (options.get("reasoning") or {}).get("effort")
     reasoning_off = effort == "none" or (effort is None and reasons_only_when_asked(model))
     if is_reasoning_model(model) and not reasoning_off:
