@@ -8,11 +8,10 @@ Each iteration streams the model's answer (`model.stream`), so a notebook shows 
 arrives; `Agent(..., stream=False)` uses `model.complete` and yields the same kinds of events
 all at once. A server that does not stream at all also works (`stream()` accepts a plain JSON reply).
 
-The conversation lives in `agent.messages` and carries over between `run()` calls. It changes
-only when an iteration is complete (the model's answer, plus the results of the tools it
-called), so a failed or interrupted turn leaves it consistent and a new `run()` can go on.
-With a store=True model only what is new since the last response is sent, with its
-`previous_response_id`; otherwise the whole history, every time.
+The conversation lives in `agent.messages` and carries over between `run()` calls. It changes only when an iteration
+is complete (the model's answer, plus the results of the tools it called), so a failed or interrupted turn leaves it
+consistent and a new `run()` can go on. With a store=True model only what is new since the last response is sent, with
+its `previous_response_id`; otherwise the whole history, every time.
 """
 
 from __future__ import annotations
@@ -54,17 +53,9 @@ class AgentHooks:
 
 
 class Agent:
-    def __init__(
-        self,
-        model: Any,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
-        *,
-        max_iterations: int = 10,
-        system_prompt: str | None = None,
-        hooks: AgentHooks | Mapping[str, Callable[..., Any]] | Any = None,
-        stream: bool = True,
-        **options: Any,
-    ) -> None:
+    def __init__(self, model: Any, tools: Iterable[Tool | Callable[..., Any]] = (), *, max_iterations: int = 10,
+                 system_prompt: str | None = None, hooks: AgentHooks | Mapping[str, Callable[..., Any]] | Any = None,
+                 stream: bool = True, **options: Any) -> None:
         if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
             raise ConfigError(f"max_iterations must be a whole number of at least 1 (model calls per run); "
                               f"got {type(max_iterations).__name__} {max_iterations!r}")
@@ -72,8 +63,7 @@ class Agent:
             raise ConfigError(f"system_prompt must be text (a str) or None; got {type(system_prompt).__name__}")
         self.model = model
         self.tools: dict[str, Tool] = {}
-        for item in tool_list(tools, runnable=True):
-            t = item if isinstance(item, Tool) else tool(item)
+        for t in map(tool, tool_list(tools, runnable=True)):  # (a `@tool` stays as it is)
             if t.name in self.tools:
                 raise ConfigError(f"two tools are named {t.name!r}; pass tool(name=...) to tell them apart")
             self.tools[t.name] = t
@@ -84,10 +74,6 @@ class Agent:
         self.options = options  # passed to every model call (temperature, reasoning, ...)
         self.messages: list[Message] = []  # the conversation so far (without the system prompt)
         self.provider_state: dict[str, Any] = {}
-
-    @property
-    def _stateful(self) -> bool:
-        return getattr(self.model, "server_stateful", False) is True
 
     def reset(self) -> None:
         """Forget the conversation."""
@@ -122,7 +108,7 @@ class Agent:
                 total_calls += len(calls)
             # The iteration is complete: only now does it join the conversation.
             self.messages += [*staged, response.message, *outputs]
-            if self._stateful:
+            if getattr(self.model, "server_stateful", False) is True:
                 self.provider_state = dict(response.provider_state)
             staged = []
             if not calls:
@@ -153,8 +139,7 @@ class Agent:
     async def _run_tools(self, calls: tuple[ToolCall, ...]) -> AsyncIterator[ToolCallEvent | ToolResultEvent]:
         """Ask the before-hook about each call in order, run the allowed ones concurrently, and
         report results in call order (stable output for notebooks)."""
-        before = self._hook("on_before_tool_call")
-        after = self._hook("on_after_tool_call")
+        before, after = self._hook("on_before_tool_call"), self._hook("on_after_tool_call")
         planned: list[tuple[ToolCall, asyncio.Task[tuple[str, bool]] | None, str]] = []
         try:
             for call in calls:
@@ -183,37 +168,23 @@ class Agent:
         found = self.tools.get(call.name)
         if found is None:
             return f"Error: there is no tool named {call.name!r}; available: {', '.join(self.tools) or 'none'}.", True
-        if problem := _arguments_problem(call):
+        if problem := arguments_problem(call):
             return f"Error: the arguments for {call.name} are {problem}; send a JSON object that fits its schema.", True
         try:
             return tool_output(await found.invoke(call.arguments)), False
         except LocusError as exc:  # invalid arguments: the message says which
             return f"Error: {exc}", True
         except Exception as exc:  # the tool itself failed; the model may try another way
-            # What a tool says about its failure reaches the model and the transcript: the model
-            # masks the caller's own credentials too, not only what looks like one.
-            return self._redact(f"Error: {call.name} raised {type(exc).__name__}: {exc}"), True
-
-    def _redact(self, text: str) -> str:
-        """`text` with the model's own secrets masked (its `redact()`, when it has one) and anything
-        that looks like a credential."""
-        redact = getattr(self.model, "redact", None)  # duck-typed models may not have one
-        return mask_secrets(redact(text) if callable(redact) else text)
+            # What a tool says about its failure reaches the model and the transcript: the model's `redact()` (a
+            # duck-typed model may have none) masks the caller's own credentials too, not only what looks like one.
+            text = f"Error: {call.name} raised {type(exc).__name__}: {exc}"
+            redact = getattr(self.model, "redact", None)
+            return mask_secrets(redact(text) if callable(redact) else text), True
 
     def _hook(self, name: str) -> Callable[..., Any] | None:
-        if isinstance(self.hooks, Mapping):
-            return self.hooks.get(name)
-        return getattr(self.hooks, name, None)
+        return self.hooks.get(name) if isinstance(self.hooks, Mapping) else getattr(self.hooks, name, None)
 
 
 async def _call(function: Callable[..., Any | Awaitable[Any]], *args: Any) -> Any:
     result = function(*args)
     return await result if inspect.isawaitable(result) else result
-
-
-def _arguments_problem(call: ToolCall) -> str | None:
-    """Why the model's raw arguments could not be used (the parsed `arguments` were left empty)."""
-    raw = call.raw_arguments
-    if call.arguments or raw is None or not raw.strip():
-        return None
-    return arguments_problem(raw)

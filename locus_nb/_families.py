@@ -1,8 +1,7 @@
-"""Model families: which ids belong together, and when each one reasons. One table for the client
-(`_wire` drops `temperature`/`top_p` where the endpoint would refuse them) and for the mock, which
-keys each family's parameter rules on it (efforts, defaults and sources: `locus_nb/mock/_models.py`).
-An id (`openai.gpt-5.2`, `gpt-5.2-2025-12-11`, `xai.grok-4`, `ft:gpt-4.1:org::id`) belongs to the
-first family whose vendor and pattern match.
+"""Model families: which ids belong together, and when each one reasons. One table for the client (`_wire` drops
+`temperature`/`top_p` where the endpoint would refuse them) and for the mock, which keys each family's parameter rules
+on it (efforts, defaults and sources: `locus_nb/mock/_models.py`). An id (`openai.gpt-5.2`, `gpt-5.2-2025-12-11`,
+`xai.grok-4`, `ft:gpt-4.1:org::id`) belongs to the first family whose vendor and pattern match.
 """
 
 from __future__ import annotations

@@ -32,8 +32,6 @@ Phase = Callable[[Exception], LocusError | None]  # what an exception means in o
 
 _MAX_BACKOFF = 8.0
 _MAX_RETRY_AFTER = 60.0
-_DEADLINE_HINT = ("the whole call took longer than its deadline; raise deadline= (an OCIResponsesModel keyword, "
-                  "or per call), or ask for a shorter answer")
 _CUT_HINT = ("the reply was cut off after the server had answered; check the network or a proxy between you and "
              "the endpoint, then repeat the call yourself if you want it run again")
 
@@ -67,7 +65,8 @@ def unanswered(exc: Exception, *, url: str, deadline: float | None = None, hint:
     in time, or no connection (`hint`: what to check)."""
     if isinstance(exc, Expired):
         return RequestTimeout(f"no complete answer from {url} within the deadline of {deadline:g} s",
-                              hint=_DEADLINE_HINT)
+                              hint="the whole call took longer than its deadline; raise deadline= (an "
+                                   "OCIResponsesModel keyword, or per call), or ask for a shorter answer")
     if isinstance(exc, httpx.PoolTimeout):
         limit, wait = pool
         busy = f"all {limit} connections" if limit else "all the connections"

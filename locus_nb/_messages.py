@@ -42,9 +42,8 @@ class Message:
     """Who speaks: `system` (sent as the request's `instructions`), `developer` (instructions sent as
     an input item), `user`, `assistant` or `tool`."""
     content: str | tuple[dict[str, Any], ...] = ""
-    """The text of the turn (for a `tool` message: the tool's result); for `user`, `developer` and
-    `tool` also a list of content parts (`{"type": "input_text", "text": …}`, `input_image`, …),
-    kept as a tuple."""
+    """The text of the turn (for a `tool` message: the tool's result); for `user`, `developer` and `tool` also a list
+    of content parts (`{"type": "input_text", "text": …}`, `input_image`, …), kept as a tuple."""
     tool_calls: tuple[ToolCall, ...] = ()
     """The calls an `assistant` turn asked for."""
     _: KW_ONLY
@@ -95,8 +94,7 @@ class Message:
 
 def _role_problem(role: Any) -> str:
     choices = ", ".join(repr(r) for r in ROLES)
-    if isinstance(role, str) and role.strip().lower() in ROLES:
-        fix = role.strip().lower()
+    if isinstance(role, str) and (fix := role.strip().lower()) in ROLES:
         return f"Message role {role!r}: roles are lower-case; use {fix!r} (or Message.{fix}(…))"
     close = difflib.get_close_matches(role, ROLES, n=1) if isinstance(role, str) else []
     hint = f"did you mean {close[0]!r} (Message.{close[0]}(…))? " if close else ""
@@ -112,11 +110,10 @@ def _content_parts(role: str, content: Any) -> tuple[dict[str, Any], ...]:
         if role not in PART_ROLES:
             raise ConfigError(f"a {role} message's content must be text (a str); content parts go in "
                               f"{' / '.join(f'Message.{r}(…)' for r in PART_ROLES)}")
-        parts = tuple(content)
-        for index, part in enumerate(parts):
+        for index, part in enumerate(content):
             if not isinstance(part, Mapping) or not isinstance(part.get("type"), str):
                 raise ConfigError(f"{wanted}; part {index} is {type(part).__name__} {part!r:.60}")
-        return tuple(dict(part) for part in parts)
+        return tuple(dict(part) for part in content)
     fix = " (str(value) for a number)" if isinstance(content, int | float) else ""
     raise ConfigError(f"{wanted}; got {type(content).__name__} {content!r:.60}{fix}")
 

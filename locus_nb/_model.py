@@ -4,9 +4,9 @@ Every call ends: `deadline=` bounds a whole call (connecting, retries, waiting, 
 stream's silence (keep-alive comments do not count), and a stream stops reading at its terminal event. What is
 retried, and what never is: `_http`; how a stream is read: `_sse`.
 
-Settings come in as arguments. A model made directly falls back on a few environment variables
-(see `OCIResponsesModel`), read through `_environment.resolve` only for a value it was not given;
-`connect()` gives every value, so its models read none.
+Settings come in as arguments. A model made directly falls back on a few environment variables (see
+`OCIResponsesModel`), read through `_environment.resolve` only for a value it was not given; `connect()` gives every
+value, so its models read none.
 """
 
 from __future__ import annotations
@@ -58,43 +58,28 @@ class OCIResponsesModel:
     """A model behind an OCI (or any Responses-compatible) endpoint.
 
     store=False: stateless, Zero-Data-Retention safe; send the whole conversation each turn.
-    store=True: the server keeps each response; pass `provider_state` from the last reply and
-    send only the new turn.
+    store=True: the server keeps each response; pass `provider_state` from the last reply and send only the new turn.
 
-    `auth`: an `httpx.Auth`, or one of "api_key", "security_token", "instance_principal",
-    "resource_principal", "bearer", "none"; None picks Bearer when `api_key` is given, else the
-    profile's own kind of signing. Region: `region=`, else OCI_REGION, else the profile's (the
-    same rule as `connect()`, which then has a default). Compartment (sent as `opc-compartment-id`,
-    required by OCI): `compartment_id=`, else OCI_COMPARTMENT. Config file: `config_file=`, else
-    OCI_CONFIG_FILE, else ~/.oci/config. With auth="bearer": `api_key=`, else OCI_GENAI_API_KEY.
+    `auth`: an `httpx.Auth`, or one of "api_key", "security_token", "instance_principal", "resource_principal",
+    "bearer", "none"; None picks Bearer when `api_key` is given, else the profile's own kind of signing. Region:
+    `region=`, else OCI_REGION, else the profile's (the same rule as `connect()`, which then has a default).
+    Compartment (sent as `opc-compartment-id`, required by OCI): `compartment_id=`, else OCI_COMPARTMENT. Config file:
+    `config_file=`, else OCI_CONFIG_FILE, else ~/.oci/config. With auth="bearer": `api_key=`, else OCI_GENAI_API_KEY.
 
-    Bounds (each checked here, a `ConfigError` naming it otherwise): `timeout=` (seconds, or an
-    `httpx.Timeout`; its `pool` part is the wait for a free connection), `deadline=` (seconds for a
-    whole call; None: none), `stream_idle_timeout=` (seconds a stream may send no event; None:
-    none), `limits=` (an `httpx.Limits`, or the number of connections; default 100), `max_retries=`.
-    `complete()` and `stream()` also take `deadline=` (and `stream()` `stream_idle_timeout=`) per call.
+    Bounds (each checked here, a `ConfigError` naming it otherwise): `timeout=` (seconds, or an `httpx.Timeout`; its
+    `pool` part is the wait for a free connection), `deadline=` (seconds for a whole call; None: none),
+    `stream_idle_timeout=` (seconds a stream may send no event; None: none), `limits=` (an `httpx.Limits`, or the
+    number of connections; default 100), `max_retries=`. `complete()` and `stream()` also take `deadline=` (and
+    `stream()` `stream_idle_timeout=`) per call.
     """
 
-    def __init__(
-        self,
-        model: str,
-        *,
-        profile: str | None = None,
-        region: str | None = None,
-        compartment_id: str | None = None,
-        store: bool = True,
-        base_url: str | None = None,
-        auth: httpx.Auth | str | None = None,
-        config_file: str | None = None,
-        api_key: str | None = None,
-        project_id: str | None = None,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        transport: httpx.AsyncBaseTransport | None = None,
-        limits: httpx.Limits | int | None = None,
-        deadline: float | None = DEFAULT_DEADLINE,
-        stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT,
-    ) -> None:
+    def __init__(self, model: str, *, profile: str | None = None, region: str | None = None,
+                 compartment_id: str | None = None, store: bool = True, base_url: str | None = None,
+                 auth: httpx.Auth | str | None = None, config_file: str | None = None, api_key: str | None = None,
+                 project_id: str | None = None, timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+                 max_retries: int = 2, transport: httpx.AsyncBaseTransport | None = None,
+                 limits: httpx.Limits | int | None = None, deadline: float | None = DEFAULT_DEADLINE,
+                 stream_idle_timeout: float | None = DEFAULT_STREAM_IDLE_TIMEOUT) -> None:
         if not model or not isinstance(model, str):
             raise ConfigError("model is required, e.g. model='openai.gpt-4.1'")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -124,8 +109,7 @@ class OCIResponsesModel:
     def _connect_to(self, base_url: str | None, *, auth: httpx.Auth | str | None, profile: str | None,
                     region: str | None, compartment_id: str | None, project_id: str | None, config_file: str | None,
                     api_key: str | None) -> None:
-        """Who signs the requests and where they go. Each setting is the one given, else its variable
-        (`_environment.resolve`); the region after those is the auth's profile's."""
+        """Who signs the requests and where they go (each setting falls back as the class's docstring says)."""
         if (auth is None and not api_key) or auth in ("api_key", "security_token"):  # a profile will be read
             config_file = resolve("config_file", config_file).value
         if auth == "bearer":
@@ -170,34 +154,31 @@ class OCIResponsesModel:
 
     async def complete(self, messages: Sequence[Message], provider_state: Mapping[str, Any] | None = None, *,
                        tools: Sequence[Any] = (), deadline: float | None = None, **options: Any) -> ModelResponse:
-        """One non-streaming turn. Options: max_output_tokens, temperature, top_p, reasoning,
-        text (structured output), metadata, tool_choice, parallel_tool_calls, include, …
-
-        `deadline`: seconds for this call (default: the model's), past which `RequestTimeout`."""
+        """One non-streaming turn. Options: max_output_tokens, temperature, top_p, reasoning, text (structured
+        output), metadata, tool_choice, parallel_tool_calls, include, … `deadline`: seconds for this call
+        (default: the model's), past which `RequestTimeout`."""
         if options.pop("stream", False):  # else request_body would take it, and a stream come back
             raise ConfigError("complete() returns the whole reply at once; to stream it, use "
                               "`async for chunk in model.stream(messages): …`")
-        seconds = self.deadline if deadline is None else _seconds(deadline, "deadline")
+        seconds = _seconds(deadline, "deadline", self.deadline)
         body = self.request_body(messages, provider_state, tools=tools, **options)
         return self._parse_reply(await self._send(body, seconds, _deadline_at(seconds)))
 
     async def stream(self, messages: Sequence[Message], provider_state: Mapping[str, Any] | None = None, *,
                      tools: Sequence[Any] = (), deadline: float | None = None, stream_idle_timeout: float | None = None,
                      **options: Any) -> AsyncIterator[ModelChunkEvent]:
-        """One turn, streamed: a `ModelChunkEvent` per text delta (`content`), one per completed tool
-        call (`tool_calls`), and last exactly one with `done=True` carrying the whole `response`.
+        """One turn, streamed: a `ModelChunkEvent` per text delta (`content`), one per completed tool call
+        (`tool_calls`), and last exactly one with `done=True` carrying the whole `response`.
 
-        Failures before the first event (connect, 429, 5xx) are retried like `complete()`; once events
-        flow nothing is retried. A failed or broken stream raises `StreamFailed` / `StreamTruncated`
-        with the text received so far; one that sends no event for `stream_idle_timeout` seconds or
-        has not ended by the `deadline` (both default to the model's) raises `StreamTimeout`, also
-        with the text so far. Reading stops at the terminal event. Leaving the loop early (break, an
-        error, a kernel interrupt) closes the HTTP stream; `async with
+        Failures before the first event (connect, 429, 5xx) are retried like `complete()`; once events flow nothing is
+        retried. A failed or broken stream raises `StreamFailed` / `StreamTruncated` with the text received so far;
+        one that sends no event for `stream_idle_timeout` seconds or has not ended by the `deadline` (both default to
+        the model's) raises `StreamTimeout`, also with the text so far. Reading stops at the terminal event. Leaving
+        the loop early (break, an error, a kernel interrupt) closes the HTTP stream; `async with
         contextlib.aclosing(model.stream(...))` makes that immediate.
         """
-        seconds = self.deadline if deadline is None else _seconds(deadline, "deadline")
-        idle = (self.stream_idle_timeout if stream_idle_timeout is None
-                else _seconds(stream_idle_timeout, "stream_idle_timeout"))
+        seconds = _seconds(deadline, "deadline", self.deadline)
+        idle = _seconds(stream_idle_timeout, "stream_idle_timeout", self.stream_idle_timeout)
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
         deadline_at = _deadline_at(seconds)
         response = await self._send(body, seconds, deadline_at, stream=True)
@@ -239,21 +220,16 @@ class OCIResponsesModel:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return (
-            f"OCIResponsesModel(model={self.model!r}, store={self.store}, base_url={self._shown_url!r}, "
-            f"compartment={mask_ocid(self.compartment_id)}, auth={self._auth!r})"
-        )
+        return (f"OCIResponsesModel(model={self.model!r}, store={self.store}, base_url={self._shown_url!r}, "
+                f"compartment={mask_ocid(self.compartment_id)}, auth={self._auth!r})")
 
     # -- HTTP -------------------------------------------------------------------------------
 
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            headers = {}
-            if self.compartment_id:
-                headers["opc-compartment-id"] = self.compartment_id
-            if self.project_id:
-                headers["OpenAI-Project"] = self.project_id
+            headers = {name: value for name, value in (("opc-compartment-id", self.compartment_id),
+                                                       ("OpenAI-Project", self.project_id)) if value}
             self._client = httpx.AsyncClient(base_url=self.base_url, auth=self._auth, headers=headers,
                                              timeout=self._timeout, limits=self._limits, transport=self._transport,
                                              verify=_shared_tls_context())
@@ -284,7 +260,9 @@ class OCIResponsesModel:
                             await self._read_body(response)
                         return response
                     await self._read_body(response)  # an error body (streamed or not) is read before it is typed
-                    error = self._status_error(response)
+                    status = response.status_code
+                    hint = auth_hint(self._auth, status, response.headers) if status in (401, 403) else None
+                    error = error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets)
                     delay = (retry_delay(attempt, self.max_retries, retry_after_seconds(response.headers))
                              if isinstance(error, RateLimited | ServerError) else None)
                     if delay is None:
@@ -293,18 +271,12 @@ class OCIResponsesModel:
                 attempt += 1
 
     async def _read_body(self, response: httpx.Response) -> None:
-        """Read a reply's whole body, then close it. A failure here is never retried: the server has answered, so it
-        has run the request (a `complete()` generation, stored if store=True)."""
+        """Read a reply's whole body, then close it; a failure here is never retried (`cut_reply` says why)."""
         try:
             async with typed_errors(functools.partial(cut_reply, url=self._shown_url, status=response.status_code)):
                 await response.aread()
         finally:
             await response.aclose()
-
-    def _status_error(self, response: httpx.Response) -> APIStatusError:
-        status = response.status_code
-        hint = auth_hint(self._auth, status, response.headers) if status in (401, 403) else None
-        return error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets)
 
     def _parse_reply(self, response: httpx.Response) -> ModelResponse:
         """A whole JSON Response (a `complete()` reply, or a stream request answered in one piece)."""
@@ -349,10 +321,10 @@ def _deadline_at(seconds: float | None) -> float | None:
     return None if seconds is None else asyncio.get_running_loop().time() + seconds
 
 
-def _seconds(value: Any, name: str) -> float | None:
-    """A bound in seconds: None (no bound) or a positive finite number, else a ConfigError naming `name`."""
+def _seconds(value: Any, name: str, default: float | None = None) -> float | None:
+    """A bound in seconds: a positive finite number (None: `default`), else a ConfigError naming `name`."""
     if value is None:
-        return None
+        return default
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise ConfigError(f"{name} must be a positive number of seconds (or None for no bound); "
                           f"got {type(value).__name__} {value!r:.40}")
@@ -361,21 +333,17 @@ def _seconds(value: Any, name: str) -> float | None:
 
 def _checked_timeout(timeout: Any) -> httpx.Timeout:
     """`timeout=`: seconds (every phase), an `httpx.Timeout`, or None (no per-phase timeout)."""
-    if isinstance(timeout, httpx.Timeout):
-        for phase in ("connect", "read", "write", "pool"):
-            _seconds(getattr(timeout, phase), f"timeout.{phase}")
-        return timeout
-    if timeout is None:
-        return httpx.Timeout(None)
-    return httpx.Timeout(_seconds(timeout, "timeout"))
+    if not isinstance(timeout, httpx.Timeout):
+        return httpx.Timeout(_seconds(timeout, "timeout"))
+    for phase in ("connect", "read", "write", "pool"):
+        _seconds(getattr(timeout, phase), f"timeout.{phase}")
+    return timeout
 
 
 def _checked_limits(limits: Any) -> httpx.Limits:
     """`limits=`: an `httpx.Limits`, or the number of connections (None: httpx's default, 100)."""
-    if limits is None:
-        return DEFAULT_LIMITS
-    if isinstance(limits, httpx.Limits):
-        return limits
+    if limits is None or isinstance(limits, httpx.Limits):
+        return DEFAULT_LIMITS if limits is None else limits
     if isinstance(limits, bool) or not isinstance(limits, int) or limits < 1:
         raise ConfigError(f"limits must be an httpx.Limits or a number of connections >= 1; "
                           f"got {type(limits).__name__} {limits!r:.40}")

@@ -55,8 +55,7 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
     if "response_format" in options:  # Chat Completions again; Responses answers 400 (moved to text.format)
         raise ConfigError("response_format is the Chat Completions option; on the Responses API pass "
                           "text={'format': {'type': 'json_schema', 'name': …, 'schema': {…}, 'strict': True}}")
-    unknown = set(options) - OPTIONS
-    if unknown:
+    if unknown := set(options) - OPTIONS:
         raise ConfigError(f"unknown request option(s): {', '.join(sorted(unknown))}; "
                           f"known: {', '.join(sorted(OPTIONS))}")
     tokens = options.get("max_output_tokens")
@@ -68,9 +67,9 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
                                   or not 0 <= value <= high):
             raise ConfigError(f"{name} must be a number from 0 to {high:g}; got {value!r}")
-    _check_reasoning(options.get("reasoning"))
-    _check_metadata(options.get("metadata"))
-    _check_text(options.get("text"))
+    for name, check in (("reasoning", _check_reasoning), ("metadata", _check_metadata), ("text", _check_text)):
+        if name in options:  # (the Nones are gone already)
+            check(options[name])
     if "parallel_tool_calls" in options and not isinstance(options["parallel_tool_calls"], bool):
         raise ConfigError(f"parallel_tool_calls must be True or False; got {options['parallel_tool_calls']!r}")
     if "tool_choice" in options:
@@ -79,8 +78,6 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
 
 
 def _check_reasoning(reasoning: Any) -> None:
-    if reasoning is None:
-        return
     if not isinstance(reasoning, Mapping) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                                      for k, v in reasoning.items()):
         raise ConfigError("reasoning must be a dict of strings, e.g. {'effort': 'low', 'summary': 'auto'}; "
@@ -88,8 +85,6 @@ def _check_reasoning(reasoning: Any) -> None:
 
 
 def _check_metadata(metadata: Any) -> None:
-    if metadata is None:
-        return
     if not isinstance(metadata, Mapping) or len(metadata) > 16:
         raise ConfigError("metadata must be a dict of at most 16 string keys and string values")
     for key, value in metadata.items():
@@ -99,15 +94,12 @@ def _check_metadata(metadata: Any) -> None:
 
 
 def _check_text(text: Any) -> None:
-    if text is None:
-        return
     fmt = text.get("format") if isinstance(text, Mapping) else None
     if not isinstance(text, Mapping) or (fmt is not None and not isinstance(fmt, Mapping)):
         raise ConfigError("text must be a dict like {'format': {'type': 'json_schema', 'name': …, 'schema': {…}}}")
     if fmt is not None and fmt.get("type") == "json_schema":
         if not fmt.get("name") or not isinstance(fmt.get("schema"), Mapping):
-            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict "
-                              "(and usually 'strict': True)")
+            raise ConfigError("text.format json_schema needs a 'name' and a 'schema' dict (and usually 'strict': True)")
 
 
 def _tool_choice(choice: Any, tools: Sequence[Mapping[str, Any]]) -> Any:

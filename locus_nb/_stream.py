@@ -1,16 +1,15 @@
 """Streamed Responses events → one snapshot → chunk events, as the anthropic SDK writes it. No sockets.
 
-`accumulate_event` is the one function that changes the snapshot; `build_chunk` reads it to say
-what the event means to the caller (`OCIResponsesModel.stream` runs the two on each event, as
-`handle_event` does). Text arrives in `response.output_text.delta`; a function
-call's name and `call_id` arrive in `response.output_item.added`/`.done` while its argument deltas
-carry only `item_id`. The final `ModelResponse` comes from `response.completed` (or
-`response.incomplete`) through the same `parse_response` as a non-streamed reply; when a gateway
-leaves that `output` empty, the items gathered from `response.output_item.done` stand in.
+`accumulate_event` is the one function that changes the snapshot; `build_chunk` reads it to say what the event means
+to the caller (`OCIResponsesModel.stream` runs the two on each event, as `handle_event` does). Text arrives in
+`response.output_text.delta`; a function call's name and `call_id` arrive in `response.output_item.added`/`.done`
+while its argument deltas carry only `item_id`. The final `ModelResponse` comes from `response.completed` (or
+`response.incomplete`) through the same `parse_response` as a non-streamed reply; when a gateway leaves that `output`
+empty, the items gathered from `response.output_item.done` stand in.
 
-What the server says went wrong (`response.failed`, an `error` event) and events this client
-cannot read (fields of the wrong JSON type) are kept as data, `snapshot.failure`, and raised once
-by the caller, who knows the reply's request id and the secrets to mask: `stream_error`.
+What the server says went wrong (`response.failed`, an `error` event) and events this client cannot read (fields of
+the wrong JSON type) are kept as data, `snapshot.failure`, and raised once by the caller, who knows the reply's
+request id and the secrets to mask: `stream_error`.
 """
 
 from __future__ import annotations
@@ -85,9 +84,8 @@ _UNREADABLE = "the stream sent an event this client cannot read"
 
 
 class _Unreadable(Exception):
-    """An event field of another JSON type than the API sends. Raised by the handlers before they
-    change anything, and turned into `snapshot.failure` by `accumulate_event`: it never leaves
-    this module."""
+    """An event field of another JSON type than the API sends. Raised by the handlers before they change anything, and
+    turned into `snapshot.failure` by `accumulate_event`: it never leaves this module."""
 
 
 def _field(event: Mapping[str, Any], name: str, kind: type, default: Any = None) -> Any:
@@ -183,9 +181,8 @@ def _failed(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
         detail = event
     code = detail.get("code") or (detail.get("type") if detail is not event else None)
     message = _field(detail, "message", str) or "no message"
-    rid = _field(body, "id", str) or snapshot.response_id
+    snapshot.response_id = _field(body, "id", str) or snapshot.response_id
     what = "response.failed" if event["type"] == "response.failed" else "an error event"
-    snapshot.response_id = rid
     snapshot.failure = StreamFailure(f"the stream ended with {what}: [{code}] {message}", by_server=True,
                                      code=str(code) if code is not None else None, server_message=message)
 
@@ -212,7 +209,9 @@ def accumulate_event(event: Any, snapshot: StreamSnapshot) -> None:
     """Take one event (the decoded JSON of an SSE `data:` line) into the snapshot. Kinds this
     client does not use change nothing; an event it cannot read sets `snapshot.failure`."""
     if type(event) is not dict:
-        snapshot.failure = StreamFailure(f"the stream sent an event that is not a JSON object: {_excerpt(event)}")
+        # Long enough that a secret in it is whole when the caller's secrets are masked (`stream_error` cuts after).
+        excerpt = json.dumps(event, ensure_ascii=False)[: 2 * _REASON_LIMIT]
+        snapshot.failure = StreamFailure(f"the stream sent an event that is not a JSON object: {excerpt}")
         return
     kind = event.get("type")
     if type(kind) is not str:  # events without a type are skipped, like those of unknown types
@@ -293,12 +292,6 @@ def chunks_from_response(response: ModelResponse) -> list[ModelChunkEvent]:
 
 
 _REASON_LIMIT = 200  # characters of a reason that quotes an event, once its secrets are masked
-
-
-def _excerpt(value: Any) -> str:
-    """The start of an event for a message: long enough that a secret in it is whole when the
-    caller's secrets are masked (`stream_error` cuts the reason only after that)."""
-    return json.dumps(value, ensure_ascii=False)[: 2 * _REASON_LIMIT]
 
 
 def _completed_call_item(snapshot: StreamSnapshot, added: Mapping[str, Any], done: Mapping[str, Any]) -> dict[str, Any]:

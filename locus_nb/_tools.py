@@ -1,9 +1,8 @@
 """`@tool`: a Python function as a Responses function tool.
 
-The JSON schema comes from the signature, the type hints and the docstring (Google, NumPy or
-Sphinx style, read by `docstring_parser`); pydantic builds the schema and validates the model's
-arguments before the function runs. Sync functions run in a worker thread, so several calls
-can run at once without blocking the event loop.
+The JSON schema comes from the signature, the type hints and the docstring (Google, NumPy or Sphinx style, read by
+`docstring_parser`); pydantic builds the schema and validates the model's arguments before the function runs. Sync
+functions run in a worker thread, so several calls can run at once without blocking the event loop.
 
     @tool
     def get_temperature(city: str, unit: Unit = Unit.celsius) -> str:
@@ -40,13 +39,8 @@ class Tool:
 
     def spec(self) -> dict[str, Any]:
         """The tool as the request's `tools` entry."""
-        return {
-            "type": "function",
-            "name": self.name,
-            "description": self.description,
-            "parameters": self.parameters,
-            "strict": self.strict,
-        }
+        return {"type": "function", "name": self.name, "description": self.description, "parameters": self.parameters,
+                "strict": self.strict}
 
     async def invoke(self, arguments: Mapping[str, Any]) -> Any:
         """Validate `arguments` (raises `ToolError` saying what is wrong), then call the function."""
@@ -57,9 +51,8 @@ class Tool:
         try:
             validated = self.arguments_model.model_validate(dict(arguments))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors(include_url=False)
-            )
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}"
+                                 for e in exc.errors(include_url=False))
             raise ToolError(f"invalid arguments for {self.name}: {problems}") from None
         kwargs = {field: getattr(validated, field) for field in type(validated).model_fields}
         if inspect.iscoroutinefunction(self.function):
@@ -72,13 +65,8 @@ class Tool:
         return self.function(*args, **kwargs)
 
 
-def tool(
-    function: Callable[..., Any] | None = None,
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    strict: bool | None = None,
-) -> Any:
+def tool(function: Callable[..., Any] | None = None, *, name: str | None = None, description: str | None = None,
+         strict: bool | None = None) -> Any:
     """Make a function a tool: `@tool`, or `@tool(name=…, description=…, strict=…)`.
 
     `strict=None` (default) turns OpenAI's strict schema mode on when the schema allows it.
@@ -96,14 +84,15 @@ def tool(
     tool_name = name or function.__name__
     doc = docstring_parser.parse(inspect.getdoc(function) or "")
     model = _arguments_model(function, tool_name, {p.arg_name: (p.description or "").strip() for p in doc.params})
-    schema = _schema(model, tool_name)
+    try:
+        schema = _inlined(_without_titles(model.model_json_schema()))
+    except Exception as exc:  # pydantic says which type has no JSON schema
+        raise ConfigError(f"tool {tool_name}: cannot build a JSON schema: {exc}") from None
     strict_schema = _strict_version(schema)
     use_strict = strict_schema is not None if strict is None else strict
     if use_strict and strict_schema is None:
-        raise ConfigError(
-            f"tool {tool_name}: strict=True needs every parameter required and fully typed; "
-            "drop the defaults or pass strict=False"
-        )
+        raise ConfigError(f"tool {tool_name}: strict=True needs every parameter required and fully typed; "
+                          "drop the defaults or pass strict=False")
     if description is None:
         description = "\n\n".join(part for part in (doc.short_description, doc.long_description) if part)
     return Tool(tool_name, description, strict_schema if use_strict else schema, use_strict, function, model)
@@ -157,13 +146,6 @@ def _arguments_model(function: Callable[..., Any], tool_name: str, param_docs: M
         raise ConfigError(f"tool {tool_name}: cannot take these parameters: {exc}") from None
 
 
-def _schema(model: Any, tool_name: str) -> dict[str, Any]:
-    try:
-        return _inlined(_without_titles(model.model_json_schema()))
-    except Exception as exc:  # pydantic says which type has no JSON schema
-        raise ConfigError(f"tool {tool_name}: cannot build a JSON schema: {exc}") from None
-
-
 def tool_output(result: Any) -> str:
     """What the model reads back: text as is, anything else as JSON (pydantic models, dataclasses…)."""
     if isinstance(result, str):
@@ -187,22 +169,21 @@ _NAME_MAPS = ("properties", "$defs", "definitions", "patternProperties")  # keys
 _VALUES = ("enum", "const", "default", "examples")  # literal values, not schemas
 
 
-def _rebuilt(items: Iterable[tuple[str, Any]], walk: Callable[[Any], Any]) -> dict[str, Any]:
-    """A schema object from its (key, value) pairs, `walk` applied to every sub-schema: inside
-    name maps to each entry (the names stay), never to literal values."""
-    return {
-        key: {name: walk(sub) for name, sub in value.items()} if key in _NAME_MAPS
-        else value if key in _VALUES else walk(value)
-        for key, value in items
-    }
+def _rebuilt(items: Iterable[tuple[str, Any]], walk: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    """A schema object from its (key, value) pairs, `walk` applied to every sub-schema (an object, also in a
+    list): inside name maps to each entry (the names stay), never to literal values."""
+
+    def sub(value: Any) -> Any:
+        if isinstance(value, list):
+            return [sub(v) for v in value]
+        return walk(value) if isinstance(value, dict) else value
+
+    return {key: {name: sub(entry) for name, entry in value.items()} if key in _NAME_MAPS
+            else value if key in _VALUES else sub(value) for key, value in items}
 
 
-def _without_titles(node: Any) -> Any:
+def _without_titles(node: dict[str, Any]) -> dict[str, Any]:
     """pydantic's generated `title`s are noise to a model; a parameter named `title` stays."""
-    if isinstance(node, list):
-        return [_without_titles(v) for v in node]
-    if not isinstance(node, dict):
-        return node
     return _rebuilt(((k, v) for k, v in node.items() if not (k == "title" and isinstance(v, str))), _without_titles)
 
 
@@ -212,11 +193,7 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     defs = schema.get("$defs") or {}
     kept: set[str] = set()
 
-    def walk(node: Any, inside: tuple[str, ...]) -> Any:
-        if isinstance(node, list):
-            return [walk(v, inside) for v in node]
-        if not isinstance(node, dict):
-            return node
+    def walk(node: dict[str, Any], inside: tuple[str, ...]) -> dict[str, Any]:
         ref = node.get("$ref", "")
         name = ref.removeprefix("#/$defs/")
         if ref.startswith("#/$defs/") and name in defs:
@@ -241,11 +218,7 @@ def _strict_version(schema: dict[str, Any]) -> dict[str, Any] | None:
     """The schema with `additionalProperties: false` on every object, or None when strict mode
     cannot express it: optional parameters (defaults), free-form maps, untyped values."""
 
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        if not isinstance(node, dict):
-            return node
+    def walk(node: dict[str, Any]) -> dict[str, Any]:
         if not node or "default" in node:
             raise _NotStrict
         if node.get("type") == "object" or "properties" in node:

@@ -3,10 +3,6 @@
 - `build_request`: messages + options → request body (the store rules live here, nowhere else)
 - `parse_response`: response JSON → `ModelResponse`
 - `error_from_body`: an error reply → the typed error it means
-
-OpenAI's reasoning models reject `temperature` and `top_p` on the Responses endpoint while they reason
-(which families reason, and whether only when asked: `_families`, the table the mock reads too). Where the
-model would reason, the two options are dropped with a `UserWarning` instead of costing a 400.
 """
 
 from __future__ import annotations
@@ -31,23 +27,14 @@ ZDR_TEXT = "Zero Data Retention"
 _SAMPLING = ("temperature", "top_p")
 
 
-def _input_message(role: str, content: str | tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    """A user or developer message as an input item: its text as one input_text part, or its parts."""
-    parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else [dict(p) for p in content]
-    return {"type": "message", "role": role, "content": parts}
-
-
 def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[str, Any]]:
     if replay_provider_items and _replay_matches(msg):
         # Stateless reasoning: each reasoning item (with its encrypted_content) must be followed by
         # the very item it produced, named by its id, or the server answers 400 "… provided
         # without its required following item". So the model's output goes back as it came.
         return [dict(item) for item in msg.provider_items]
-    items: list[dict[str, Any]] = []
-    if msg.content:
-        items.append(
-            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": msg.content}]}
-        )
+    text = [{"type": "output_text", "text": msg.content}]
+    items: list[dict[str, Any]] = [{"type": "message", "role": "assistant", "content": text}] if msg.content else []
     for call in msg.tool_calls:
         # function_call before its function_call_output, or the server has no anchor (400).
         arguments = call.raw_arguments if call.raw_arguments is not None else json.dumps(call.arguments)
@@ -57,11 +44,9 @@ def _assistant_items(msg: Message, *, replay_provider_items: bool) -> list[dict[
 
 def _replay_matches(msg: Message) -> bool:
     """True when `provider_items` still say what the message says (it was not edited since)."""
-    if not msg.provider_items:
-        return False
     text = "".join(_text_of(i.get("content")) for i in msg.provider_items if i.get("type") == "message")
     calls = [i.get("call_id") for i in msg.provider_items if i.get("type") == "function_call"]
-    return text == msg.content and calls == [c.id for c in msg.tool_calls]
+    return bool(msg.provider_items) and text == msg.content and calls == [c.id for c in msg.tool_calls]
 
 
 def _replay_items(output: Iterable[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
@@ -91,13 +76,14 @@ def to_input_items(messages: Iterable[Message], *, replay_provider_items: bool =
     """Non-system messages as Responses input items, with no server item ids."""
     items: list[dict[str, Any]] = []
     for msg in messages:
-        if msg.role in ("user", "developer"):
-            items.append(_input_message(msg.role, msg.content))
+        content = msg.content if isinstance(msg.content, str) else [dict(p) for p in msg.content]
+        if msg.role in ("user", "developer"):  # text as one input_text part, or the parts given
+            parts = [{"type": "input_text", "text": content}] if isinstance(content, str) else content
+            items.append({"type": "message", "role": msg.role, "content": parts})
         elif msg.role == "assistant":
             items += _assistant_items(msg, replay_provider_items=replay_provider_items)
         elif msg.role == "tool":
-            output = msg.content if isinstance(msg.content, str) else [dict(p) for p in msg.content]
-            items.append({"type": "function_call_output", "call_id": msg.tool_call_id or "", "output": output})
+            items.append({"type": "function_call_output", "call_id": msg.tool_call_id or "", "output": content})
     return items
 
 
@@ -120,11 +106,9 @@ def build_request(messages: Sequence[Message], *, model: str, store: bool,
 
     body: dict[str, Any] = {"model": model, "input": to_input_items(turn, replay_provider_items=not store)}
     if not body["input"]:  # e.g. store=True: nothing after the last assistant turn (a tool result would do)
-        raise ConfigError(
-            "nothing new to send: no message after the model's last answer"
-            + (f" (the server continues from {previous})" if previous else "")
-            + "; add Message.user(…) or the tool results it asked for (Message.tool(call.id, result))"
-        )
+        raise ConfigError("nothing new to send: no message after the model's last answer"
+                          + (f" (the server continues from {previous})" if previous else "")
+                          + "; add Message.user(…) or the tool results it asked for (Message.tool(call.id, result))")
     if system:
         body["instructions"] = "\n\n".join(system)
     body["store"] = store
@@ -144,7 +128,9 @@ def build_request(messages: Sequence[Message], *, model: str, store: bool,
 
 
 def _without_sampling(options: dict[str, Any], model: str) -> dict[str, Any]:
-    """The options without temperature and top_p where the model would reason (see the module's docstring)."""
+    """The options without temperature and top_p where the model would reason: OpenAI's reasoning models reject them
+    on the Responses endpoint while they reason (which families reason, and whether only when asked: `_families`, the
+    table the mock reads too), so they are dropped with a `UserWarning` instead of costing a 400."""
     effort = (options.get("reasoning") or {}).get("effort")
     reasoning_off = effort == "none" or (effort is None and reasons_only_when_asked(model))
     if is_reasoning_model(model) and not reasoning_off:
@@ -245,17 +231,12 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
         elif kind == "reasoning":
             summary += [s.get("text", "") for s in item.get("summary") or ()]
     response_id = body.get("id")
-    status = body.get("status") or "completed"
-    return ModelResponse(
-        message=Message("assistant", "".join(texts), tuple(calls),
-                        provider_items=_replay_items(body.get("output") or ())),
-        provider_state={"previous_response_id": response_id} if store and response_id else {},
-        usage=usage_from(body.get("usage")),
-        response_id=response_id,
-        status=status,
-        incomplete_reason=(body.get("incomplete_details") or {}).get("reason"),
-        reasoning_summary="\n\n".join(s for s in summary if s),
-    )
+    message = Message("assistant", "".join(texts), tuple(calls), provider_items=_replay_items(body.get("output") or ()))
+    return ModelResponse(message, {"previous_response_id": response_id} if store and response_id else {},
+                         usage=usage_from(body.get("usage")), response_id=response_id,
+                         status=body.get("status") or "completed",
+                         incomplete_reason=(body.get("incomplete_details") or {}).get("reason"),
+                         reasoning_summary="\n\n".join(s for s in summary if s))
 
 
 def tool_call_from_item(item: Mapping[str, Any]) -> ToolCall:
@@ -268,9 +249,10 @@ def tool_call_from_item(item: Mapping[str, Any]) -> ToolCall:
                     raw_arguments=raw)
 
 
-def arguments_problem(raw: str) -> str | None:
-    """Why a tool call's raw arguments are not a JSON object, or None when they are."""
-    return _json_object(raw)[1]
+def arguments_problem(call: ToolCall) -> str | None:
+    """Why the model's raw arguments could not be used (the parsed `arguments` were left empty), or None."""
+    raw = call.raw_arguments
+    return None if call.arguments or raw is None or not raw.strip() else _json_object(raw)[1]
 
 
 def _json_object(raw: str) -> tuple[dict[str, Any], str | None]:
@@ -287,17 +269,11 @@ def _json_object(raw: str) -> tuple[dict[str, Any], str | None]:
 
 
 def usage_from(usage: Mapping[str, Any] | None) -> Usage:
-    if not usage:
-        return Usage()
-    inp = int(usage.get("input_tokens") or 0)
-    out = int(usage.get("output_tokens") or 0)
-    return Usage(
-        input_tokens=inp,
-        output_tokens=out,
-        total_tokens=int(usage.get("total_tokens") or inp + out),
-        cached_tokens=int((usage.get("input_tokens_details") or {}).get("cached_tokens") or 0),
-        reasoning_tokens=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0),
-    )
+    usage = usage or {}
+    inp, out = int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+    return Usage(input_tokens=inp, output_tokens=out, total_tokens=int(usage.get("total_tokens") or inp + out),
+                 cached_tokens=int((usage.get("input_tokens_details") or {}).get("cached_tokens") or 0),
+                 reasoning_tokens=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0))
 
 
 def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | None = None, *, hint: str | None = None,
@@ -315,8 +291,7 @@ def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | No
     err = parsed.get("error", parsed) if isinstance(parsed, dict) else None
     if isinstance(err, dict):
         message = mask_secrets(str(err.get("message") or err.get("code") or ""), redact)
-        code = err.get("code")
-        param = err.get("param")
+        code, param = err.get("code"), err.get("param")
         param = param if isinstance(param, str) else None
     else:  # masked before it is cut: a secret at the cut would otherwise show in part
         message = body_excerpt(content, redact, 300)
@@ -345,8 +320,7 @@ def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request
                           redact: Iterable[str | None] = ()) -> APIStatusError:
     """A Response whose `status` is `failed`: its `error` as the typed error it means."""
     err = body.get("error") or {}
-    code = err.get("code")
-    code = str(code) if code is not None else None
+    code = None if err.get("code") is None else str(err["code"])
     message = mask_secrets(str(err.get("message") or f"response {body.get('id', '')} failed without an error message"),
                            redact)
     kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
