@@ -30,8 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # Under pytest-xdist (make test: --dist loadscope --no-loadscope-reorder) these modules, which run notebooks
 # and processes, are handed out first: the many short ones then fill in around them, and no long module
 # starts last while the other worker has nothing left to do. Longest first.
-LONG_MODULES = ("tests/test_record_replay.py", "tests/test_runs.py", "tests/test_reliability.py",
-                "tests/test_model_stream.py", "tests/test_handouts.py", "tests/test_binder.py")
+LONG_MODULES = ("tests/runs/test_record_replay.py", "tests/runs/test_runs.py", "tests/project/test_reliability.py",
+                "tests/test_model_stream.py", "tests/runs/test_handouts.py", "tests/project/test_binder.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,7 +1,7 @@
 """`make reliability`: issue 10's adversarial tries, counted, written to docs/RELIABILITY.md.
 
     .venv/bin/python scripts/reliability.py            # every area, about 3-5 minutes on 2 cores
-    .venv/bin/python scripts/reliability.py --quick    # small counts (what tests/test_reliability.py runs)
+    .venv/bin/python scripts/reliability.py --quick    # small counts (what tests/project/test_reliability.py runs)
 
 Each area is a list of tries; a try holds when the endpoint, the client or the tooling does what
 issue 10 says it must (a typed `LocusError`, partial text kept, nothing generated twice, no secret

@@ -14,8 +14,8 @@ from locus_nb.notebook._claims import Claims
 from locus_nb.runs._runs import RunResult, output_name, parameter_sets, run_notebooks, summary_markdown, worker_count
 from locus_nb.cli import main
 
-ROOT = Path(__file__).parent.parent
-PARAMS_NB = Path(__file__).parent / "fixtures" / "notebooks" / "params.ipynb"
+ROOT = Path(__file__).parents[2]
+PARAMS_NB = Path(__file__).parents[1] / "fixtures" / "notebooks" / "params.ipynb"
 OCID = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"
 PROJECT = "ocid1.generativeaiproject.oc1.us-chicago-1.amaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4aproj"
 

@@ -26,7 +26,7 @@ from locus_nb import (
 )
 from locus_nb.notebook._widgets import widgets_available
 
-FIXTURE_NOTEBOOKS = Path(__file__).parent / "fixtures" / "notebooks"
+FIXTURE_NOTEBOOKS = Path(__file__).parents[1] / "fixtures" / "notebooks"
 
 
 @dataclass

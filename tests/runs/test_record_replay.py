@@ -19,8 +19,8 @@ import pytest
 from locus_nb.runs._runs import run_notebooks
 from locus_nb.notebook._settings import ENV_VARS
 
-from .cassette_helpers import assert_no_secrets
-from .test_notebooks import JOBS, NOTEBOOKS, _outputs, assert_says_what_it_claims
+from ..cassette_helpers import assert_no_secrets
+from ..project.test_notebooks import JOBS, NOTEBOOKS, _outputs, assert_says_what_it_claims
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def signed_runs(tmp_path_factory):
     the environment restored before the tests that replay the cassettes run."""
     from locus_nb.mock import MockServer
 
-    from .conftest import COMPARTMENT, SIGNING, VECTORS
+    from ..conftest import COMPARTMENT, SIGNING, VECTORS
 
     tmp = tmp_path_factory.mktemp("oci")
     key = tmp / "key.pem"

@@ -10,7 +10,7 @@ import pytest
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).parent.parent / "locus_nb"
+PACKAGE = Path(__file__).parents[2] / "locus_nb"
 
 # Who may import whom: the library at the top, then a wing per reader (README: "How the package is laid
 # out"). A wing is a folder; the library is the flat `locus_nb/_*.py`. The lesson wing starts the embedded
@@ -110,6 +110,15 @@ def test_the_layout_is_the_one_the_readme_describes():
     assert (PACKAGE / "cli" / "__main__.py").is_file()
 
 
+def test_the_tests_are_laid_out_like_the_package():
+    """Library tests in tests/, a folder per wing, and the repository-wide checks in tests/project/."""
+    tests = Path(__file__).parents[1]
+    wings = {layer for layer in MAY_IMPORT if layer != LIBRARY}
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    assert folders == wings | {"project"}
+    assert all(any((tests / wing).glob("test_*.py")) for wing in wings)
+
+
 def test_the_client_does_not_import_the_notebook_settings():
     assert not any(dep.startswith("locus_nb.notebook") for dep in _graph()["locus_nb._model"])
     assert not any(dep.startswith("locus_nb.notebook") for dep in _graph()["locus_nb._auth"])
@@ -157,9 +166,9 @@ def test_the_command_and_its_workers_read_notebooks_without_building_the_iri_gra
 
 
 def test_no_test_module_imports_a_heavy_test_package_at_its_top():
-    from .conftest import IMPORTED_WHERE_USED
+    from ..conftest import IMPORTED_WHERE_USED
 
-    tests = Path(__file__).parent
+    tests = Path(__file__).parents[1]
     found = []
     for path in [tests.parent / "conftest.py", *tests.rglob("*.py")]:
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -170,10 +179,10 @@ def test_no_test_module_imports_a_heavy_test_package_at_its_top():
 
 
 def test_the_test_modules_that_import_the_openai_sdk_are_one_unit_of_work():
-    from .work_units import openai_modules, work_unit
+    from ..work_units import openai_modules, work_unit
 
     modules = openai_modules()
     assert {"tests/mock/test_openai_sdk.py", "tests/mock/test_conformance.py", "tests/test_cassette.py"} <= modules
     assert len({work_unit(f"{module}::test_x") for module in modules}) == 1
-    assert work_unit("tests/test_runs.py::test_x[a]") == "tests/test_runs.py"
+    assert work_unit("tests/runs/test_runs.py::test_x[a]") == "tests/runs/test_runs.py"
     assert work_unit("tests/test_agent.py::TestLoop::test_x") == "tests/test_agent.py::TestLoop"

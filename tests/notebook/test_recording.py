@@ -8,7 +8,7 @@ import httpx
 
 from locus_nb import Message, OCIResponsesModel, record_requests
 
-from .conftest import COMPARTMENT
+from ..conftest import COMPARTMENT
 
 
 async def test_each_request_is_recorded_as_sent(make_model):

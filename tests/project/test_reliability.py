@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parent.parent / "scripts" / "reliability.py"
+SCRIPT = Path(__file__).parents[2] / "scripts" / "reliability.py"
 
 
 @pytest.fixture(scope="module")

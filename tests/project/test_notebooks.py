@@ -16,9 +16,9 @@ from locus_nb.notebook._claims import Claims, claims_in
 from locus_nb.runs._runs import run_notebooks
 
 # One run at a time, in the test process: under pytest-xdist each worker already keeps a core busy, and
-# a pool would only add its processes' start (run_notebooks' pool itself: tests/test_runs.py).
+# a pool would only add its processes' start (run_notebooks' pool itself: tests/runs/test_runs.py).
 JOBS = 1
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9]*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("[0-9]*.ipynb"))
 # What `papermill -p store true` passes: a string. Every lesson hands `store` to connect() and nothing
 # else (test_lessons_read_the_store_parameter_only_through_connect), which parses it (test_settings.py);
 # the string is run end to end in the lesson whose course depends on it.

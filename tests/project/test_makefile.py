@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 FAKE = """#!/bin/sh
 echo "$(basename "$0") $*" >> "$(dirname "$0")/../calls.log"

@@ -26,7 +26,7 @@ from locus_nb.cli._doctor import doctor_hint, key_fingerprint, run_doctor, with_
 from locus_nb.cli import main
 from locus_nb.mock import MockConfig, MockServer, create_app
 
-from .conftest import session_token
+from ..conftest import session_token
 
 USER = "ocid1.user.oc1..aaaaaaaadoctortestuser000000000000000000000000000000001"
 TENANCY = "ocid1.tenancy.oc1..aaaaaaaadoctortesttenancy0000000000000000000000000000002"
