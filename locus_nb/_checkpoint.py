@@ -41,22 +41,22 @@ class CheckpointMismatch(ConfigError):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A saved conversation: `messages`, `provider_state`, and what it was made with (`model`, `system_prompt`)."""
+    """A saved conversation: `messages`, `provider_state`, and what it was made with (`made_with`, `system_prompt`)."""
 
     messages: tuple[Message, ...]
     provider_state: dict[str, Any] = field(default_factory=dict)
-    model: dict[str, Any] | None = None  # {"id", "store", "region", "endpoint", "compartment"}: shown values only
+    made_with: dict[str, Any] | None = None  # the model's {"id", "store", "region", "endpoint", "compartment"}, as shown
     system_prompt: str | None = None
 
     @property
     def store(self) -> bool | None:
-        return None if self.model is None else self.model.get("store")
+        return None if self.made_with is None else self.made_with.get("store")
 
     def check(self, model: Any) -> None:
         """Raise `CheckpointMismatch` unless `model` can go on with this conversation."""
-        if self.model is None:
+        if self.made_with is None:
             return
-        saved, now = self.model, model_settings(model)
+        saved, now = self.made_with, model_settings(model)
         saved_id, saved_store = saved.get("id"), saved.get("store")
         if saved_id != now["id"]:
             raise CheckpointMismatch(f"this checkpoint was made with model {saved_id!r}, not {now['id']!r}",
@@ -89,7 +89,7 @@ class Checkpoint:
 def model_settings(model: Any) -> dict[str, Any]:
     """What a checkpoint records of a model: its id and settings as they may be shown, never credentials."""
     return {
-        "id": getattr(model, "model", None),
+        "id": getattr(model, "model_id", None) or getattr(model, "model", None),  # a Locus model names it `model`
         "store": bool(getattr(model, "server_stateful", getattr(model, "store", False))),
         "region": getattr(model, "region", None),
         "endpoint": mask_endpoint(getattr(model, "base_url", None)),

@@ -100,7 +100,7 @@ class OCIResponsesModel:
         self.stream_idle_timeout = _seconds(stream_idle_timeout, "stream_idle_timeout")
         self._connect_to(base_url, auth=auth, profile=profile, region=region, compartment_id=compartment_id,
                          project_id=project_id, config_file=config_file, api_key=api_key)
-        self.model = model
+        self.model_id = model
         self.store = bool(store)
         self.max_retries = max_retries
         self._transport = transport
@@ -141,6 +141,11 @@ class OCIResponsesModel:
         self._url_secrets = tuple(filter(None, (httpx.URL(self.base_url).password,)))
 
     # -- public -----------------------------------------------------------------------------
+
+    @property
+    def model(self) -> str:
+        """The model id under the seed's name (Locus's `OCIResponsesModel.model`); `model_id` everywhere else."""
+        return self.model_id
 
     @property
     def server_stateful(self) -> bool:
@@ -200,7 +205,7 @@ class OCIResponsesModel:
     def request_body(self, messages: Sequence[Message], provider_state: Mapping[str, Any] | None = None, *,
                      tools: Sequence[Any] = (), stream: bool = False, **options: Any) -> dict[str, Any]:
         """The exact JSON this model would send for these messages (useful to show and to test)."""
-        return build_request(messages, model=self.model, store=self.store, provider_state=provider_state,
+        return build_request(messages, model=self.model_id, store=self.store, provider_state=provider_state,
                              tools=[tool_spec(t) for t in tool_list(tools, runnable=False)], stream=stream, **options)
 
     def redact(self, text: str) -> str:
@@ -220,7 +225,7 @@ class OCIResponsesModel:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return (f"OCIResponsesModel(model={self.model!r}, store={self.store}, base_url={self._shown_url!r}, "
+        return (f"OCIResponsesModel(model={self.model_id!r}, store={self.store}, base_url={self._shown_url!r}, "
                 f"compartment={mask_ocid(self.compartment_id)}, auth={self._auth!r})")
 
     # -- HTTP -------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ async def test_a_stored_conversation_continues_by_its_id(make_model, mock_app, t
 async def test_a_stateless_history_keeps_the_encrypted_reasoning(make_model, mock_app, tmp_path):
     options = {"reasoning": {"effort": "low", "summary": "auto"}}
     model = make_model(store=False)
-    model.model = "openai.gpt-5"  # a reasoning model
+    model.model_id = "openai.gpt-5"  # a reasoning model
     history = [Message.user("My favorite color is purple.")]
     reply = await model.complete(history, **options)
     reasoning = [i for i in reply.message.provider_items if i["type"] == "reasoning"]
@@ -113,7 +113,7 @@ async def test_a_stateless_history_keeps_the_encrypted_reasoning(make_model, moc
     save_checkpoint(tmp_path / "r.json", history, model=model)
 
     restarted = make_model(store=False)
-    restarted.model = "openai.gpt-5"
+    restarted.model_id = "openai.gpt-5"
     checkpoint = load_checkpoint(tmp_path / "r.json", model=restarted)
     assert checkpoint.messages == tuple(history)  # provider_items and all, equal value for value
     answer = await restarted.complete([*checkpoint.messages, Message.user("What is my favorite color?")], **options)
@@ -135,7 +135,7 @@ def test_messages_round_trip_with_tool_calls_and_provider_items(tmp_path):
     save_checkpoint(tmp_path / "h.json", history)
     checkpoint = load_checkpoint(tmp_path / "h.json")
     assert checkpoint.messages == tuple(history)
-    assert checkpoint.model is None and checkpoint.provider_state == {}
+    assert checkpoint.made_with is None and checkpoint.provider_state == {}
 
 
 def test_a_developer_message_round_trips(tmp_path):
@@ -191,7 +191,7 @@ def test_every_message_survives_save_and_load(tmp_path_factory, history):
 def test_another_model_id_is_refused(make_model, tmp_path):
     save_checkpoint(tmp_path / "c.json", [Message.user("hi")], model=make_model(store=False))
     other = make_model(store=False)
-    other.model = "openai.gpt-5"
+    other.model_id = "openai.gpt-5"
     with pytest.raises(CheckpointMismatch, match="made with model 'openai.gpt-4.1', not 'openai.gpt-5'"):
         load_checkpoint(tmp_path / "c.json", model=other)
     assert issubclass(CheckpointMismatch, ConfigError)
@@ -282,4 +282,4 @@ def test_a_model_without_a_base_url_attribute_is_recorded_as_far_as_it_goes(tmp_
         server_stateful = False
 
     save_checkpoint(tmp_path / "d.json", [Message.user("quack")], model=Duck())
-    assert load_checkpoint(tmp_path / "d.json", model=Duck()).model["endpoint"] is None
+    assert load_checkpoint(tmp_path / "d.json", model=Duck()).made_with["endpoint"] is None

@@ -373,7 +373,7 @@ async def test_reasoning_conversation_replays_what_the_server_requires(make_mode
     # Stateless: the encrypted reasoning goes back followed by the item it produced (by id); the
     # mock answers the real 400 otherwise. Stored: the server has it all already.
     model = make_model(store=store)
-    model.model = "openai.gpt-5"  # a reasoning model: gpt-4.1 refuses `reasoning` (the real 400, as the mock does)
+    model.model_id = "openai.gpt-5"  # a reasoning model: gpt-4.1 refuses `reasoning` (the real 400, as the mock does)
     options = {"reasoning": {"effort": "low", "summary": "auto"}}
     first = await model.complete([Message.user("My favorite color is purple.")], **options)
     assert first.reasoning_summary

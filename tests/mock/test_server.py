@@ -156,7 +156,7 @@ async def test_cli_flags_host_port_model_key_id_map_and_token_delay(oci_files):
             # Paced: the server's 4+ sleeps between deltas all happen after `start`, so this lower bound
             # holds however the client's scheduling bunches the arrivals (without pacing it is ~ms).
             assert len(arrivals) == 5 and arrivals[-1] >= 4 * 0.05
-            model.model = "openai.gpt-5"
+            model.model_id = "openai.gpt-5"
             with pytest.raises(NotFound, match="model_not_found"):
                 await model.complete([Message.user("hi")])
         unsigned = httpx.post(url + "/responses", json={"model": MODEL, "input": "hi"},

@@ -180,7 +180,7 @@ async def test_a_list_of_served_models_is_all_that_is_served(make_client):
 
 async def test_our_client_raises_not_found_with_a_hint_about_model_ids(make_model):
     model = make_model()
-    model.model = "gpt-nope"
+    model.model_id = "gpt-nope"
     with pytest.raises(NotFound) as info:
         await model.complete([Message.user("hi")])
     assert (info.value.status, info.value.code) == (404, "model_not_found")
