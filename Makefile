@@ -69,7 +69,7 @@ bench: $(STAMP)  ## measure, write docs/BENCHMARKS.md and its charts (BENCH_ARGS
 clean:
 	rm -rf out .pytest_cache
 
-# Issue 10's adversarial tries, counted (fault matrix, raw-server faults, bad input, property test,
+# The adversarial tries, counted (fault matrix, raw-server faults, bad input, property test,
 # secret scan, ZDR, signature attacks, load and soak): writes docs/RELIABILITY.md, ≤ ~5 min.
 .PHONY: reliability
 reliability: $(STAMP)  ## run the reliability tries and write docs/RELIABILITY.md (exit 1 if any failed)

@@ -14,7 +14,7 @@ elsewhere on a shared machine hits all alike:
                    compared with the signed row (the same signing work)
 
 The whole measurement is repeated `--trials` times; figures are per-request medians over all trials,
-with each trial's total for the spread. Goals (issue 14): ≤ 1.10× floor, ≤ 0.5× openai, ahead of Locus.
+with each trial's total for the spread. Goals: ≤ 1.10× floor, ≤ 0.5× openai, ahead of Locus.
 """
 
 from __future__ import annotations

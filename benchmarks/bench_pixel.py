@@ -9,7 +9,7 @@ of notebook 04), and Debian's `chromium`, driven over the Chrome DevTools Protoc
 already installed with jupyter_server). A MutationObserver in the page stamps each token when it first
 appears in an output area (`performance.timeOrigin + performance.now()`, the same wall clock; a DOM
 change, before the paint that follows it within a frame). The browser's CPU is the utime+stime of
-Chromium's processes over each stream, as a share of one core. Goal (issue 14): p95 ≤ 2.5× the view's
+Chromium's processes over each stream, as a share of one core. Goal: p95 ≤ 2.5× the view's
 redraw interval (1 / `UPDATES_PER_SECOND`).
 """
 

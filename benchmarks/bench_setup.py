@@ -1,4 +1,4 @@
-"""Setup speed on a fresh clone (issue 14): `make demo` with uv against a plain `pip install -e '.[dev]'`.
+"""Setup speed on a fresh clone: `make demo` with uv against a plain `pip install -e '.[dev]'`.
 
     .venv/bin/python benchmarks/run.py --setup      (or this file directly; needs PyPI, ~9 min)
 

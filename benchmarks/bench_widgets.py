@@ -1,6 +1,6 @@
 """Widget cost: tokens through `StreamView` in a real Jupyter kernel, counting the comm messages it sends.
 
-Targets (issue 6): 20,000 tokens at full speed send at most ~30 value updates per second of stream
+Targets: 20,000 tokens at full speed send at most ~30 value updates per second of stream
 plus one final, and cost at most 10 µs per token in the kernel.
 
 The kernel times its own work: wall time of the stream (for the update rate) and CPU time of the

@@ -3,7 +3,7 @@
 Each turn states a new fact ("Fact 7: the code word for 7 is …"); the bytes are those of the request
 body the client actually sent (read in its auth flow, after the body is final). The smallest possible
 store=True body is the same turn as compact JSON with only `model`, `instructions`, the user text as a
-plain string and `previous_response_id` (the endpoint's `store` defaults to true). Goals (issue 14):
+plain string and `previous_response_id` (the endpoint's `store` defaults to true). Goals:
 store=True turn 20 within 1.2× of turn 1 and within 300 B of that smallest body; stateless growth reported.
 """
 

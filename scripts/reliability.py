@@ -1,10 +1,10 @@
-"""`make reliability`: issue 10's adversarial tries, counted, written to docs/RELIABILITY.md.
+"""`make reliability`: the adversarial tries, counted, written to docs/RELIABILITY.md.
 
     .venv/bin/python scripts/reliability.py            # every area, about 3-5 minutes on 2 cores
     .venv/bin/python scripts/reliability.py --quick    # small counts (what tests/project/test_reliability.py runs)
 
 Each area is a list of tries; a try holds when the endpoint, the client or the tooling does what
-issue 10 says it must (a typed `LocusError`, partial text kept, nothing generated twice, no secret
+the standards say it must (a typed `LocusError`, partial text kept, nothing generated twice, no secret
 shown, …) and fails otherwise, with the reason. Everything runs on loopback against real
 `MockServer`s, bounded in count and time. The report says what held and what did not; a failed
 try is a finding, not a crash of this script (the exit status is 1 when any try failed).
@@ -467,7 +467,7 @@ def report(areas: list[Area], command: str, seconds: float) -> str:
     tries = sum(a.tries for a in areas)
     held = sum(a.held for a in areas)
     lines = ["# Reliability", "",
-             "What issue 10 asks to hold, tried and counted by `make reliability` (`scripts/reliability.py`). "
+             "What the reliability standards ask to hold, tried and counted by `make reliability` (`scripts/reliability.py`). "
              "Generated: do not edit by hand.", "",
              f"- command: `{command}`", f"- machine: {_machine()}",
              f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {seconds:.0f} s", "",

@@ -1,4 +1,4 @@
-"""Only typed errors escape (issue 10): whatever a server sends — fields of the wrong type, numbers
+"""Only typed errors escape: whatever a server sends — fields of the wrong type, numbers
 out of range, JSON nested deeper than the parser allows, tool arguments nested that deep — and
 whatever a caller passes, the client raises a `LocusError` naming what was wrong, never a
 TypeError, OverflowError, ValueError or RecursionError. And arguments are checked where they are given."""

@@ -214,7 +214,7 @@ async def test_a_tool_failure_that_quotes_the_callers_key_is_masked():
     assert API_KEY not in repr(events) and API_KEY not in sent[1]
 
 
-# -- issue 10: secrets masked on every path ------------------------------------------------------------
+# -- secrets masked on every path ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status, kind", [(401, AuthError), (200, APIStatusError)])
