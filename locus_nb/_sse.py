@@ -4,6 +4,10 @@ The body is read under the stream's idle timeout and the call's deadline (`_Watc
 one JSON Response from a server that ignored `"stream": true`), framed into SSE events (`_Framer`) and each event's
 JSON decoded, until the caller's snapshot says the stream is done; what follows is then drained briefly, so that the
 connection can be reused. A failure to read is typed once, as a broken stream holding the text so far.
+
+SSE is framed here, not by httpx-sse: its public `aiter_sse()` refuses a body whose content-type is not an event
+stream (the sniffing above needs those) and ran at 1.35-1.40x the stream benchmark's floor, its private decoders at
+1.20-1.25x (the goal is 1.2x); this framer at 1.0x. A property test holds it to every framing the SSE standard allows.
 """
 
 from __future__ import annotations
