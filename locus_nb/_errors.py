@@ -120,7 +120,8 @@ class AuthError(APIStatusError):
 
 
 class NotFound(APIStatusError):
-    hint = "check the model id (OCI ids are vendor-prefixed, e.g. openai.gpt-4.1) and the region"
+    hint = ("check the model id (OCI ids are vendor-prefixed, e.g. openai.gpt-4.1), the region, and that base_url ends "
+            "where the Responses API lives (…/openai/v1 on OCI, …/v1 on most other servers)")
 
 
 class RateLimited(APIStatusError):
