@@ -105,7 +105,10 @@ class BadRequest(APIStatusError):
     pass
 
 
-class StateLost(BadRequest):
+class StateLost(BadRequest, _ShownAlone):
+    """The server cannot continue from that response; shown alone in a notebook, as its message says why (and, when
+    the reply shows it, that the endpoint keeps no responses) and its hint what to do."""
+
     hint = ("the server no longer has (or never stored) that response; start a new conversation, or use "
             "store=False and send the full history")
 
