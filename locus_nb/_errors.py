@@ -9,7 +9,7 @@ LocusError
  │    └── ConnectionFailed
  ├── APIStatusError            the endpoint answered with an error (status, code, message, request_id)
  │    ├── BadRequest           400/422
- │    │    ├── StateLost       previous_response_not_found
+ │    │    ├── StateLost       the server cannot continue from that response (any server's wording)
  │    │    └── ZDRRejected     Zero Data Retention forbids stored state
  │    ├── AuthError            401/403
  │    ├── NotFound             404 (unknown model id, unknown response)
