@@ -42,13 +42,15 @@ _MAYBE_NO_STATE = ("the endpoint does not have that response: it was never store
 
 
 def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | None = None, *, hint: str | None = None,
-                    redact: Iterable[str | None] = (), previous_response_id: str | None = None) -> APIStatusError:
+                    redact: Iterable[str | None] = (), previous_response_id: str | None = None,
+                    response_id: str | None = None) -> APIStatusError:
     """The typed error for a non-2xx reply: OpenAI's envelope, OCI's flat body, and what other servers send
     (`_other_server`).
 
     `hint` replaces the class's default hint (the auth knows best why it was refused);
     `redact` lists the caller's own secrets, masked wherever the server echoes them;
-    `previous_response_id`: the stored response the request continued from, if any.
+    `previous_response_id`: the stored response the request continued from, if any; `response_id`: the one it reads
+    (a `GET`, a cancel), if any — a 404 then says the server does not have it, whatever its wording.
     """
     headers, redact = headers or {}, tuple(redact)  # (the headers are read case-insensitively)
     try:
@@ -69,7 +71,8 @@ def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | No
         return ZDRRejected(message, **kw)
     if code == "previous_response_not_found":
         return StateLost(message, **kw)
-    message, error = _other_server(status, parsed, message, kw, previous_response_id=previous_response_id, redact=redact)
+    message, error = _other_server(status, parsed, message, kw, previous_response_id=previous_response_id,
+                                   response_id=response_id, redact=redact)
     if error is not None:
         return error
     message = message or f"HTTP {status} with an empty body"
@@ -102,7 +105,7 @@ def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request
 
 
 def _other_server(status: int, parsed: Any, message: str, kw: dict[str, Any], *, previous_response_id: str | None,
-                  redact: tuple[str | None, ...]) -> tuple[str, APIStatusError | None]:
+                  response_id: str | None, redact: tuple[str | None, ...]) -> tuple[str, APIStatusError | None]:
     """The reply's message (from a FastAPI `detail` when OpenAI's envelope had none), and the error it means when
     that is not what its status alone says (None: type it by its status)."""
     if not message and isinstance(parsed, dict) and "detail" in parsed:
@@ -119,8 +122,10 @@ def _other_server(status: int, parsed: Any, message: str, kw: dict[str, Any], *,
             note = "" if previous_response_id in message else f"no response {previous_response_id} there; "
             return message, StateLost(f"{what} ({note}this endpoint may not keep responses)", hint=_MAYBE_NO_STATE,
                                       **kw)
-    if status == 404 and _RESPONSE_ID.search(message) and _MISSING.search(message):
-        return message, NotFound(message, hint=_MAYBE_NO_STATE, **kw)
+    if status == 404 and (response_id or _RESPONSE_ID.search(message) and _MISSING.search(message)):
+        what = message or f"HTTP {status} with an empty body"
+        asked = f" (no response {response_id} there)" if response_id and response_id not in message else ""
+        return message, NotFound(what + asked, hint=_MAYBE_NO_STATE, **kw)
     return message, None
 
 

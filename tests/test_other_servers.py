@@ -38,6 +38,8 @@ ERRORS = [
      f"Response with id '{VLLM_ID}' not found. (this endpoint may not keep responses)", "never stored"),
     ("llamastack_404_detail_response_not_found.json", 404, None, NotFound,
      f"Response '{LLAMA_STACK_ID}' not found.", "does not keep responses"),
+    ("vllm_404_response_not_found.json", 404, None, NotFound,
+     f"Response with id '{VLLM_ID}' not found.", "does not keep responses"),
     ("vllm_400_store_not_supported.json", 400, None, BadRequest, "`store=True` (default) is not supported", NO_STATE),
     ("llamacpp_400_input_required.json", 400, None, BadRequest, "'input' is required", None),
     ("llamacpp_404_no_such_route.json", 404, None, NotFound, "File Not Found", "base_url"),
@@ -80,6 +82,15 @@ async def test_a_continuing_turn_the_server_cannot_continue_raises_state_lost(na
             await model.complete([Message.user("What is my favorite color?")], {"previous_response_id": previous})
     assert sent[0]["previous_response_id"] == previous
     assert says in str(info.value) and hint in info.value.hint
+
+
+def test_a_get_of_a_response_the_server_lacks_says_so_whatever_its_wording():
+    """llama.cpp keeps no responses and has no such route: its 404 is "File Not Found". Told which response was
+    asked for (`response_id`), the error names it and says why it may be missing."""
+    err = error_from_body(404, _body("llamacpp_404_no_such_route.json"), response_id=CHAINED)
+    assert type(err) is NotFound and err.code is None
+    assert str(err).splitlines()[0] == f"[404] File Not Found (no response {CHAINED} there)"
+    assert "does not keep responses" in err.hint and "model id" not in err.hint
 
 
 @pytest.mark.parametrize(("name", "status", "kind"), [
