@@ -9,7 +9,7 @@ LocusError
  │    └── ConnectionFailed
  ├── APIStatusError            the endpoint answered with an error (status, code, message, request_id)
  │    ├── BadRequest           400/422
- │    │    ├── StateLost       previous_response_not_found
+ │    │    ├── StateLost       the server cannot continue from that response (any server's wording)
  │    │    └── ZDRRejected     Zero Data Retention forbids stored state
  │    ├── AuthError            401/403
  │    ├── NotFound             404 (unknown model id, unknown response)
@@ -105,7 +105,10 @@ class BadRequest(APIStatusError):
     pass
 
 
-class StateLost(BadRequest):
+class StateLost(BadRequest, _ShownAlone):
+    """The server cannot continue from that response; shown alone in a notebook, as its message says why (and, when
+    the reply shows it, that the endpoint keeps no responses) and its hint what to do."""
+
     hint = ("the server no longer has (or never stored) that response; start a new conversation, or use "
             "store=False and send the full history")
 
@@ -120,7 +123,8 @@ class AuthError(APIStatusError):
 
 
 class NotFound(APIStatusError):
-    hint = "check the model id (OCI ids are vendor-prefixed, e.g. openai.gpt-4.1) and the region"
+    hint = ("check the model id (OCI ids are vendor-prefixed, e.g. openai.gpt-4.1), the region, and that base_url ends "
+            "where the Responses API lives (…/openai/v1 on OCI, …/v1 on most other servers)")
 
 
 class RateLimited(APIStatusError):

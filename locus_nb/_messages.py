@@ -133,6 +133,12 @@ class Usage:
     reasoning_tokens: int = 0
     """The part of `output_tokens` spent on reasoning (not shown as text)."""
 
+    @property
+    def reported(self) -> bool:
+        """False when the server counted nothing (all zero, or no `usage`: Llama Stack, some gateways): the counts
+        are then unknown, not zero, since a real reply reads some input. Show them as not reported, never as free."""
+        return bool(self.input_tokens or self.output_tokens or self.total_tokens)
+
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented

@@ -267,7 +267,8 @@ class OCIResponsesModel:
                     await self._read_body(response)  # an error body (streamed or not) is read before it is typed
                     status = response.status_code
                     hint = auth_hint(self._auth, status, response.headers) if status in (401, 403) else None
-                    error = error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets)
+                    error = error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets,
+                                            previous_response_id=body.get("previous_response_id"))
                     delay = (retry_delay(attempt, self.max_retries, retry_after_seconds(response.headers))
                              if isinstance(error, RateLimited | ServerError) else None)
                     if delay is None:

@@ -140,8 +140,10 @@ def _item_done(snapshot: StreamSnapshot, event: Mapping[str, Any]) -> None:
     done = _field(event, "item", dict, {})
     _readable(item_problem(done))
     index = _field(event, "output_index", int)
-    if index is None:  # no index: find the item it completes by id, else append
-        index = next((i for i, it in snapshot.items.items() if it.get("id") == done.get("id")), len(snapshot.items))
+    if index is None:  # no index: find the item it completes by id (llama.cpp: a call's `call_id`), else append
+        key = "id" if done.get("id") else "call_id"
+        index = next((i for i, it in snapshot.items.items() if it.get(key) and it.get(key) == done.get(key)),
+                     len(snapshot.items))
     if done.get("type") == "function_call":
         done = _completed_call_item(snapshot, snapshot.items.get(index) or {}, done)
         snapshot.calls.append(tool_call_from_item(done))

@@ -2,7 +2,7 @@
 
 - `build_request`: messages + options → request body (the store rules live here, nowhere else)
 - `parse_response`: response JSON → `ModelResponse`
-- `error_from_body`: an error reply → the typed error it means
+- `error_from_body`: an error reply → the typed error it means (in `_error_replies`, loaded at the first one)
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ._errors import (APIStatusError, AuthError, BadRequest, ConfigError, NotFound, RateLimited, ServerError, StateLost,
-                      ZDRRejected, mask_secrets)
+from ._errors import APIStatusError, ConfigError
 from ._families import is_reasoning_model, reasons_only_when_asked
-from ._http import body_excerpt, request_id_of, retry_after_seconds
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._options import check_conversation, checked_options, previous_response_id
 
 __all__ = ["arguments_problem", "build_request", "error_from_body", "failed_response_error",
            "is_reasoning_model", "item_problem", "json_type", "parse_response", "response_problem", "to_input_items"]
-
-ZDR_TEXT = "Zero Data Retention"
 
 _SAMPLING = ("temperature", "top_p")
 
@@ -276,56 +272,13 @@ def usage_from(usage: Mapping[str, Any] | None) -> Usage:
                  reasoning_tokens=int((usage.get("output_tokens_details") or {}).get("reasoning_tokens") or 0))
 
 
-def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | None = None, *, hint: str | None = None,
-                    redact: Iterable[str | None] = ()) -> APIStatusError:
-    """The typed error for a non-2xx reply. Understands OpenAI's envelope and OCI's flat body.
-
-    `hint` replaces the class's default hint (the auth knows best why it was refused);
-    `redact` lists the caller's own secrets, masked wherever the server echoes them.
-    """
-    headers = headers or {}  # request_id_of and retry_after_seconds read them case-insensitively
-    try:
-        parsed = json.loads(content or b"null")
-    except (ValueError, RecursionError):  # not JSON (or not text); a huge number; nested too deeply
-        parsed = None
-    err = parsed.get("error", parsed) if isinstance(parsed, dict) else None
-    if isinstance(err, dict):
-        message = mask_secrets(str(err.get("message") or err.get("code") or ""), redact)
-        code, param = err.get("code"), err.get("param")
-        param = param if isinstance(param, str) else None
-    else:  # masked before it is cut: a secret at the cut would otherwise show in part
-        message = body_excerpt(content, redact, 300)
-        code = param = None
-    message = message or f"HTTP {status} with an empty body"
-    code = str(code) if code is not None else None
-    kw: dict[str, Any] = {"status": status, "code": code, "param": param, "request_id": request_id_of(headers)}
-    if ZDR_TEXT.lower() in message.lower():
-        return ZDRRejected(message, **kw)
-    if code == "previous_response_not_found":
-        return StateLost(message, **kw)
-    if status in (400, 409, 422):
-        return BadRequest(message, **kw)
-    if status in (401, 403):
-        return AuthError(message, hint=hint, **kw)
-    if status == 404:
-        return NotFound(message, **kw)
-    if status == 429:
-        return RateLimited(message, retry_after=retry_after_seconds(headers), **kw)
-    if status >= 500:
-        return ServerError(message, **kw)
-    return APIStatusError(message, **kw)
+def error_from_body(status: int, content: bytes, *args: Any, **kw: Any) -> APIStatusError:
+    """The typed error for a non-2xx reply: `_error_replies.error_from_body`, loaded at the first error reply."""
+    from ._error_replies import error_from_body
+    return error_from_body(status, content, *args, **kw)
 
 
-def failed_response_error(body: Mapping[str, Any], *, status: int = 200, request_id: str | None = None,
-                          redact: Iterable[str | None] = ()) -> APIStatusError:
-    """A Response whose `status` is `failed`: its `error` as the typed error it means."""
-    err = body.get("error") or {}
-    code = None if err.get("code") is None else str(err["code"])
-    message = mask_secrets(str(err.get("message") or f"response {body.get('id', '')} failed without an error message"),
-                           redact)
-    kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
-    if code == "rate_limit_exceeded":
-        return RateLimited(message, **kw)
-    if code == "server_error":
-        return ServerError(message, **kw)
-    return APIStatusError(message, **kw)
+def failed_response_error(body: Mapping[str, Any], **kw: Any) -> APIStatusError:
+    """A Response whose `status` is `failed`, as its typed error: `_error_replies.failed_response_error`."""
+    from ._error_replies import failed_response_error
+    return failed_response_error(body, **kw)
