@@ -283,9 +283,9 @@ class Trial:
             if raises and not isinstance(exc, _NOT_YOURS):
                 return exc
             self.step += 1
-            raise self._failure(exc, call) from None
+            raise self.failure(exc, call) from None
 
-    def _failure(self, exc: Exception, call: str) -> NotYet:
+    def failure(self, exc: Exception, call: str) -> NotYet:
         if isinstance(exc, _NOT_YOURS) and not isinstance(exc, BadRequest):
             return NotYet(f"a model call failed: {type(exc).__name__}: {_first_line(exc)}",
                           "not your code: the endpoint answered with an error; run the cell again, or check "
@@ -351,7 +351,7 @@ async def evaluate(exercise: str, answer: Any, connection: Any, *, timeout: floa
     try:
         async with asyncio.timeout(timeout):
             said = await run(trial, answer)
-        return CheckResult(found.id, "passed", found.steps, found.steps, said)
+        return CheckResult(found.id, "passed", trial.step, found.steps, said)
     except NotYet as not_yet:
         return CheckResult(found.id, "failed", max(trial.step, 1), found.steps, not_yet.said, not_yet.hint)
     except TimeoutError:
@@ -360,6 +360,13 @@ async def evaluate(exercise: str, answer: Any, connection: Any, *, timeout: floa
     except _Stopped as stop:
         return CheckResult(found.id, "failed", trial.step + 1, found.steps, f"the check stopped: {stop}",
                            "look for a loop that never ends")
+    except _NOT_YOURS as exc:  # the check's own model call: the endpoint's fault
+        failure = trial.failure(exc, "")
+        return CheckResult(found.id, "failed", trial.step + 1, found.steps, failure.said, failure.hint)
+    except Exception as exc:  # noqa: BLE001 (a bug of the check's: still a line, not a traceback)
+        return CheckResult(found.id, "failed", trial.step + 1, found.steps,
+                           f"the check itself failed: {type(exc).__name__}: {_first_line(exc)}",
+                           "not your code: a bug in locus_nb's check; please report it with this line")
     finally:
         await trial.close()
 

@@ -122,9 +122,10 @@ def _shape(kept: Any, history: list[Message], n: int) -> str:
 def _shape_hint(kept: Any, history: list[Message], n: int) -> str:
     if not isinstance(kept, list) or not kept or kept[0] != history[0]:
         return "keep the system message first: it becomes the request's instructions"
-    other = [history[0], *history[3:]] if n == 2 else history[:3]
-    if kept == other:
+    if n == 1 and kept == history[:3]:
         return "turns count from 1: turn 1 is your first message and the reply to it, history[1] and history[2]"
+    if n == 2 and kept == [history[0], *history[3:]]:
+        return "it drops turn 1 whatever `n` is: turn n is history[2*n - 1] and history[2*n]"
     if len(kept) == len(history) - 1:
         return "a turn is two messages, your message and the model's reply: drop both (the reply repeats the " \
                "fact: \"Got it: your favorite color is purple.\")"
