@@ -333,3 +333,19 @@ def test_in_a_real_kernel_a_loop_that_never_ends_gets_a_hint_and_the_kernel_goes
                                "it ran 3 s without finishing\n  hint: look for a loop that never ends"), texts[1]
     assert texts[2] == "the kernel goes on: 42 True (0.0, 0.0)\n"
     assert texts[3].startswith("✓ 01.2 Make the model forget — all 5 checks pass"), texts[3]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("lesson", sorted(LESSONS))
+def test_the_instructor_edition_of_a_lesson_runs_and_every_check_passes(lesson):
+    """The whole lesson in a kernel against the embedded mock, each exercise cell holding its solution: what an
+    instructor run executes, and how CI learns every exercise is solvable on its target."""
+    from nbclient import NotebookClient
+
+    edition = instructor_edition(nbformat.read(LESSONS[lesson], as_version=4))
+    NotebookClient(edition, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    exercises = [c for c in edition.cells if "exercise" in c.metadata.get("tags", [])]
+    printed = ["".join(o.get("text", "") for o in c.outputs) for c in exercises]
+    assert [parse_status(p.splitlines()[0])[:2] for p in printed] == [(e, "passed") for e in sorted(CELLS)
+                                                                        if e.startswith(lesson)], printed
