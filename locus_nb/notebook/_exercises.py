@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from types import CodeType, FrameType
 from typing import Any, Literal
 
-from .._errors import LocusError, StreamError, TransportError, APIStatusError, BadRequest, mask_secrets
+from .._errors import APIStatusError, BadRequest, StreamError, TransportError, mask_secrets
 
 __all__ = ["EXERCISES", "TODO", "CheckResult", "Exercise", "NotYet", "Trial", "check", "evaluate",
            "inline_tool", "parse_status"]
@@ -259,7 +259,7 @@ class Trial:
         self.busy, self.max_requests = busy, max_requests
         self.step = 0
         self.models: list[Any] = []
-        self.sent: list[Any] = []  # every request the check's models sent (record_requests)
+        self.sent: Any = []  # the requests the check's latest model sent (`record_requests`)
 
     def require(self, condition: Any, said: str, hint: str) -> None:
         """One check, in order: passes, or ends the check here with what is wrong and what to do."""
@@ -292,6 +292,8 @@ class Trial:
                           "the setup cell (`locus-nb doctor` checks an OCI setup)")
         line = _learner_line(exc, self.files)
         at = f" (line {line} of its cell)" if line else ""
+        if exc is TODO or "_Todo" in str(exc):  # a TODO outside the function the check was given
+            return NotYet(f"`{call}` reached a TODO{at}", "replace each TODO with your code")
         return NotYet(f"`{call}` raised {type(exc).__name__}: {_first_line(exc)}{at}",
                       "read the error: it names what went wrong; fix that line and run the cell again")
 
@@ -305,10 +307,10 @@ class Trial:
 
         model = self.connection.model(**settings)
         self.models.append(model)
-        self.sent = record_requests(model)
+        self.sent = sent = record_requests(model)
 
-        async def count(request: Any) -> None:
-            if len(self.sent) > self.max_requests:
+        async def count(request: Any) -> None:  # after record_requests' own hook: this request is counted
+            if len(sent) > self.max_requests:
                 raise _Stopped(f"it sent more than {self.max_requests} requests")
         model.client.event_hooks["request"].append(count)
         return model

@@ -349,3 +349,13 @@ def test_the_instructor_edition_of_a_lesson_runs_and_every_check_passes(lesson):
     printed = ["".join(o.get("text", "") for o in c.outputs) for c in exercises]
     assert [parse_status(p.splitlines()[0])[:2] for p in printed] == [(e, "passed") for e in sorted(CELLS)
                                                                         if e.startswith(lesson)], printed
+
+
+def test_a_todo_left_in_a_helper_is_named_as_a_todo(conn, capsys):
+    cell = ("def message_for(turn):\n    return TODO\n\n\nasync def converse(model, turns):\n    history, replies = [], []\n"
+            "    for turn in turns:\n        history.append(message_for(turn))\n        reply = await model.complete(history)\n"
+            "        history.append(reply.message)\n        replies.append(reply.text)\n    return replies\n\n\n"
+            'await check("01.1", converse, conn)')
+    out = run_cell(cell.replace("return TODO", "raise TODO"), conn, capsys)
+    assert "check 2 of 6: `converse(model, turns)` reached a TODO (line 2 of its cell)" in out, out  # the `raise TODO`
+    assert "hint: replace each TODO with your code" in out
