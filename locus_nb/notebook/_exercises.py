@@ -10,7 +10,7 @@ a line, never a traceback into this package; `evaluate()` returns the same as a 
 Time is bounded three ways (`Trial.run`): the whole check by `asyncio.timeout` (model calls too); the
 check's model refuses more requests than the exercise can need (a loop that keeps calling it); and
 Python code of the learner's that runs for `BUSY_SECONDS` without a pause is interrupted by a
-`SIGALRM` sampler (`signal.setitimer`), which raises only while one of the learner's frames is on the
+`SIGALRM` sampler (`signal.setitimer`, in `_learner_code`), which raises only while one of the learner's frames is on the
 stack, so never inside the event loop or this package. Limits: the sampler needs the main thread
 (an IPython kernel runs cells there) and a platform with `setitimer` (not Windows); C code that never
 returns to the interpreter (a huge `sum(range(…))`) is not interrupted — the kernel's interrupt is.
@@ -21,37 +21,20 @@ Where the solutions live and how a run swaps them in: `_editions`.
 from __future__ import annotations
 
 import asyncio
-import dis
 import importlib
-import inspect
 import re
-import signal
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from types import CodeType, FrameType
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._errors import APIStatusError, BadRequest, StreamError, TransportError, mask_secrets
+from ._learner_code import BUSY_SECONDS, TODO, Sampler, Stopped, function_of, invoke, learner_line, todo_line
 
 __all__ = ["EXERCISES", "TODO", "CheckResult", "Exercise", "NotYet", "Trial", "check", "evaluate",
-           "inline_tool", "parse_status"]
+           "parse_status"]
 
 PASSED, FAILED = "✓", "✗"
-BUSY_SECONDS = 3.0  # learner code running this long without a pause is taken for a loop that does not end
-_SAMPLE = 0.1  # seconds between the sampler's looks at the stack
 DEADLINE = 120.0  # seconds for a whole check: a real model takes a few seconds a call
-
-
-class _Todo(Exception):
-    """The placeholder in starter code: a value (`reply = TODO`) and an error (`raise TODO`) alike."""
-
-    def __repr__(self) -> str:
-        return "TODO"
-
-
-TODO = _Todo("a TODO in the starter code: replace it with your code")
 
 
 @dataclass(frozen=True)
@@ -140,114 +123,6 @@ class NotYet(Exception):
         self.said, self.hint = said, hint
 
 
-class _Stopped(BaseException):
-    """Ends learner code that takes too long. A BaseException: a learner's `except Exception` lets it through."""
-
-
-# -- learner code ----------------------------------------------------------------------------------
-
-
-def _function(answer: Any) -> Callable[..., Any] | None:
-    """The Python function behind an answer: itself, or a `@tool`'s function."""
-    inner = getattr(answer, "function", answer)
-    return inner if inspect.isfunction(inner) else None
-
-
-def _codes(code: CodeType) -> Iterator[CodeType]:
-    yield code
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            yield from _codes(const)
-
-
-def todo_line(answer: Any) -> int | None:
-    """The line of the first `TODO` the answer's code still uses, None when there is none."""
-    fn = _function(answer)
-    if fn is None or fn.__globals__.get("TODO") is not TODO:
-        return None
-    lines = [i.positions.lineno for c in _codes(fn.__code__) for i in dis.get_instructions(c)
-             if i.opname in ("LOAD_GLOBAL", "LOAD_NAME") and i.argval == "TODO" and i.positions]
-    return min((n for n in lines if n is not None), default=None) if lines else None
-
-
-def _learner_line(exc: BaseException, files: set[str]) -> int | None:
-    tb, line = exc.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename in files:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
-async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """The one place learner code is called from: the sampler looks for the learner's frames inside it."""
-    result = fn(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
-
-
-def _inline(fn: Callable[..., Any], calls: list[dict[str, Any]]) -> Callable[..., Any]:
-    """A learner's tool function run in the event loop's thread (where the sampler can stop it), each call
-    recorded: `{"arguments": …, "result": …}` or `{"arguments": …, "error": the exception}`."""
-    async def inline(**arguments: Any) -> Any:
-        call: dict[str, Any] = {"arguments": arguments}
-        calls.append(call)
-        try:
-            result = fn(**arguments)
-            call["result"] = await result if inspect.isawaitable(result) else result
-        except Exception as exc:
-            call["error"] = exc
-            raise
-        return call["result"]
-    return inline
-
-
-_BOUNDARY = {_invoke.__code__, _inline(print, []).__code__}
-
-
-def inline_tool(tool: Any, calls: list[dict[str, Any]]) -> Any:
-    """The learner's `@tool` as the agent gets it: same name, description and schema; run by `_inline`."""
-    return replace(tool, function=_inline(tool.function, calls))
-
-
-class _Sampler:
-    """Interrupts learner code that runs `busy` seconds without a pause (see the module doc)."""
-
-    def __init__(self, files: set[str], busy: float) -> None:
-        self.files, self.busy, self.since = files, busy, None
-        self.on = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
-
-    def _learner_running(self, frame: FrameType | None) -> bool:
-        found = False
-        while frame is not None:
-            if frame.f_code in _BOUNDARY:
-                return found
-            found = found or frame.f_code.co_filename in self.files
-            frame = frame.f_back
-        return False  # not inside a call of learner code: the event loop, this package, another task
-
-    def _sample(self, signum: int, frame: FrameType | None) -> None:
-        if not self._learner_running(frame):
-            self.since = None
-        elif self.since is None:
-            self.since = time.monotonic()
-        elif time.monotonic() - self.since >= self.busy:
-            self.since = None
-            raise _Stopped(f"it ran {self.busy:.0f} s without finishing")
-
-    def __enter__(self) -> _Sampler:
-        if self.on:
-            self.previous = signal.signal(signal.SIGALRM, self._sample)
-            self.timer = signal.setitimer(signal.ITIMER_REAL, _SAMPLE, _SAMPLE)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.on:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
-            if self.timer[0]:
-                signal.setitimer(signal.ITIMER_REAL, *self.timer)
-
-
 _NOT_YOURS = (TransportError, StreamError, APIStatusError)  # the endpoint failed, not the learner's code
 
 
@@ -271,11 +146,11 @@ class Trial:
         """Call learner code, bounded; what it raises becomes a `NotYet` for the next check (with `raises`:
         is returned, for a check that wants an error; a model call that failed is still a `NotYet`)."""
         try:
-            with _Sampler(self.files, self.busy):
-                return await _invoke(fn, args, kwargs)
+            with Sampler(self.files, self.busy):
+                return await invoke(fn, args, kwargs)
         except NotYet:
             raise
-        except _Stopped as stop:
+        except Stopped as stop:
             self.step += 1
             raise NotYet(f"`{call}` was stopped: {stop}", "look for a loop that never ends (a `while` whose "
                          "condition stays true, a list you append to while looping over it)") from None
@@ -290,16 +165,16 @@ class Trial:
             return NotYet(f"a model call failed: {type(exc).__name__}: {_first_line(exc)}",
                           "not your code: the endpoint answered with an error; run the cell again, or check "
                           "the setup cell (`locus-nb doctor` checks an OCI setup)")
-        line = _learner_line(exc, self.files)
+        line = learner_line(exc, self.files)
         at = f" (line {line} of its cell)" if line else ""
         if exc is TODO or "_Todo" in str(exc):  # a TODO outside the function the check was given
             return NotYet(f"`{call}` reached a TODO{at}", "replace each TODO with your code")
         return NotYet(f"`{call}` raised {type(exc).__name__}: {_first_line(exc)}{at}",
                       "read the error: it names what went wrong; fix that line and run the cell again")
 
-    def watch(self) -> _Sampler:
+    def watch(self) -> Sampler:
         """`with trial.watch():` around an agent run that calls learner tools (see `inline_tool`)."""
-        return _Sampler(self.files, self.busy)
+        return Sampler(self.files, self.busy)
 
     def model(self, **settings: Any) -> Any:
         """A model of the check's own on the lesson's connection, its requests recorded and counted."""
@@ -311,7 +186,7 @@ class Trial:
 
         async def count(request: Any) -> None:  # after record_requests' own hook: this request is counted
             if len(sent) > self.max_requests:
-                raise _Stopped(f"it sent more than {self.max_requests} requests")
+                raise Stopped(f"it sent more than {self.max_requests} requests")
         model.client.event_hooks["request"].append(count)
         return model
 
@@ -346,7 +221,7 @@ async def evaluate(exercise: str, answer: Any, connection: Any, *, timeout: floa
     if not hasattr(connection, "model"):
         return CheckResult(found.id, "failed", 1, found.steps, "the check needs the lesson's connection",
                            "pass `conn`, from the setup cell: `await check(…, …, conn)`")
-    fn = _function(answer)
+    fn = function_of(answer)
     trial = Trial(found, connection, {fn.__code__.co_filename} if fn else set(), busy=busy, max_requests=12)
     module = importlib.import_module(f"{__package__}.{found.module}")
     run = getattr(module, "check_" + found.id.replace(".", "_"))
@@ -359,7 +234,7 @@ async def evaluate(exercise: str, answer: Any, connection: Any, *, timeout: floa
     except TimeoutError:
         return CheckResult(found.id, "failed", trial.step + 1, found.steps, f"the check stopped after {timeout:.0f} s",
                            "a loop that keeps waiting? (a real model takes seconds per call: run it again)")
-    except _Stopped as stop:
+    except Stopped as stop:
         return CheckResult(found.id, "failed", trial.step + 1, found.steps, f"the check stopped: {stop}",
                            "look for a loop that never ends")
     except _NOT_YOURS as exc:  # the check's own model call: the endpoint's fault

@@ -13,7 +13,8 @@ from typing import Any
 from .._agent import Agent
 from .._events import TerminateEvent
 from .._tools import Tool
-from ._exercises import Trial, inline_tool
+from ._exercises import Trial
+from ._learner_code import inline_tool
 
 # The lesson's table (the exercise cells define the same RATES): one euro in each country's currency.
 RATES = {"Japan": ("JPY", 160.0), "Norway": ("NOK", 11.5), "Switzerland": ("CHF", 0.95)}

@@ -18,7 +18,8 @@ import pytest
 
 import locus_nb
 from locus_nb.notebook._editions import instructor_edition, solution_code
-from locus_nb.notebook._exercises import EXERCISES, TODO, evaluate, parse_status
+from locus_nb.notebook._exercises import EXERCISES, evaluate, parse_status
+from locus_nb.notebook._learner_code import TODO
 from locus_nb.notebook._settings import Connection
 
 from ..conftest import COMPARTMENT
