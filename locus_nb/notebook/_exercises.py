@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -211,9 +212,15 @@ async def evaluate(exercise: str, answer: Any, connection: Any, *, timeout: floa
     """Run one exercise's check on `answer` (the learner's function or tool) against `connection`."""
     found = EXERCISES.get(exercise) if isinstance(exercise, str) else None
     if found is None:
-        known = ", ".join(EXERCISES)
-        return CheckResult(str(exercise), "failed", 1, 1, f"there is no exercise {exercise!r}",
-                           f"copy the check line from the lesson; the exercises are {known}")
+        said = f"there is no exercise {exercise!r}" if isinstance(exercise, str) else \
+            "the first argument is the exercise's id, a string like \"01.1\""
+        return CheckResult(str(exercise)[:20], "failed", 1, 1, said,
+                           f"copy the check line from the lesson; the exercises are {', '.join(EXERCISES)}")
+    if inspect.iscoroutine(answer):  # check("01.1", converse(model, turns), conn)
+        answer.close()  # (never run: no "was never awaited" warning)
+        return CheckResult(found.id, "failed", 1, found.steps, "it was given what a call returned, not the function",
+                           f"pass the function itself, without parentheses: `await check(\"{found.id}\", converse, "
+                           "conn)`")
     if (line := todo_line(answer)) is not None:
         name = getattr(answer, "__name__", getattr(answer, "name", "it"))
         return CheckResult(found.id, "todo", 0, found.steps, f"`{name}` still has a TODO (line {line} of its cell)",

@@ -285,6 +285,10 @@ def test_a_model_call_that_fails_is_not_the_learners_fault(capsys):
     ('async def converse(model, turns): return []\nawait check("01.1", converse, None)',
      "the check needs the lesson's connection", "pass `conn`"),
     ('await check("01.1", "converse", conn)', "`converse` is a str, not a function", "async def converse"),
+    ('async def converse(model, turns): return []\nawait check("01.1", converse(None, []), conn)',
+     "it was given what a call returned, not the function", "pass the function itself, without parentheses"),
+    ('async def converse(model, turns): return []\nawait check(converse, "01.1", conn)',
+     "the first argument is the exercise's id", "the exercises are 01.1"),
 ])
 def test_a_check_called_wrongly_says_how_to_call_it(cell, said, hint, conn, capsys):
     out = run_cell(cell, conn, capsys)
