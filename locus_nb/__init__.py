@@ -15,17 +15,18 @@ from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent,
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
 from ._tools import Tool, tool
-# What a lesson cell calls: connect(), expect(), the widgets (ipywidgets loads only when one is shown), a chart.
-from .notebook import (BarChart, ClaimFailed, Connection, StreamView, TranscriptView, connect, expect, record_requests,
-                       show_stream, show_transcript)
+# What a lesson cell calls: connect(), expect(), the exercises' check() and TODO, the widgets (ipywidgets loads
+# only when one is shown), a chart.
+from .notebook import (TODO, BarChart, ClaimFailed, Connection, StreamView, TranscriptView, check, connect, expect,
+                       record_requests, show_stream, show_transcript)
 
 __version__ = "0.1.0"
 
 __all__ = [
     # connecting, the model, its values
     "Connection", "Message", "ModelResponse", "OCIResponsesModel", "ToolCall", "Usage", "connect",
-    # what went on the wire (for lessons and tests), and what a lesson claims
-    "record_requests", "expect",
+    # what went on the wire (for lessons and tests), what a lesson claims, and the exercises' checks
+    "record_requests", "expect", "check", "TODO",
     # streaming and agent events
     "AgentEvent", "ModelChunkEvent", "TerminateEvent", "ToolCallEvent", "ToolResultEvent",
     # tools and the agent loop

@@ -144,7 +144,7 @@ def parser() -> argparse.ArgumentParser:
     """`locus-nb` and its subcommands, one builder each."""
     top = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_add_mock, _add_run, _add_handouts, _add_doctor):
+    for add in (_add_mock, _add_run, _add_handouts, _add_doctor, _add_progress):
         add(sub)
     return top
 
@@ -234,3 +234,13 @@ def _add_doctor(sub: Any) -> None:
     doctor.add_argument("--config-file", default=None, metavar="PATH", help="default: ~/.oci/config")
     doctor.set_defaults(func=_cmd_doctor)
 
+
+def _add_progress(sub: Any) -> None:
+    from ._progress import command
+
+    progress = sub.add_parser("progress", help="each learner's exercises (✓/✗/not run) from a folder of their saved "
+                                               "notebooks; runs nothing, shows no code")
+    progress.add_argument("dir", metavar="DIR", help="the folder of the learners' notebooks (subfolders too)")
+    progress.add_argument("--lesson", default=None, metavar="NN", help="only this lesson (e.g. 01); files of "
+                                                                       "another are listed as such")
+    progress.set_defaults(func=command)

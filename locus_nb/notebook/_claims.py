@@ -87,6 +87,8 @@ def claims_in(notebook: str | Path) -> Claims:
     nb = nbformat.read(str(notebook), as_version=4)
     found: list[tuple[bool, str]] = []
     for cell in nb.cells:
+        if "exercise" in cell.metadata.get("tags", ()):  # a check's ✓/✗ is an exercise's, not a lesson claim
+            continue
         for output in cell.get("outputs", ()) if cell.cell_type == "code" else ():
             if output.output_type == "stream" and output.get("name") == "stdout":
                 for line in output.get("text", "").splitlines():
