@@ -28,17 +28,6 @@ _TLS = ssl.create_default_context()  # built once: one per client would cost mor
 DELTA = b"event: response.output_text.delta\n"
 
 
-def rss_mib(pid: int) -> float | None:
-    """VmRSS (resident set now) of a live process, in MiB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
 async def one_stream(url: str, tokens: int, start: asyncio.Event) -> tuple[list[float], bool]:
     """The arrival times of one background stream's deltas, and whether it ended completed."""
     import httpx
@@ -92,9 +81,9 @@ def run(streams: int = 300, tokens: int = 200, token_delay: float = 0.02) -> dic
     proc, url = start_mock("--token-delay", str(token_delay))
     try:
         asyncio.run(room(url, 5, 20))  # warm-up: imports, the mock's first answers
-        idle = rss_mib(proc.pid)
+        idle = peak_rss_mib(proc.pid, "VmRSS")
         measured = asyncio.run(room(url, streams, tokens))
-        peak, after = peak_rss_mib(proc.pid), rss_mib(proc.pid)
+        peak, after = peak_rss_mib(proc.pid), peak_rss_mib(proc.pid, "VmRSS")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
