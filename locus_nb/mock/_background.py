@@ -146,11 +146,8 @@ class Jobs:
 
     def _expire(self) -> None:
         now = self._clock()
-        for response_id, ended in list(self._ended.items()):
-            if now - ended >= self.ttl:
-                self._drop(response_id)
-        for response_id in list(self._ended):  # beyond the limit: the oldest finished first
-            if len(self._jobs) <= self.limit:
+        for response_id, ended in list(self._ended.items()):  # in the order they ended, the oldest first
+            if now - ended < self.ttl and len(self._jobs) <= self.limit:
                 break
             self._drop(response_id)
 
