@@ -25,7 +25,7 @@ from ._errors import APIError, bad_request, item_not_found, previous_response_no
 from ._response_json import Output
 from ._sealed import Thought, open_thought
 
-__all__ = ["STORE_LIMIT", "STORE_TTL", "Store", "StoredResponse"]
+__all__ = ["STORE_LIMIT", "STORE_TTL", "Store", "StoredResponse", "checked_bounds", "context_item", "expire_oldest"]
 
 STORE_TTL = 30 * 24 * 3600.0  # seconds a stored response is kept (OpenAI's retention: 30 days)
 STORE_LIMIT = 2_000  # stored responses kept at most (a room of 30 running every lesson needs a few hundred)
@@ -44,7 +44,7 @@ def _normalize(value: Any) -> list[dict[str, Any]]:
     return [dict(item, type=item.get("type", "message")) for item in value]
 
 
-def _context_item(item: Mapping[str, Any], thought: Thought | None) -> dict[str, Any]:
+def context_item(item: Mapping[str, Any], thought: Thought | None) -> dict[str, Any]:
     """An item as the model remembers it: reasoning keeps its thought, not the sealed blob."""
     if item.get("type") != "reasoning":
         return dict(item)
@@ -74,13 +74,30 @@ def check_tool_pairs(seen: Sequence[Mapping[str, Any]]) -> None:
             raise bad_request(f"No tool output found for function call {call_id}.", param="input")
 
 
+def checked_bounds(whose: str, what: str, ttl: Any, limit: Any) -> tuple[float, int]:
+    """A bounded table's `ttl` (seconds, positive) and `limit` (a whole number of `what`, at least 1), or a
+    `ValueError` saying which is wrong (`locus-nb mock` prints it as one line)."""
+    if not (isinstance(ttl, int | float) and ttl > 0):
+        raise ValueError(f"{whose} ttl must be a positive number of seconds; got {ttl!r}")
+    if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
+        raise ValueError(f"{whose} limit must be a whole number of {what}, at least 1; got {limit!r}")
+    return float(ttl), limit
+
+
+def expire_oldest(stamped: Mapping[str, float], *, now: float, ttl: float, limit: int, drop: Any) -> None:
+    """`drop(key)` the oldest keys of `stamped` (in insertion order) while the oldest is `ttl` old or more are
+    kept than `limit`."""
+    while stamped:
+        oldest = next(iter(stamped))
+        if len(stamped) <= limit and now - stamped[oldest] < ttl:
+            break
+        drop(oldest)
+
+
 class Store:
     def __init__(self, *, ttl: float = STORE_TTL, limit: int = STORE_LIMIT, clock: Any = time.monotonic) -> None:
-        if not (isinstance(ttl, int | float) and ttl > 0):
-            raise ValueError(f"the store's ttl must be a positive number of seconds; got {ttl!r}")
-        if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
-            raise ValueError(f"the store's limit must be a whole number of responses, at least 1; got {limit!r}")
-        self.ttl, self.limit, self._clock = float(ttl), limit, clock
+        self.ttl, self.limit = checked_bounds("the store's", "responses", ttl, limit)
+        self._clock = clock
         self.responses: dict[str, StoredResponse] = {}  # in the order stored: the oldest first
         self._stored_at: dict[str, float] = {}
         self._items: dict[str, dict[str, Any]] = {}  # stored item id -> the item as remembered
@@ -90,20 +107,16 @@ class Store:
     def _expire(self) -> None:
         """Forget what is past its ttl or beyond the limit, the oldest first."""
         with self._lock:
-            now = self._clock()
-            while self.responses:
-                oldest = next(iter(self.responses))
-                if len(self.responses) <= self.limit and now - self._stored_at[oldest] < self.ttl:
-                    break
-                self.delete(oldest)
+            expire_oldest(self._stored_at, now=self._clock(), ttl=self.ttl, limit=self.limit, drop=self.delete)
 
     # -- one turn ---------------------------------------------------------------------------
 
-    def conversation(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Everything the model sees this turn: the stored chain, then the resolved input."""
+    def conversation(self, body: Mapping[str, Any], history: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+        """Everything the model sees this turn: the stored chain (or `history`, a conversation's items), then
+        the resolved input."""
         self._expire()
         previous = body.get("previous_response_id")
-        context: list[dict[str, Any]] = []
+        context: list[dict[str, Any]] = [dict(item) for item in history]
         if previous:
             stored = self.get(previous)
             if stored is None:
@@ -129,7 +142,7 @@ class Store:
                 # "omit ids" client) has no id to hold it to, so only an item with one is checked.
                 if item.get("id") and thought.follows and (following is None or following.get("id") != thought.follows):
                     raise _reasoning_without_follower(item["id"])
-                resolved.append(_context_item(item, thought))
+                resolved.append(context_item(item, thought))
             else:
                 resolved.append(item)
         return resolved
@@ -157,7 +170,7 @@ class Store:
 
     def keep(self, response: dict[str, Any], seen: list[dict[str, Any]], output: Output, *,
              failed: bool = False) -> None:
-        produced = [] if failed else [_context_item(i, output.thoughts.get(i["id"])) for i in output.items]
+        produced = [] if failed else [context_item(i, output.thoughts.get(i["id"])) for i in output.items]
         stored = StoredResponse(response, seen + produced, [i["id"] for i in produced])
         with self._lock:
             self.responses[response["id"]] = stored

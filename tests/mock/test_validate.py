@@ -51,6 +51,16 @@ CASES = {
         error(400, "Invalid type for 'input': expected one of a string or array of input items, but got an integer "
                    "instead.", "input", "invalid_type"),
     ),
+    "background as a string": (  # a live probe of api.openai.com, 2026-08 (see _validate.MUTUALLY_EXCLUSIVE)
+        {**BASE, "background": "yes"},
+        error(400, "Invalid type for 'background': expected a boolean, but got a string instead.", "background",
+              "invalid_type"),
+    ),
+    "conversation as a number": (
+        {**BASE, "conversation": 7},
+        error(400, "Invalid type for 'conversation': expected one of a string or object, but got an integer instead.",
+              "conversation", "invalid_type"),
+    ),
     "missing model": ({"input": "hi"}, error(400, "Missing required parameter: 'model'.", "model", "missing_required_parameter")),
     "chat-style tool": (
         {**BASE, "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},
@@ -136,10 +146,12 @@ async def test_every_known_field_is_accepted(client):
     assert r.status_code == 200, r.text
 
 
-async def test_resuming_a_stream_is_refused_not_ignored(client):
+async def test_streaming_a_response_that_was_not_a_background_one_is_refused(client):
     created = await client.create(BASE)
     r = await client.http.get(f"/responses/{created['id']}", params={"stream": "true", "starting_after": "3"})
-    assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["param"]) == (400, "unsupported_parameter", "stream")
+    assert (r.status_code, r.json()["error"]) == (400, {
+        "message": "This response cannot be streamed because it was not created with background=true.",
+        "type": "invalid_request_error", "param": "stream", "code": None})
     assert (await client.http.get(f"/responses/{created['id']}", params={"stream": "false"})).status_code == 200
 
 
@@ -191,8 +203,6 @@ async def test_our_client_raises_not_found_with_a_hint_about_model_ids(make_mode
 MOCK_DIFFERS = {
     # A real reasoning blob is sealed by OpenAI: the mock cannot open it (the real answer is a 400 too).
     "error_400_reasoning_item_without_following_item.request.json": (400, "invalid_encrypted_content"),
-    # Background mode is not implemented: refused plainly rather than ignored (README, "The mock server").
-    "stream_background_queued_gpt4o.request.json": (400, "unsupported_parameter"),
 }
 
 
