@@ -18,6 +18,8 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
+from importlib import import_module
+from types import MethodType
 from typing import Any
 
 import httpx
@@ -52,6 +54,21 @@ _sleep = asyncio.sleep  # the waits between attempts: the one seam tests replace
 
 def oci_base_url(region: str) -> str:
     return f"https://inference.generativeai.{region}.oci.oraclecloud.com/openai/v1"
+
+
+class _Later:
+    """A method of the model kept in its own module, imported when the method is first looked up (`help()` and a
+    notebook's signature tips then show the function itself): plain complete()/stream() users never load it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def __get__(self, model: Any, owner: type | None = None) -> Any:
+        function = getattr(import_module(self.module, __package__), self.name)
+        return function if model is None else MethodType(function, model)
 
 
 class OCIResponsesModel:
@@ -184,13 +201,18 @@ class OCIResponsesModel:
         """
         seconds = _seconds(deadline, "deadline", self.deadline)
         idle = _seconds(stream_idle_timeout, "stream_idle_timeout", self.stream_idle_timeout)
+        if not isinstance(background := options.pop("background", False), bool):  # resumed after a cut: `_background`
+            raise ConfigError(f"background must be True or False; got {type(background).__name__} {background!r:.40}")
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
         deadline_at = _deadline_at(seconds)
-        response = await self._send(body, seconds, deadline_at, stream=True)
+        response = await self._send({**body, "background": True} if background else body, seconds, deadline_at,
+                                    stream=True)
         snapshot = StreamSnapshot(store=self.store)
         reply = EventStream(response, snapshot, idle=idle, deadline_at=deadline_at, deadline=seconds,
                             redact=self._secrets)
-        async with aclosing(reply.events()) as events:  # however the loop ends, the response is closed
+        source = import_module("._background", __package__).resumed(
+            self, reply, snapshot, idle=idle, deadline_at=deadline_at, deadline=seconds) if background else reply.events()
+        async with aclosing(source) as events:  # however the loop ends, the response is closed
             async for event in events:
                 accumulate_event(event, snapshot)
                 chunk = build_chunk(event, snapshot)
@@ -201,6 +223,14 @@ class OCIResponsesModel:
                 yield chunk
         elif snapshot.response is None:  # the one place a failure kept in the snapshot is raised
             raise reply.error("the stream closed before response.completed")
+
+    # Conversations the server holds, and answers run in the background: in modules of their own, loaded on first use.
+    create_conversation = _Later("._conversations")
+    conversation_items = _Later("._conversations")
+    delete_conversation = _Later("._conversations")
+    start = _Later("._background")
+    wait = _Later("._background")
+    cancel = _Later("._background")
 
     def request_body(self, messages: Sequence[Message], provider_state: Mapping[str, Any] | None = None, *,
                      tools: Sequence[Any] = (), stream: bool = False, **options: Any) -> dict[str, Any]:
@@ -240,18 +270,19 @@ class OCIResponsesModel:
                                              verify=_shared_tls_context())
         return self._client
 
-    async def _send(self, body: dict[str, Any], deadline: float | None, deadline_at: float | None, *,
-                    stream: bool = False) -> httpx.Response:
-        """POST /responses before the loop time `deadline_at`, retrying while no answer has begun (`_http` says what
-        is); what ends the attempts is raised typed. The 2xx reply comes back read whole, or with stream=True open
-        (headers read, body not): the caller reads it and closes it."""
+    async def _send(self, body: dict[str, Any] | None, deadline: float | None, deadline_at: float | None, *,
+                    stream: bool = False, method: str = "POST", path: str = "/responses",
+                    params: Mapping[str, Any] | None = None) -> httpx.Response:
+        """POST /responses (or another `method` and `path`) before the loop time `deadline_at`, retrying while no answer
+        has begun (`_http` says what is); what ends the attempts is raised typed. The 2xx reply comes back read whole,
+        or with stream=True open (headers read, body not): the caller reads it and closes it."""
         pool = self._limits.max_connections if self._transport is None else None, self._timeout.pool
         hint = doctor_hint(self.profile) if self.profile else None  # the doctor checks DNS, TLS, a proxy, the region
         async with typed_errors(functools.partial(unanswered, url=self._shown_url, deadline=deadline, hint=hint,
                                                   pool=pool), deadline_at):
             attempt = 0
             while True:
-                request = self.client.build_request("POST", "/responses", json=body,
+                request = self.client.build_request(method, path, json=body, params=params,
                                                     headers=STREAM_HEADERS if stream else None)
                 try:  # the body is read apart, so that a failure while reading it is told from one before any answer
                     response = await self.client.send(request, stream=True)
