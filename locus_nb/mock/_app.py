@@ -5,10 +5,12 @@ Serve it with uvicorn (`MockServer`, `locus-nb mock`) or mount it in-process wit
 
 One request is a pipeline of module-level steps, in the order the real service checks:
 `admit` (credentials 401, `opc-compartment-id` 400), `validate` (the body 400, the model id 404),
-`apply_faults` (injected faults), `check_zdr`, `take_turn` (the stored chain and input items
-400/404, then the scripted model's answer), `keep` (the store), and `respond_json` or — when the
-body says `"stream": true` — `respond_stream` (SSE). `create` runs them; a step refuses by raising
-`APIError`, which becomes the reply.
+`apply_faults` (injected faults), `check_zdr`, `take_turn` (the conversation or stored chain and the
+input items 400/404, then the scripted model's answer), `keep` (the store, the conversation), and
+`respond_json` or — when the body says `"stream": true` — `respond_stream` (SSE); a background
+request (`"background": true`) is handed to a job instead (`start_background`, `_background`).
+`create` runs them; a step refuses by raising `APIError`, which becomes the reply. The
+`/conversations` routes are `_conversation_api`'s, admitted the same way (`_admitted`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,16 +31,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import _models, _scripted
+from . import _conversation_api, _models, _response_api, _scripted
 from .._redact import mask_headers
 from ._auth import MAX_SKEW_SECONDS, check_access, load_public_keys, require_compartment
+from ._background import BACKGROUND_LIMIT, BACKGROUND_TTL, Follow, Job, Jobs
+from ._conversations import CONVERSATION_LIMIT, CONVERSATION_TTL, Conversations
 from ._errors import ZDR_MESSAGE, APIError, bad_request, request_id_headers
 from ._faults import MIDSTREAM_ERROR, FaultPlan, FaultSchedule, TruncatedBody, plan_faults, requested_faults
-from ._format import wire_json
+from ._format import json_reply, wire_json
 from ._models import LOGPROBS, check_parameters, family_of
 from ._response_json import Output, build_output, failed, input_tokens, response_object, usage
 from ._sse import EventStream, SSEResponse
-from ._store import STORE_LIMIT, STORE_TTL, Store
+from ._store import STORE_LIMIT, STORE_TTL, Store, context_item
 from ._validate import check_model, validate_request
 
 __all__ = ["PREFIX", "ZDR_MESSAGE", "MockConfig", "MockState", "create_app"]
@@ -67,18 +71,29 @@ class MockConfig:
     # Model ids served; others get the real 404 model_not_found. None: any id shaped like one
     # (OCI's vendor.name, e.g. openai.gpt-4.1, or OpenAI's own, e.g. gpt-4.1).
     models: Sequence[str] | None = None
+    conversation_ttl: float = CONVERSATION_TTL  # seconds a conversation is kept after its last change
+    conversation_limit: int = CONVERSATION_LIMIT  # conversations kept at most, the least recently changed dropped
+    background_ttl: float = BACKGROUND_TTL  # seconds a finished background response's events are kept
+    background_limit: int = BACKGROUND_LIMIT  # background responses kept at most (running ones: then a 429)
 
 
 @dataclass
 class MockState:
     config: MockConfig
     store: Store | None = None  # default: one with the config's ttl and limit
+    conversations: Conversations | None = None  # default: one with the config's ttl and limit
+    jobs: Jobs | None = None  # background responses; default: with the config's ttl and limit
     log: list[dict[str, Any]] = field(default_factory=list)
     counter: int = 0
 
     def __post_init__(self) -> None:
+        cfg = self.config
         if self.store is None:
-            self.store = Store(ttl=self.config.store_ttl, limit=self.config.store_limit)
+            self.store = Store(ttl=cfg.store_ttl, limit=cfg.store_limit)
+        if self.conversations is None:
+            self.conversations = Conversations(ttl=cfg.conversation_ttl, limit=cfg.conversation_limit)
+        if self.jobs is None:
+            self.jobs = Jobs(ttl=cfg.background_ttl, limit=cfg.background_limit)
         self.faults = FaultSchedule(self.config.faults)
         self.public_keys = load_public_keys(self.config.public_keys) if self.config.public_keys else None
         self._request_ids = itertools.count(1)
@@ -125,10 +140,6 @@ def _loggable(body: Any, size: int, limit: int) -> Any:
     return kept
 
 
-def _json(value: Any, headers: Mapping[str, str]) -> Response:
-    return Response(wire_json(value).encode(), headers=dict(headers), media_type="application/json")
-
-
 def _text_tokens(metadata: Mapping[str, Any] | None) -> int | None:
     value = (metadata or {}).get(TEXT_TOKENS_KEY)
     if value is None:
@@ -146,6 +157,7 @@ class Turn:
     seen: list[dict[str, Any]]
     output: Output
     response: dict[str, Any]
+    new: int = 0  # how many of `seen` are this request's own input (the rest: the conversation or chain)
 
 
 # -- the steps of `POST /responses`, in the order the real service checks -------------------------
@@ -199,16 +211,31 @@ async def apply_faults(state: MockState, body: Mapping[str, Any]) -> FaultPlan:
 
 
 def check_zdr(state: MockState, body: Mapping[str, Any]) -> None:
-    """A Zero Data Retention tenancy refuses stored state: `store` true (the default) or `previous_response_id`."""
-    if state.config.zdr and (body.get("store") is not False or body.get("previous_response_id")):
-        raise bad_request(ZDR_MESSAGE, param="previous_response_id" if body.get("previous_response_id") else "store")
+    """A Zero Data Retention tenancy refuses stored state: `store` true (the default), `previous_response_id`,
+    or a `conversation` (a thread the server holds), with the same 400."""
+    if not state.config.zdr:
+        return
+    for name in ("conversation", "previous_response_id"):
+        if body.get(name):
+            raise bad_request(ZDR_MESSAGE, param=name)
+    if body.get("store") is not False:
+        raise bad_request(ZDR_MESSAGE, param="store")
+
+
+def conversation_id(body: Mapping[str, Any]) -> str | None:
+    """The request's `conversation`, given as "conv_…" or {"id": "conv_…"}."""
+    named = body.get("conversation")
+    return named.get("id") if isinstance(named, dict) else named
 
 
 def take_turn(state: MockState, body: Mapping[str, Any], faults: FaultPlan) -> Turn:
     """The scripted model's turn: what it sees (the stored chain and input items, 400/404), what it produces."""
-    if refusal := faults.unstreamed_failure(body.get("stream") is True):
+    # A background job streams inside even when its client does not: its generation fails midway.
+    if refusal := faults.unstreamed_failure(body.get("stream") is True or body.get("background") is True):
         raise refusal  # a generation that fails before a non-streamed answer exists
-    seen = state.store.conversation(body)
+    named = conversation_id(body)
+    history = state.conversations.get(named).context() if named else []
+    seen = state.store.conversation(body, history)
     family = family_of(body["model"])
     thinks, summarize = _models.thinks(family, body.get("reasoning"))
     try:
@@ -237,23 +264,35 @@ def take_turn(state: MockState, body: Mapping[str, Any], faults: FaultPlan) -> T
         status=output.status, output=output.items,
         usage=usage(input_tokens(seen, body.get("instructions"), body.get("tools")), output), family=family,
     )
-    return Turn(seen, output, response)
+    return Turn(seen, output, response, new=len(seen) - len(history))
 
 
-def keep(state: MockState, body: Mapping[str, Any], turn: Turn, faults: FaultPlan) -> None:
-    """Store the turn when `store` is not false; a stream that will fail mid-way is stored as failed."""
-    if body.get("store") is False:
-        return
-    fails = body.get("stream") is True and faults.fails
-    response = failed(turn.response, MIDSTREAM_ERROR) if fails else turn.response
-    state.store.keep(response, turn.seen, turn.output, failed=fails)
+def keep(state: MockState, body: Mapping[str, Any], turn: Turn, response: Mapping[str, Any]) -> None:
+    """Store the finished `response` when `store` is not false; append the turn to its conversation unless
+    it failed or was cancelled (its input and output together, as the real service does)."""
+    produced = response["status"] in ("completed", "incomplete")
+    if body.get("store") is not False:
+        state.store.keep(dict(response), turn.seen, turn.output, failed=not produced)
+    named = conversation_id(body)
+    if named and produced:
+        mine = turn.seen[len(turn.seen) - turn.new:]
+        remembered = [context_item(i, turn.output.thoughts.get(i["id"])) for i in turn.output.items]
+        try:
+            state.conversations.add(named, mine + turn.output.items, state.new_id, seen=mine + remembered)
+        except APIError:
+            pass  # deleted (or expired) while the response was running: nothing to append to
+
+
+def finished(turn: Turn, faults: FaultPlan, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The Response as it ends: failed when a stream will fail midway, else as answered."""
+    return failed(turn.response, MIDSTREAM_ERROR) if body.get("stream") is True and faults.fails else turn.response
 
 
 def respond_json(turn: Turn, faults: FaultPlan, headers: Mapping[str, str]) -> Response | TruncatedBody:
     """The Response as one JSON body (cut off halfway under `drop_mid_stream`)."""
     if faults.drops:
         return TruncatedBody(wire_json(turn.response).encode(), headers)
-    return _json(turn.response, headers=headers)
+    return json_reply(turn.response, headers)
 
 
 def respond_stream(state: MockState, body: Mapping[str, Any], turn: Turn, faults: FaultPlan,
@@ -263,6 +302,28 @@ def respond_stream(state: MockState, body: Mapping[str, Any], turn: Turn, faults
                          error=MIDSTREAM_ERROR,
                          obfuscate=(body.get("stream_options") or {}).get("include_obfuscation") is not False)
     return SSEResponse(stream, token_delay=state.config.token_delay, headers=headers)
+
+
+def start_background(state: MockState, body: Mapping[str, Any], turn: Turn, faults: FaultPlan,
+                     headers: Mapping[str, str]) -> Response | TruncatedBody | Follow:
+    """A job in the server's event loop; the reply is the `queued` Response, or — streaming — its events."""
+    state.jobs.admit()
+    stream = EventStream(turn.response, requested_tier=body.get("service_tier"), error=MIDSTREAM_ERROR,
+                         cut="error" if faults.fails else None, queued=True,
+                         obfuscate=(body.get("stream_options") or {}).get("include_obfuscation") is not False)
+
+    def finish(ended: Job) -> None:
+        state.jobs.ended(ended)
+        keep(state, body, turn, ended.final)
+
+    job = Job(turn.response, stream, finish, streamed=body.get("stream") is True)
+    state.jobs.add(job)
+    job.task = asyncio.get_running_loop().create_task(job.run(state.config.token_delay))
+    if body.get("stream") is True:
+        return Follow(job, drop_after=max(1, stream.cut_after) if faults.drops else None, headers=headers)
+    if faults.drops:
+        return TruncatedBody(wire_json(job.snapshot()).encode(), headers)
+    return json_reply(job.snapshot(), headers)
 
 
 # -- the routes ------------------------------------------------------------------------------------
@@ -281,38 +342,40 @@ async def create(request: Request) -> Response | TruncatedBody | SSEResponse:
         faults = await apply_faults(state, body)
         check_zdr(state, body)
         turn = take_turn(state, body, faults)
+        headers = request_id_headers(request_id)
+        if body.get("background") is True:
+            return start_background(state, body, turn, faults, headers)
     except APIError as refusal:
         return refusal.response(request_id)
-    keep(state, body, turn, faults)
-    headers = request_id_headers(request_id)
+    keep(state, body, turn, finished(turn, faults, body))
     if body.get("stream") is True:
         return respond_stream(state, body, turn, faults, headers)
     return respond_json(turn, faults, headers)
 
 
-async def retrieve_or_delete(request: Request) -> Response:
-    """`GET` / `DELETE /responses/{id}`: a stored response, after the same `admit` as `create`."""
-    state: MockState = request.app.state.mock
-    raw = await request.body()
-    entry = state.record(request, raw, parse_body(raw))
-    request_id = state.request_id()
-    try:
-        admit(state, request, raw, entry)
-        response_id = request.path_params["response_id"]
-        if request.method == "GET" and request.query_params.get("stream", "false").lower() != "false":
-            # Resuming a stream is for background responses, which this mock does not implement.
-            raise bad_request("Unsupported parameter: 'stream'. The locus-nb mock does not implement background "
-                              "mode, so it has no stream to resume.", param="stream", code="unsupported_parameter")
-        found = state.store.get(response_id)
-        if found is None:
-            raise APIError.envelope(404, f"Response with id '{response_id}' not found.", param="response_id")
-    except APIError as refusal:
-        return refusal.response(request_id)
-    headers = request_id_headers(request_id)
-    if request.method == "DELETE":
-        state.store.delete(response_id)
-        return _json({"id": response_id, "object": "response.deleted", "deleted": True}, headers=headers)
-    return _json(found.response, headers=headers)
+Handler = Callable[["MockState", Request, Any, Mapping[str, str]], Awaitable[Any]]
+
+
+def _admitted(handler: Handler) -> Callable[[Request], Awaitable[Any]]:
+    """A route that logs the request and admits it as `create` does (`admit`), then runs
+    `handler(state, request, body, headers)`; a refusal it raises is the reply."""
+    async def endpoint(request: Request) -> Any:
+        state: MockState = request.app.state.mock
+        raw = await request.body()
+        body = parse_body(raw)
+        entry = state.record(request, raw, body)
+        request_id = state.request_id()
+        try:
+            admit(state, request, raw, entry)
+            if body is _BAD_JSON:
+                raise bad_request("We could not parse the JSON body of your request. The endpoint expects a JSON "
+                                  "payload, but what was sent was not valid JSON.")
+            return await handler(state, request, body, request_id_headers(request_id))
+        except APIError as refusal:
+            return refusal.response(request_id)
+
+    endpoint.__name__ = endpoint.__qualname__ = handler.__name__
+    return endpoint
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -326,7 +389,8 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route(f"{PREFIX}/responses", create, methods=["POST"]),
-            Route(f"{PREFIX}/responses/{{response_id}}", retrieve_or_delete, methods=["GET", "DELETE"]),
+            *(Route(PREFIX + path, _admitted(handler), methods=methods)
+              for path, methods, handler in (*_response_api.ROUTES, *_conversation_api.ROUTES)),
         ],
         exception_handlers={HTTPException: http_error},
     )

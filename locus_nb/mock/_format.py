@@ -5,9 +5,12 @@ rules and the Response builder can share it without importing one another."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["listing", "wire_json"]
+from starlette.responses import Response
+
+__all__ = ["json_reply", "listing", "wire_json"]
 
 
 def wire_json(value: Any) -> str:
@@ -21,3 +24,8 @@ def listing(names: list[str]) -> str:
     if len(quoted) <= 2:
         return " and ".join(quoted)
     return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def json_reply(value: Any, headers: Mapping[str, str]) -> Response:
+    """A 200 with `value` as the endpoint writes JSON."""
+    return Response(wire_json(value).encode(), headers=dict(headers), media_type="application/json")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 from pydantic_core import PydanticCustomError
 
-__all__ = ["MOVED", "UNSUPPORTED", "CreateRequest"]
+__all__ = ["MOVED", "UNSUPPORTED", "CreateRequest", "Item", "Metadata", "Strict"]
 
 INCLUDABLE = Literal[
     "reasoning.encrypted_content",
@@ -29,9 +29,7 @@ INCLUDABLE = Literal[
 # which the real API keeps for fields it does not know. With `CreateRequest`'s fields these are
 # every field of openai-python's `ResponseCreateParams` (tests/mock/test_request_schema.py).
 UNSUPPORTED = {
-    "conversation": "conversations",
     "prompt": "prompt templates",
-    "background": "background mode",
     "context_management": "context management (compaction)",
     "moderation": "moderation",
     "prompt_cache_options": "prompt cache options (explicit cache breakpoints)",
@@ -42,7 +40,7 @@ UNSUPPORTED = {
 MOVED = {"response_format": "text.format", "reasoning_effort": "reasoning.effort"}
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
 
 
@@ -76,31 +74,31 @@ def _string_or(list_type: Any) -> Any:
 # -- content parts and input items ----------------------------------------------------------
 
 
-class InputText(_Strict):
+class InputText(Strict):
     type: Literal["input_text"]
     text: str
 
 
-class OutputText(_Strict):
+class OutputText(Strict):
     type: Literal["output_text"]
     text: str
     annotations: list[dict[str, Any]] | None = None
     logprobs: list[dict[str, Any]] | None = None
 
 
-class Refusal(_Strict):
+class Refusal(Strict):
     type: Literal["refusal"]
     refusal: str
 
 
-class InputImage(_Strict):
+class InputImage(Strict):
     type: Literal["input_image"]
     image_url: str | None = None
     file_id: str | None = None
     detail: Literal["low", "high", "auto", "original"] | None = None
 
 
-class InputFile(_Strict):
+class InputFile(Strict):
     type: Literal["input_file"]
     file_id: str | None = None
     file_data: str | None = None
@@ -118,7 +116,7 @@ Part = _union(
 ItemStatus = Literal["in_progress", "completed", "incomplete"] | None
 
 
-class MessageItem(_Strict):
+class MessageItem(Strict):
     type: Literal["message"] = "message"
     role: Literal["user", "assistant", "system", "developer"]
     content: _string_or(list[Part])
@@ -127,7 +125,7 @@ class MessageItem(_Strict):
     phase: Literal["commentary", "final_answer"] | None = None
 
 
-class FunctionCallItem(_Strict):
+class FunctionCallItem(Strict):
     type: Literal["function_call"]
     call_id: str
     name: str
@@ -136,7 +134,7 @@ class FunctionCallItem(_Strict):
     status: ItemStatus = None
 
 
-class FunctionCallOutputItem(_Strict):
+class FunctionCallOutputItem(Strict):
     type: Literal["function_call_output"]
     call_id: str
     output: _string_or(list[Part])
@@ -144,12 +142,12 @@ class FunctionCallOutputItem(_Strict):
     status: ItemStatus = None
 
 
-class SummaryText(_Strict):
+class SummaryText(Strict):
     type: Literal["summary_text"]
     text: str
 
 
-class ReasoningItem(_Strict):
+class ReasoningItem(Strict):
     type: Literal["reasoning"]
     # Clients that omit item ids under store=false replay only type, summary and encrypted_content
     # (OpenAI's own Codex: `ResponseItem::Reasoning` serializes no id, openai/codex
@@ -162,7 +160,7 @@ class ReasoningItem(_Strict):
     status: ItemStatus = None
 
 
-class ItemReference(_Strict):
+class ItemReference(Strict):
     type: Literal["item_reference"]
     id: str
 
@@ -179,7 +177,7 @@ Item = _union(
 # -- tools, text format, reasoning ------------------------------------------------------------
 
 
-class FunctionTool(_Strict):
+class FunctionTool(Strict):
     type: Literal["function"]
     name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     parameters: dict[str, Any] | None = None
@@ -200,12 +198,12 @@ BUILTIN_TOOLS = ("web_search", "web_search_preview", "file_search", "code_interp
 Tool = _union(("function", FunctionTool), *((name, BuiltinTool) for name in BUILTIN_TOOLS))
 
 
-class ToolChoiceFunction(_Strict):
+class ToolChoiceFunction(Strict):
     type: Literal["function"]
     name: str
 
 
-class ToolChoiceAllowed(_Strict):
+class ToolChoiceAllowed(Strict):
     type: Literal["allowed_tools"]
     mode: Literal["auto", "required"]
     tools: list[dict[str, Any]]
@@ -224,15 +222,15 @@ ToolChoice = _union(
 )
 
 
-class FormatText(_Strict):
+class FormatText(Strict):
     type: Literal["text"]
 
 
-class FormatJsonObject(_Strict):
+class FormatJsonObject(Strict):
     type: Literal["json_object"]
 
 
-class FormatJsonSchema(_Strict):
+class FormatJsonSchema(Strict):
     type: Literal["json_schema"]
     name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     schema_: dict[str, Any] = Field(alias="schema")
@@ -240,7 +238,7 @@ class FormatJsonSchema(_Strict):
     description: str | None = None
 
 
-class TextConfig(_Strict):
+class TextConfig(Strict):
     format: (_union(("text", FormatText), ("json_object", FormatJsonObject), ("json_schema", FormatJsonSchema))
              | None) = None
     verbosity: Literal["low", "medium", "high"] | None = None
@@ -250,7 +248,7 @@ Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 SummaryMode = Literal["auto", "concise", "detailed"]
 
 
-class ReasoningConfig(_Strict):
+class ReasoningConfig(Strict):
     effort: Effort | None = None
     summary: SummaryMode | None = None
     generate_summary: SummaryMode | None = None
@@ -258,12 +256,13 @@ class ReasoningConfig(_Strict):
     mode: str | None = None
 
 
-class StreamOptions(_Strict):
+class StreamOptions(Strict):
     include_obfuscation: bool | None = None
 
 
 MetadataKey = Annotated[str, StringConstraints(max_length=64)]
 MetadataValue = Annotated[str, StringConstraints(max_length=512)]
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=16)]
 
 
 def _response_id(value: str) -> str:
@@ -276,7 +275,28 @@ def _response_id(value: str) -> str:
     return value
 
 
-class CreateRequest(_Strict):
+def _conversation_id(value: str) -> str:
+    if not value.startswith("conv"):
+        raise PydanticCustomError(
+            "api_error", "{message}",
+            {"message": f"Invalid 'conversation': '{value}'. Expected an ID that begins with 'conv'.",
+             "code": "invalid_value"},
+        )
+    return value
+
+
+ConversationId = Annotated[str, AfterValidator(_conversation_id)]
+
+
+class ConversationRef(Strict):
+    id: ConversationId
+
+
+def _id_or_object(value: Any) -> str | None:
+    return "<string>" if isinstance(value, str) else "<object>" if isinstance(value, dict) else None
+
+
+class CreateRequest(Strict):
     model: str
     input: _string_or(list[Item])
     instructions: str | None = None
@@ -285,6 +305,9 @@ class CreateRequest(_Strict):
     parallel_tool_calls: bool | None = None
     store: bool | None = None
     previous_response_id: Annotated[str, AfterValidator(_response_id)] | None = None
+    # "conv_…" or {"id": "conv_…"} (openai-python's `ResponseConversationParam`)
+    conversation: _union(("string", ConversationId), ("object", ConversationRef), by=_id_or_object) | None = None
+    background: bool | None = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     include: list[INCLUDABLE] | None = None
@@ -297,7 +320,7 @@ class CreateRequest(_Strict):
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
     frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
-    metadata: Annotated[dict[MetadataKey, MetadataValue], Field(max_length=16)] | None = None
+    metadata: Metadata | None = None
     truncation: Literal["auto", "disabled"] | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
     user: str | None = None

@@ -232,7 +232,7 @@ def response_object(
 ) -> dict[str, Any]:
     """A Response in the wire's key order, as recorded: these four, the rest alphabetically, `metadata` last."""
     produced = {
-        "background": False,
+        "background": body.get("background") is True,
         "completed_at": int(time.time()) if status == "completed" else None,
         "error": error,
         "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
@@ -253,7 +253,11 @@ def _echoed(body: Mapping[str, Any], family: Family) -> dict[str, Any]:
         value = body.get(key)
         return default if value is None else value
 
+    # Only a response created on a conversation names it (no recording carries the key otherwise).
+    named = body.get("conversation")
+    conversation = {"conversation": {"id": named.get("id") if isinstance(named, dict) else named}} if named else {}
     return {
+        **conversation,
         "frequency_penalty": get("frequency_penalty", 0.0),
         "instructions": get("instructions"),
         "max_output_tokens": get("max_output_tokens"),

@@ -65,10 +65,14 @@ class EventStream:
     """The frames of one streamed response, generated lazily; `dropped` tells the sender to cut."""
 
     def __init__(self, response: Mapping[str, Any], *, requested_tier: str | None = None,
-                 obfuscate: bool = True, cut: str | None = None, error: Mapping[str, Any] | None = None) -> None:
+                 obfuscate: bool = True, cut: str | None = None, error: Mapping[str, Any] | None = None,
+                 queued: bool = False) -> None:
         """`cut`: "drop" (connection lost) or "error" (an `error` event, then `response.failed` with `error`)
-        halfway through the deltas, or right after `response.in_progress` when there are none."""
+        halfway through the deltas, or right after `response.in_progress` when there are none. `queued`: a
+        background response's start, `response.created` and `response.queued` with status `queued`
+        (stream_background_queued_gpt4o.sse)."""
         self.response = response
+        self.queued = queued
         self.requested_tier = requested_tier
         self.obfuscate = obfuscate
         self.cut = cut
@@ -88,6 +92,10 @@ class EventStream:
             return [_ARGUMENT_PIECE.findall(item["arguments"])]
         return [_scripted.word_pieces(part["text"]) for part in item.get("summary") or ()]
 
+    def event(self, event_type: str, **fields: Any) -> bytes:
+        """One more frame, numbered next (a background response's `response.failed` when it is cancelled)."""
+        return self._next(event_type, **fields)
+
     def _next(self, event_type: str, **fields: Any) -> bytes:
         frame = _frame(event_type, fields, self.seq)
         self.seq += 1
@@ -96,7 +104,12 @@ class EventStream:
     def frames(self) -> Iterator[tuple[bytes, bool]]:
         """(frame, is_delta) pairs, ending with the terminal event — or where the cut says."""
         snapshot = in_progress(self.response, self.requested_tier)
-        yield self._next("response.created", response=snapshot), False
+        if self.queued:
+            waiting = {**snapshot, "status": "queued"}
+            yield self._next("response.created", response=waiting), False
+            yield self._next("response.queued", response=waiting), False
+        else:
+            yield self._next("response.created", response=snapshot), False
         yield self._next("response.in_progress", response=snapshot), False
         deltas = 0
         if self.cut and self.cut_after == 0:

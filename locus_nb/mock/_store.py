@@ -25,7 +25,7 @@ from ._errors import APIError, bad_request, item_not_found, previous_response_no
 from ._response_json import Output
 from ._sealed import Thought, open_thought
 
-__all__ = ["STORE_LIMIT", "STORE_TTL", "Store", "StoredResponse"]
+__all__ = ["STORE_LIMIT", "STORE_TTL", "Store", "StoredResponse", "context_item"]
 
 STORE_TTL = 30 * 24 * 3600.0  # seconds a stored response is kept (OpenAI's retention: 30 days)
 STORE_LIMIT = 2_000  # stored responses kept at most (a room of 30 running every lesson needs a few hundred)
@@ -44,7 +44,7 @@ def _normalize(value: Any) -> list[dict[str, Any]]:
     return [dict(item, type=item.get("type", "message")) for item in value]
 
 
-def _context_item(item: Mapping[str, Any], thought: Thought | None) -> dict[str, Any]:
+def context_item(item: Mapping[str, Any], thought: Thought | None) -> dict[str, Any]:
     """An item as the model remembers it: reasoning keeps its thought, not the sealed blob."""
     if item.get("type") != "reasoning":
         return dict(item)
@@ -99,11 +99,12 @@ class Store:
 
     # -- one turn ---------------------------------------------------------------------------
 
-    def conversation(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Everything the model sees this turn: the stored chain, then the resolved input."""
+    def conversation(self, body: Mapping[str, Any], history: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+        """Everything the model sees this turn: the stored chain (or `history`, a conversation's items), then
+        the resolved input."""
         self._expire()
         previous = body.get("previous_response_id")
-        context: list[dict[str, Any]] = []
+        context: list[dict[str, Any]] = [dict(item) for item in history]
         if previous:
             stored = self.get(previous)
             if stored is None:
@@ -129,7 +130,7 @@ class Store:
                 # "omit ids" client) has no id to hold it to, so only an item with one is checked.
                 if item.get("id") and thought.follows and (following is None or following.get("id") != thought.follows):
                     raise _reasoning_without_follower(item["id"])
-                resolved.append(_context_item(item, thought))
+                resolved.append(context_item(item, thought))
             else:
                 resolved.append(item)
         return resolved
@@ -157,7 +158,7 @@ class Store:
 
     def keep(self, response: dict[str, Any], seen: list[dict[str, Any]], output: Output, *,
              failed: bool = False) -> None:
-        produced = [] if failed else [_context_item(i, output.thoughts.get(i["id"])) for i in output.items]
+        produced = [] if failed else [context_item(i, output.thoughts.get(i["id"])) for i in output.items]
         stored = StoredResponse(response, seen + produced, [i["id"] for i in produced])
         with self._lock:
             self.responses[response["id"]] = stored

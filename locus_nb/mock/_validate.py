@@ -19,7 +19,7 @@ from ._errors import APIError, bad_request, model_not_found
 from ._format import listing
 from ._request_schema import MOVED, UNSUPPORTED, CreateRequest
 
-__all__ = ["check_model", "validate_request"]
+__all__ = ["MUTUALLY_EXCLUSIVE", "check_model", "first_error", "translate", "validate_request"]
 
 
 # -- pydantic's first error → the endpoint's sentence -------------------------------------------
@@ -39,7 +39,13 @@ _EITHER = {
     "input": "one of a string or array of input items",
     "content": "one of a string or array of content parts",
     "output": "one of a string or array of content parts",
+    "conversation": "one of a string or object",
 }
+# `conversation` with `previous_response_id`: the real 400, word for word (its odd quoting included), `param`
+# null — seen by two live probes of api.openai.com (2025-10-27, an edge-case report; 2026-08-31, a proxy's
+# rejection table). Clients should read the code.
+MUTUALLY_EXCLUSIVE = ("Mutually exclusive parameters: ''. Ensure you are only providing one of: 'pre..._id' or "
+                      "'conversation'.")
 
 
 def _json_type(value: Any) -> str:
@@ -78,7 +84,7 @@ def _values(expected: str) -> str:
     return listing(re.findall(r"'<([^>]+)>'", expected) or re.findall(r"'([^']*)'", expected))
 
 
-def _translate(error: Mapping[str, Any]) -> APIError:
+def translate(error: Mapping[str, Any]) -> APIError:
     kind, loc, ctx, value = error["type"], tuple(error["loc"]), error.get("ctx") or {}, error.get("input")
     param = _param(loc)
     if kind == "api_error":
@@ -129,7 +135,7 @@ def _translate(error: Mapping[str, Any]) -> APIError:
     return bad_request(f"Invalid value for '{param}': {error['msg']}.", param=param, code="invalid_value")
 
 
-def _first_error(exc: ValidationError) -> Mapping[str, Any]:
+def first_error(exc: ValidationError) -> Mapping[str, Any]:
     errors = exc.errors(include_url=False)
     # An unknown top-level field is what the endpoint names first (e.g. `messages` instead of `input`).
     return next((e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1), errors[0])
@@ -193,10 +199,12 @@ def validate_request(body: Any) -> dict[str, Any]:
     try:
         CreateRequest.model_validate(clean)
     except ValidationError as exc:
-        raise _translate(_first_error(exc)) from None
+        raise translate(first_error(exc)) from None
     _check_parts(body["input"])
     _check_tool_choice(body)
     _check_json_mode(body)
+    if body.get("conversation") is not None and body.get("previous_response_id") is not None:
+        raise bad_request(MUTUALLY_EXCLUSIVE, code="mutually_exclusive_parameters")
     if body.get("stream_options") is not None and not body.get("stream"):
         raise bad_request("Invalid value for 'stream_options': only allowed when 'stream' is true.",
                           param="stream_options", code="invalid_value")
