@@ -119,7 +119,8 @@ class ZDRRejected(BadRequest):
 
 
 class CancelRefused(BadRequest):
-    hint = "only a response started in the background (model.start, stream(background=True)) can be cancelled"
+    hint = ("only a background response (model.start, stream(background=True)) can be cancelled, and only while it "
+            "runs; one that has ended keeps its answer: model.wait(handle) fetches it")
 
 
 class AuthError(APIStatusError):

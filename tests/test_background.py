@@ -106,7 +106,7 @@ async def test_cancel_returns_the_cancelled_response_and_a_refusal_is_typed():
     async with sse_model(lambda request: refusal, store=True) as model:
         with pytest.raises(CancelRefused, match="background=true") as err:
             await model.cancel("resp_plain")
-    assert err.value.status == 400 and "model.start" in err.value.hint
+    assert err.value.status == 400 and "model.start" in err.value.hint and "model.wait" in err.value.hint
 
 
 @pytest.mark.parametrize("handle", [None, "", 7, Message.user("x")])
