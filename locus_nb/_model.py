@@ -76,6 +76,7 @@ class OCIResponsesModel:
 
     store=False: stateless, Zero-Data-Retention safe; send the whole conversation each turn.
     store=True: the server keeps each response; pass `provider_state` from the last reply and send only the new turn.
+    Or let a conversation hold the thread: `conv = await model.create_conversation()`, then `conv.provider_state`.
 
     `auth`: an `httpx.Auth`, or one of "api_key", "security_token", "instance_principal", "resource_principal",
     "bearer", "none"; None picks Bearer when `api_key` is given, else the profile's own kind of signing. Region:
@@ -195,7 +196,9 @@ class OCIResponsesModel:
         Failures before the first event (connect, 429, 5xx) are retried like `complete()`; once events flow nothing is
         retried. A failed or broken stream raises `StreamFailed` / `StreamTruncated` with the text received so far;
         one that sends no event for `stream_idle_timeout` seconds or has not ended by the `deadline` (both default to
-        the model's) raises `StreamTimeout`, also with the text so far. Reading stops at the terminal event. Leaving
+        the model's) raises `StreamTimeout`, also with the text so far. With `background=True` the answer runs in the
+        background, and a stream that breaks is resumed after its last event, never sent again (`_background`); a plain
+        stream is not resumable. Reading stops at the terminal event. Leaving
         the loop early (break, an error, a kernel interrupt) closes the HTTP stream; `async with
         contextlib.aclosing(model.stream(...))` makes that immediate.
         """
