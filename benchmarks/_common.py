@@ -95,11 +95,11 @@ def start_mock(*args: str) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def peak_rss_mib(pid: int) -> float | None:
-    """VmHWM (peak resident set) of a live process, in MiB."""
+def peak_rss_mib(pid: int, field: str = "VmHWM") -> float | None:
+    """VmHWM (peak resident set) of a live process, in MiB; `field="VmRSS"`: its resident set now."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

@@ -338,6 +338,29 @@ def concurrency_section(c: dict, charts: dict[str, str]) -> list[str]:
     return lines + [""]
 
 
+def room_section(r: dict, charts: dict[str, str]) -> list[str]:
+    g, rss = r["gap_ms"], r["mock_rss_mib"]
+    pacing = r["token_delay_ms"]
+    lines = ["## A room's load: concurrent background streams on one mock", "", _when(r), "",
+             f"{r['streams']:,} background streams (`\"background\": true, \"stream\": true`) opened at once from one "
+             f"client process against `locus-nb mock --token-delay {pacing / 1000:g}` in its own process, "
+             f"{r['tokens']} deltas each; the gap is the time between one stream's consecutive deltas as the client "
+             f"receives them ({r['gaps']:,} gaps).", "",
+             "| | |", "|---|---:|",
+             f"| gap p50 / p95 / p99 / max, ms | {g['p50']:.1f} / {g['p95']:.1f} / {g['p99']:.1f} / {g['max']:.1f} |",
+             f"| pacing, ms | {pacing:.0f} |",
+             f"| streams complete (every delta and `response.completed`) | {r['complete']:,} of {r['streams']:,} |",
+             f"| errors | {r['errors']} |",
+             f"| wall s (paced: at least {r['tokens'] * pacing / 1000:.1f}) | {r['wall_s']:.2f} |",
+             f"| mock RSS MiB: before / peak / after | {rss['before']:.0f} / {rss['peak']:.0f} / {rss['after']:.0f} |",
+             f"| client peak RSS MiB | {r['client_peak_rss_mib']:.0f} |", "",
+             _goal("gap p95", f"{g['p95']:.1f} ms", f"pacing {pacing:.0f} ms", f"≤ {2 * pacing:.0f} ms",
+                   g["p95"] <= 2 * pacing),
+             _goal("streams complete", f"{r['complete']} of {r['streams']}", "", "all",
+                   r["complete"] == r["streams"] and r["errors"] == 0), ""]
+    return lines
+
+
 def cold_section(c: dict, charts: dict[str, str]) -> list[str]:
     lines = ["## Cold paths (venv already built)", "", _when(c), "",
              "| what | seconds, median (min–max, n) |", "|---|---:|"]
@@ -353,8 +376,8 @@ def cold_section(c: dict, charts: dict[str, str]) -> list[str]:
 
 
 SECTIONS = {"setup": setup_section, "complete": complete_section, "stream": stream_section, "wire": wire_section,
-            "resume": resume_section,
-            "pixel": pixel_section, "concurrency": concurrency_section, "cold": cold_section}
+            "resume": resume_section, "pixel": pixel_section, "concurrency": concurrency_section,
+            "room": room_section, "cold": cold_section}
 
 
 def render(results: dict, out: Path) -> list[Path]:

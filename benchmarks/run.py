@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report  # noqa: E402
 from _common import ROOT, load_results, machine, save_section  # noqa: E402
 
-DEFAULT = ("complete", "stream", "wire", "resume", "concurrency", "cold", "pixel")
+DEFAULT = ("complete", "stream", "wire", "resume", "concurrency", "room", "cold", "pixel")
 
 
 def section(name: str, quick: bool) -> dict:
@@ -49,6 +49,12 @@ def section(name: str, quick: bool) -> dict:
         out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_concurrency.py"), *counts],
                              check=True, capture_output=True, text=True).stdout
         return {"runs": [json.loads(line) for line in out.splitlines() if line.startswith("{")]}
+    if name == "room":
+        # its own process, so the client's peak RSS is this run's; the mock runs in another
+        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_room.py"),
+                              *(["--streams", "100"] if quick else [])],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(next(line for line in out.splitlines() if line.startswith("{")))
     if name == "cold":
         import bench_cold
 

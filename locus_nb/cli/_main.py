@@ -47,7 +47,10 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     if not _loopback(args.host) and not (args.api_key or args.public_key) and not args.insecure:
         raise SystemExit(f"locus-nb mock: --host {args.host} lets anyone on the network in; give --api-key KEY (or "
                          "--public-key) so only your room gets in, or --insecure to serve it open anyway")
-    options = {} if args.replay else {"store_ttl": args.store_ttl, "store_limit": args.store_limit}
+    options = {} if args.replay else {
+        "store_ttl": args.store_ttl, "store_limit": args.store_limit, "conversation_ttl": args.conversation_ttl,
+        "conversation_limit": args.conversation_limit, "background_ttl": args.background_ttl,
+        "background_limit": args.background_limit}
     try:
         if args.replay:
             from .._errors import LocusError
@@ -151,6 +154,8 @@ def parser() -> argparse.ArgumentParser:
 
 def _add_mock(sub: Any) -> None:
     from ..mock._faults import FAULTS, METADATA_KEY, fault_help
+    from ..mock._background import BACKGROUND_LIMIT, BACKGROUND_TTL
+    from ..mock._conversations import CONVERSATION_LIMIT, CONVERSATION_TTL
     from ..mock._store import STORE_LIMIT, STORE_TTL
 
     mock = sub.add_parser("mock", help="serve the mock OCI Responses endpoint; prints its base URL first",
@@ -182,6 +187,18 @@ def _add_mock(sub: Any) -> None:
                            "then 404 not found, and chaining to one 400 previous_response_not_found")
     mock.add_argument("--store-limit", type=int, default=STORE_LIMIT, metavar="N",
                       help=f"keep at most N stored responses, the oldest dropped first (default {STORE_LIMIT})")
+    mock.add_argument("--conversation-ttl", type=float, default=CONVERSATION_TTL, metavar="SECONDS",
+                      help=f"a conversation expires this long after its last change (default {CONVERSATION_TTL:.0f}: "
+                           "30 days); then 404")
+    mock.add_argument("--conversation-limit", type=int, default=CONVERSATION_LIMIT, metavar="N",
+                      help=f"keep at most N conversations, the least recently changed dropped first "
+                           f"(default {CONVERSATION_LIMIT})")
+    mock.add_argument("--background-ttl", type=float, default=BACKGROUND_TTL, metavar="SECONDS",
+                      help=f"a finished background response's events (and, with store=false, the response) are kept "
+                           f"this long (default {BACKGROUND_TTL:.0f}: 10 minutes, as OpenAI's)")
+    mock.add_argument("--background-limit", type=int, default=BACKGROUND_LIMIT, metavar="N",
+                      help=f"keep at most N background responses, the oldest finished dropped first; with N still "
+                           f"running a new one gets 429 (default {BACKGROUND_LIMIT})")
     mock.set_defaults(func=_cmd_mock)
 
 

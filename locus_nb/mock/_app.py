@@ -164,7 +164,7 @@ class Turn:
 
 
 def parse_body(raw: bytes) -> Any:
-    """The request body as JSON: None when empty, `_BAD_JSON` when unreadable (refused by `validate`)."""
+    """The request body as JSON: None when empty, `_BAD_JSON` when unreadable (refused after `admit`)."""
     try:
         return json.loads(raw) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -188,11 +188,8 @@ def admit(state: MockState, request: Request, raw: bytes, entry: dict[str, Any])
 
 
 def validate(state: MockState, body: Any) -> dict[str, Any]:
-    """The body (400: not JSON, or not a valid request), the model id (404), then what the model's
-    family takes (400: sampling on a reasoning model, an effort it lacks): the request, normalized."""
-    if body is _BAD_JSON:
-        raise bad_request("We could not parse the JSON body of your request. The endpoint expects a JSON "
-                          "payload, but what was sent was not valid JSON.")
+    """The body (400: not a valid request), the model id (404), then what the model's family takes
+    (400: sampling on a reasoning model, an effort it lacks): the request, normalized."""
     body = validate_request(body)
     check_model(body["model"], state.config.models)
     check_parameters(body)
@@ -329,24 +326,16 @@ def start_background(state: MockState, body: Mapping[str, Any], turn: Turn, faul
 # -- the routes ------------------------------------------------------------------------------------
 
 
-async def create(request: Request) -> Response | TruncatedBody | SSEResponse:
-    """`POST /responses`: the steps above, in order; a refusal from any of them is the reply."""
-    state: MockState = request.app.state.mock
-    raw = await request.body()
-    body = parse_body(raw)
-    entry = state.record(request, raw, body)
-    request_id = state.request_id()
-    try:
-        admit(state, request, raw, entry)
-        body = validate(state, body)
-        faults = await apply_faults(state, body)
-        check_zdr(state, body)
-        turn = take_turn(state, body, faults)
-        headers = request_id_headers(request_id)
-        if body.get("background") is True:
-            return start_background(state, body, turn, faults, headers)
-    except APIError as refusal:
-        return refusal.response(request_id)
+async def create(state: MockState, request: Request, body: Any,
+                 headers: Mapping[str, str]) -> Response | TruncatedBody | SSEResponse | Follow:
+    """`POST /responses` (once admitted, `_admitted`): the steps above, in order; a refusal from any of them
+    is the reply."""
+    body = validate(state, body)
+    faults = await apply_faults(state, body)
+    check_zdr(state, body)
+    turn = take_turn(state, body, faults)
+    if body.get("background") is True:
+        return start_background(state, body, turn, faults, headers)
     keep(state, body, turn, finished(turn, faults, body))
     if body.get("stream") is True:
         return respond_stream(state, body, turn, faults, headers)
@@ -357,7 +346,7 @@ Handler = Callable[["MockState", Request, Any, Mapping[str, str]], Awaitable[Any
 
 
 def _admitted(handler: Handler) -> Callable[[Request], Awaitable[Any]]:
-    """A route that logs the request and admits it as `create` does (`admit`), then runs
+    """A route that logs the request, admits it (`admit`; a body that is not JSON: 400), then runs
     `handler(state, request, body, headers)`; a refusal it raises is the reply."""
     async def endpoint(request: Request) -> Any:
         state: MockState = request.app.state.mock
@@ -388,9 +377,9 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     """The app, with its own `MockState` (store, request log, fault schedule) at `app.state.mock`."""
     app = Starlette(
         routes=[
-            Route(f"{PREFIX}/responses", create, methods=["POST"]),
             *(Route(PREFIX + path, _admitted(handler), methods=methods)
-              for path, methods, handler in (*_response_api.ROUTES, *_conversation_api.ROUTES)),
+              for path, methods, handler in (("/responses", ["POST"], create), *_response_api.ROUTES,
+                                             *_conversation_api.ROUTES)),
         ],
         exception_handlers={HTTPException: http_error},
     )

@@ -37,6 +37,7 @@ from typing import Any
 from ._errors import APIError, bad_request
 from ._response_json import failed, in_progress
 from ._sse import EventStream
+from ._store import checked_bounds
 
 __all__ = ["BACKGROUND_LIMIT", "BACKGROUND_TTL", "Follow", "Job", "Jobs", "cancel_refused"]
 
@@ -130,11 +131,8 @@ class Jobs:
 
     def __init__(self, *, ttl: float = BACKGROUND_TTL, limit: int = BACKGROUND_LIMIT,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        if not (isinstance(ttl, int | float) and ttl > 0):
-            raise ValueError(f"the background jobs' ttl must be a positive number of seconds; got {ttl!r}")
-        if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
-            raise ValueError(f"the background jobs' limit must be a whole number, at least 1; got {limit!r}")
-        self.ttl, self.limit, self._clock = float(ttl), limit, clock
+        self.ttl, self.limit = checked_bounds("the background jobs'", "jobs", ttl, limit)
+        self._clock = clock
         self._jobs: dict[str, Job] = {}  # in the order started
         self._ended: dict[str, float] = {}  # response id -> when it finished (by `clock`)
 
@@ -148,11 +146,8 @@ class Jobs:
 
     def _expire(self) -> None:
         now = self._clock()
-        for response_id, ended in list(self._ended.items()):
-            if now - ended >= self.ttl:
-                self._drop(response_id)
-        for response_id in list(self._ended):  # beyond the limit: the oldest finished first
-            if len(self._jobs) <= self.limit:
+        for response_id, ended in list(self._ended.items()):  # in the order they ended, the oldest first
+            if now - ended < self.ttl and len(self._jobs) <= self.limit:
                 break
             self._drop(response_id)
 

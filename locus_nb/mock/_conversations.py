@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import APIError, bad_request
+from ._store import checked_bounds, expire_oldest
 
 __all__ = ["CONVERSATION_LIMIT", "CONVERSATION_TTL", "MAX_ITEMS", "Conversation", "Conversations", "not_found"]
 
@@ -96,13 +97,10 @@ class Conversations:
 
     def __init__(self, *, ttl: float = CONVERSATION_TTL, limit: int = CONVERSATION_LIMIT,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        if not (isinstance(ttl, int | float) and ttl > 0):
-            raise ValueError(f"the conversations' ttl must be a positive number of seconds; got {ttl!r}")
-        if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
-            raise ValueError(f"the conversations' limit must be a whole number, at least 1; got {limit!r}")
-        self.ttl, self.limit, self._clock = float(ttl), limit, clock
-        self._by_id: dict[str, Conversation] = {}  # least recently changed first
-        self._changed_at: dict[str, float] = {}
+        self.ttl, self.limit = checked_bounds("the conversations'", "conversations", ttl, limit)
+        self._clock = clock
+        self._by_id: dict[str, Conversation] = {}
+        self._changed_at: dict[str, float] = {}  # least recently changed first
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -111,12 +109,7 @@ class Conversations:
 
     def _expire(self) -> None:
         with self._lock:
-            now = self._clock()
-            while self._by_id:
-                oldest = next(iter(self._by_id))
-                if len(self._by_id) <= self.limit and now - self._changed_at[oldest] < self.ttl:
-                    break
-                self._drop(oldest)
+            expire_oldest(self._changed_at, now=self._clock(), ttl=self.ttl, limit=self.limit, drop=self._drop)
 
     def _drop(self, conversation_id: str) -> None:
         self._by_id.pop(conversation_id, None)
@@ -124,9 +117,9 @@ class Conversations:
 
     def _touch(self, conversation: Conversation) -> None:
         with self._lock:
-            self._by_id.pop(conversation.id, None)
-            self._by_id[conversation.id] = conversation  # to the young end
-            self._changed_at[conversation.id] = self._clock()
+            self._by_id[conversation.id] = conversation
+            self._changed_at.pop(conversation.id, None)
+            self._changed_at[conversation.id] = self._clock()  # to the young end
             self._expire()
 
     # -- the conversation object -----------------------------------------------------------------

@@ -265,27 +265,21 @@ MetadataValue = Annotated[str, StringConstraints(max_length=512)]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=16)]
 
 
-def _response_id(value: str) -> str:
-    if not value.startswith("resp"):
-        raise PydanticCustomError(
-            "api_error", "{message}",
-            {"message": f"Invalid 'previous_response_id': '{value}'. Expected an ID that begins with 'resp'.",
-             "code": "invalid_value"},
-        )
-    return value
+def _id_of(field: str, prefix: str) -> Any:
+    """A string that must begin with `prefix`, else the endpoint's 400 naming `field` (as `previous_response_id`'s)."""
+    def check(value: str) -> str:
+        if not value.startswith(prefix):
+            raise PydanticCustomError(
+                "api_error", "{message}",
+                {"message": f"Invalid '{field}': '{value}'. Expected an ID that begins with '{prefix}'.",
+                 "code": "invalid_value"},
+            )
+        return value
+
+    return Annotated[str, AfterValidator(check)]
 
 
-def _conversation_id(value: str) -> str:
-    if not value.startswith("conv"):
-        raise PydanticCustomError(
-            "api_error", "{message}",
-            {"message": f"Invalid 'conversation': '{value}'. Expected an ID that begins with 'conv'.",
-             "code": "invalid_value"},
-        )
-    return value
-
-
-ConversationId = Annotated[str, AfterValidator(_conversation_id)]
+ConversationId = _id_of("conversation", "conv")
 
 
 class ConversationRef(Strict):
@@ -304,7 +298,7 @@ class CreateRequest(Strict):
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     store: bool | None = None
-    previous_response_id: Annotated[str, AfterValidator(_response_id)] | None = None
+    previous_response_id: _id_of("previous_response_id", "resp") | None = None
     # "conv_…" or {"id": "conv_…"} (openai-python's `ResponseConversationParam`)
     conversation: _union(("string", ConversationId), ("object", ConversationRef), by=_id_or_object) | None = None
     background: bool | None = None

@@ -25,7 +25,7 @@ from ._errors import APIError, bad_request, item_not_found, previous_response_no
 from ._response_json import Output
 from ._sealed import Thought, open_thought
 
-__all__ = ["STORE_LIMIT", "STORE_TTL", "Store", "StoredResponse", "context_item"]
+__all__ = ["STORE_LIMIT", "STORE_TTL", "Store", "StoredResponse", "checked_bounds", "context_item", "expire_oldest"]
 
 STORE_TTL = 30 * 24 * 3600.0  # seconds a stored response is kept (OpenAI's retention: 30 days)
 STORE_LIMIT = 2_000  # stored responses kept at most (a room of 30 running every lesson needs a few hundred)
@@ -74,13 +74,30 @@ def check_tool_pairs(seen: Sequence[Mapping[str, Any]]) -> None:
             raise bad_request(f"No tool output found for function call {call_id}.", param="input")
 
 
+def checked_bounds(whose: str, what: str, ttl: Any, limit: Any) -> tuple[float, int]:
+    """A bounded table's `ttl` (seconds, positive) and `limit` (a whole number of `what`, at least 1), or a
+    `ValueError` saying which is wrong (`locus-nb mock` prints it as one line)."""
+    if not (isinstance(ttl, int | float) and ttl > 0):
+        raise ValueError(f"{whose} ttl must be a positive number of seconds; got {ttl!r}")
+    if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
+        raise ValueError(f"{whose} limit must be a whole number of {what}, at least 1; got {limit!r}")
+    return float(ttl), limit
+
+
+def expire_oldest(stamped: Mapping[str, float], *, now: float, ttl: float, limit: int, drop: Any) -> None:
+    """`drop(key)` the oldest keys of `stamped` (in insertion order) while the oldest is `ttl` old or more are
+    kept than `limit`."""
+    while stamped:
+        oldest = next(iter(stamped))
+        if len(stamped) <= limit and now - stamped[oldest] < ttl:
+            break
+        drop(oldest)
+
+
 class Store:
     def __init__(self, *, ttl: float = STORE_TTL, limit: int = STORE_LIMIT, clock: Any = time.monotonic) -> None:
-        if not (isinstance(ttl, int | float) and ttl > 0):
-            raise ValueError(f"the store's ttl must be a positive number of seconds; got {ttl!r}")
-        if not (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
-            raise ValueError(f"the store's limit must be a whole number of responses, at least 1; got {limit!r}")
-        self.ttl, self.limit, self._clock = float(ttl), limit, clock
+        self.ttl, self.limit = checked_bounds("the store's", "responses", ttl, limit)
+        self._clock = clock
         self.responses: dict[str, StoredResponse] = {}  # in the order stored: the oldest first
         self._stored_at: dict[str, float] = {}
         self._items: dict[str, dict[str, Any]] = {}  # stored item id -> the item as remembered
@@ -90,12 +107,7 @@ class Store:
     def _expire(self) -> None:
         """Forget what is past its ttl or beyond the limit, the oldest first."""
         with self._lock:
-            now = self._clock()
-            while self.responses:
-                oldest = next(iter(self.responses))
-                if len(self.responses) <= self.limit and now - self._stored_at[oldest] < self.ttl:
-                    break
-                self.delete(oldest)
+            expire_oldest(self._stored_at, now=self._clock(), ttl=self.ttl, limit=self.limit, drop=self.delete)
 
     # -- one turn ---------------------------------------------------------------------------
 

@@ -50,6 +50,8 @@ STREAMS = {
     "error event": {"input": "Count to ten", "metadata": {"mock_fault": "error_event"}},
     "long": {"input": "Go", "metadata": {"mock_text_tokens": "500"}},
     "no obfuscation": {"input": "Hi", "stream_options": {"include_obfuscation": False}},
+    "background": {"input": "Count to three", "background": True},
+    "background, failing midway": {"input": "Count to ten", "background": True, "metadata": {"mock_fault": "error_event"}},
     # logprobs: a model that is not reasoning (reasoning models refuse them)
     "logprobs": {"model": "openai.gpt-4.1", "input": "Count to three", "include": ["message.output_text.logprobs"],
                  "top_logprobs": 2},
@@ -97,7 +99,7 @@ def test_the_sdk_stream_reader_consumes_every_stream(mock_server, case):
 
     with openai.OpenAI(base_url=mock_server.base_url, api_key="k", default_headers=HEADERS, max_retries=0) as client:
         stream = client.responses.create(**{"model": MODEL, **STREAMS[case]}, stream=True)
-        if case == "error event":  # the real nested error frame makes the SDK raise, with its message
+        if case.startswith("error event") or "failing" in case:  # the real nested error frame: the SDK raises
             with pytest.raises(openai.APIError, match="An error occurred while processing"):
                 list(stream)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -178,3 +179,97 @@ def test_api_key_mode(openai):
             assert right.responses.create(model=MODEL, input="Count to two").output_text == "1, 2"
         logged = [entry["headers"]["authorization"] for entry in mock.requests]
     assert logged == ["Bearer ****", "Bearer ****"]
+
+
+# -- conversations and background mode, through the SDK's own calls ---------------------------------------------
+
+
+def test_conversations_and_their_items(client, openai):
+    from openai.types.conversations import Conversation, ConversationDeletedResource, ConversationItemList
+
+    made = client.conversations.create(items=[{"role": "user", "content": "My name is Ada."}], metadata={"lesson": "02"})
+    assert isinstance(made, Conversation) and made.id.startswith("conv_") and made.metadata == {"lesson": "02"}
+    assert client.conversations.retrieve(made.id) == made
+    assert client.conversations.update(made.id, metadata={"lesson": "04"}).metadata == {"lesson": "04"}
+    added = client.conversations.items.create(made.id, items=[{"role": "user", "content": str(n)} for n in range(4)])
+    assert isinstance(added, ConversationItemList) and [i.content[0].text for i in added.data] == ["0", "1", "2", "3"]
+    # the SDK's pager follows `after`/`has_more` across pages of two
+    every = [item.content[0].text for item in client.conversations.items.list(made.id, limit=2, order="asc")]
+    assert every == ["My name is Ada.", "0", "1", "2", "3"]
+    one = client.conversations.items.retrieve(added.data[0].id, conversation_id=made.id)
+    assert one == added.data[0]
+    assert client.conversations.items.delete(added.data[0].id, conversation_id=made.id).id == made.id
+    assert len(client.conversations.items.list(made.id).data) == 4
+    deleted = client.conversations.delete(made.id)
+    assert isinstance(deleted, ConversationDeletedResource) and deleted.deleted and deleted.id == made.id
+    with pytest.raises(openai.NotFoundError, match=f"Conversation with id '{made.id}' not found."):
+        client.conversations.retrieve(made.id)
+
+
+def test_responses_on_a_conversation(client, openai):
+    conversation = client.conversations.create()
+    client.responses.create(model=MODEL, input="My favorite city is Lisbon.", conversation=conversation.id)
+    asked = client.responses.create(model=MODEL, input="What is my favorite city?",
+                                    conversation={"id": conversation.id})
+    assert asked.output_text == "Your favorite city is Lisbon." and asked.conversation.id == conversation.id
+    roles = [item.role for item in client.conversations.items.list(conversation.id, order="asc")]
+    assert roles == ["user", "assistant", "user", "assistant"]
+    with pytest.raises(openai.BadRequestError) as both:
+        client.responses.create(model=MODEL, input="hi", conversation=conversation.id, previous_response_id=asked.id)
+    assert (both.value.code, both.value.param) == ("mutually_exclusive_parameters", None)
+    client.conversations.delete(conversation.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model=MODEL, input="again", conversation=conversation.id)
+
+
+def poll(client, response_id: str, deadline_s: float = 10):
+    """`responses.retrieve` until the response leaves queued/in_progress (bounded)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        got = client.responses.retrieve(response_id)
+        if got.status not in ("queued", "in_progress"):
+            return got
+        time.sleep(0.01)
+    raise AssertionError(f"{response_id} still running after {deadline_s} s")
+
+
+def test_background_polled_and_cancelled(client, openai):
+    queued = client.responses.create(model=MODEL, input="Count to three", background=True)
+    assert (queued.status, queued.background) == ("queued", True)
+    done = poll(client, queued.id)
+    assert (done.status, done.output_text) == ("completed", "1, 2, 3")
+    with pytest.raises(openai.BadRequestError, match="Cannot cancel a completed response."):
+        client.responses.cancel(queued.id)
+    with MockServer(token_delay=0.005) as paced, sdk(paced.base_url) as slow:
+        running = slow.responses.create(model=MODEL, input="Go", background=True, metadata={"mock_text_tokens": "400"})
+        cancelled = slow.responses.cancel(running.id)
+        assert (cancelled.status, cancelled.output) == ("cancelled", [])
+        assert slow.responses.cancel(running.id) == cancelled  # idempotent
+        assert slow.responses.retrieve(running.id).status == "cancelled"
+
+
+@pytest.mark.parametrize("cut_after", [0, 3, 7, 12])
+def test_a_background_stream_resumed_with_starting_after_is_the_tail_of_the_whole(client, cut_after):
+    whole = list(client.responses.create(model=MODEL, input="Count to ten", background=True, stream=True))
+    assert [type(e).__name__ for e in whole[:3]] == ["ResponseCreatedEvent", "ResponseQueuedEvent",
+                                                     "ResponseInProgressEvent"]
+    resumed = list(client.responses.retrieve(whole[0].response.id, stream=True, starting_after=cut_after))
+    assert resumed == whole[cut_after + 1:]  # none lost, none repeated
+    text = "".join(e.delta for e in whole[: cut_after + 1] + resumed if e.type == "response.output_text.delta")
+    assert text == whole[-1].response.output_text == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+
+
+def test_a_dropped_background_stream_resumes_through_the_sdk():
+    import httpx
+
+    with MockServer(token_delay=0.001) as mock, sdk(mock.base_url) as client:
+        got = []
+        with pytest.raises(httpx.RemoteProtocolError):  # the SDK lets the transport's error through mid-stream
+            for event in client.responses.create(model=MODEL, input="Go", background=True, stream=True,
+                                                 metadata={"mock_text_tokens": "100", "mock_fault": "drop_mid_stream"}):
+                got.append(event)
+        assert got[-1].type == "response.output_text.delta"
+        rest = list(client.responses.retrieve(got[0].response.id, stream=True, starting_after=got[-1].sequence_number))
+    events = got + rest
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert "".join(e.delta for e in events if e.type == "response.output_text.delta") == events[-1].response.output_text

@@ -37,10 +37,16 @@ def test_the_port_already_in_use_is_one_line():
             main(["mock", "--port", str(port)])
 
 
-@pytest.mark.parametrize("flag, value, says", [("--store-ttl", "0", "ttl must be a positive"),
-                                               ("--store-limit", "0", "limit must be a whole number")])
-def test_bad_store_bounds_are_one_line(flag, value, says):
-    with pytest.raises(SystemExit, match=f"^locus-nb mock: the store's {says}"):
+@pytest.mark.parametrize("flag, value, says", [
+    ("--store-ttl", "0", "the store's ttl must be a positive"),
+    ("--store-limit", "0", "the store's limit must be a whole number"),
+    ("--conversation-ttl", "0", "the conversations' ttl must be a positive"),
+    ("--conversation-limit", "0", "the conversations' limit must be a whole number"),
+    ("--background-ttl", "-1", "the background jobs' ttl must be a positive"),
+    ("--background-limit", "0", "the background jobs' limit must be a whole number"),
+])
+def test_bad_bounds_are_one_line(flag, value, says):
+    with pytest.raises(SystemExit, match=f"^locus-nb mock: {says}"):
         main(["mock", flag, value])
 
 

@@ -51,6 +51,16 @@ CASES = {
         error(400, "Invalid type for 'input': expected one of a string or array of input items, but got an integer "
                    "instead.", "input", "invalid_type"),
     ),
+    "background as a string": (  # a live probe of api.openai.com, 2026-08 (see _validate.MUTUALLY_EXCLUSIVE)
+        {**BASE, "background": "yes"},
+        error(400, "Invalid type for 'background': expected a boolean, but got a string instead.", "background",
+              "invalid_type"),
+    ),
+    "conversation as a number": (
+        {**BASE, "conversation": 7},
+        error(400, "Invalid type for 'conversation': expected one of a string or object, but got an integer instead.",
+              "conversation", "invalid_type"),
+    ),
     "missing model": ({"input": "hi"}, error(400, "Missing required parameter: 'model'.", "model", "missing_required_parameter")),
     "chat-style tool": (
         {**BASE, "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},

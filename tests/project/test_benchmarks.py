@@ -70,6 +70,10 @@ FAKE = {
          "client_peak_rss_mib": 50.0, "mock_peak_rss_mib": 60.0}
         for n, tls in ((200, "shared by all models (default)"), (1000, "shared by all models (default)"),
                        (200, "one per model (before the fix)"))]},
+    "room": {**STAMP, "streams": 300, "tokens": 200, "token_delay_ms": 20.0, "wall_s": 4.7, "errors": 0,
+             "first_errors": [], "complete": 300, "gaps": 59700,
+             "gap_ms": {"p50": 20.7, "p95": 29.2, "p99": 39.0, "max": 63.7},
+             "mock_rss_mib": {"before": 52.0, "peak": 92.0, "after": 91.5}, "client_peak_rss_mib": 70.0},
     "cold": {**STAMP, "bare interpreter": spread(0.02), "import locus_nb": spread(0.15),
              "kernel start → first cell done": spread(1.2), "notebooks": {"01_stateless.ipynb": spread(5.0)},
              "make test": {"seconds": 100.0, "passed": True, "summary": "1 passed"}},
@@ -81,13 +85,15 @@ def test_report_has_every_section_and_chart(tmp_path):
     text = (tmp_path / "BENCHMARKS.md").read_text()
     for heading in ("## The machine", "## Setup speed", "## Non-streaming overhead", "## Stream throughput",
                     "## Wire bytes per turn", "## A background stream cut halfway and resumed", "## Token to pixel",
-                    "## Concurrency", "## Cold paths"):
+                    "## Concurrency", "## A room's load", "## Cold paths"):
         assert heading in text
     assert "conversation turn / previous_response_id turn (turns 2–20, the largest) = **1.03×**" in text
     assert "extra time of the resumed run over the uninterrupted one (median) = **2.0 ms**" in text
     assert "Fake CPU" in text and "run.py --fake" in text and "2026-12-01 12:00 UTC" in text
     assert "make demo` / pip install alone = **0.44×** — goal ≤ 0.5×: met" in text
     assert "complete() / floor = **1.05×**" in text and "not met" not in text
+    assert "- gap p95 = **29.2 ms** (pacing 20 ms) — goal ≤ 40 ms: met" in text
+    assert "| mock RSS MiB: before / peak / after | 52 / 92 / 92 |" in text
     charts = sorted(p.name for p in written if p.suffix == ".svg")
     assert charts == ["bytes-per-turn.svg", "complete.svg", "setup.svg", "stream-local.svg", "stream-mock.svg"]
     for path in written:
