@@ -63,6 +63,9 @@ async def create_conversation(model: Any, messages: Sequence[Message] = (), *, m
     """A new conversation on the server (`POST /conversations`), holding `messages` to begin with (at most 20,
     system messages excepted: send those as each turn's instructions) and `metadata`."""
     _stateful(model)
+    if isinstance(messages, str | Message | Mapping) or not all(isinstance(m, Message) for m in messages):
+        raise ConfigError("messages must be a list of Message to begin the conversation with, e.g. "
+                          f"[Message.user('Hi')] (or none); got {type(messages).__name__} {messages!r:.60}")
     items = to_input_items(messages, replay_provider_items=False) if messages else []
     if len(items) > MAX_ITEMS:
         raise ConfigError(f"a conversation is made with at most {MAX_ITEMS} items; got {len(items)} (add the rest "

@@ -160,6 +160,8 @@ async def test_a_deleted_conversation_refuses_the_next_turn_with_a_typed_error(s
     ("conversation_items", (Conversation("conv_1"),), None),
     ("delete_conversation", (None,), "pass a Conversation"),
     ("create_conversation", ([Message.user("x")] * 21,), "at most 20 items"),
+    ("create_conversation", ("Hi",), "messages must be a list of Message"),
+    ("create_conversation", ([{"role": "user", "content": "Hi"}],), "messages must be a list of Message"),
     ("create_conversation", ((), ), None),
 ])
 async def test_arguments_are_checked_before_any_request(call, args, says):
@@ -197,3 +199,22 @@ async def test_the_agent_loop_runs_on_a_conversation_and_a_checkpoint_keeps_it(s
     assert end.final_message == "You have told me 2 thing(s); first: I like purple."
     last = server.bodies[-1]
     assert last["conversation"] == conv.id and [i["content"][0]["text"] for i in last["input"]] == ["And Lisbon."]
+
+
+async def test_on_the_mock_a_zero_data_retention_tenancy_refuses_a_conversation_with_a_typed_error(make_model):
+    from locus_nb import ZDRRejected
+    from locus_nb.mock import MockConfig, create_app
+
+    model = make_model(store=True, transport=httpx.ASGITransport(app=create_app(MockConfig(zdr=True))))
+    with pytest.raises(ZDRRejected) as refused:
+        await model.create_conversation()
+    assert refused.value.status == 400 and "store=False" in refused.value.hint
+
+
+async def test_on_the_mock_a_conversation_holds_the_thread_in_process(make_model):
+    model = make_model(store=True)
+    conv = await model.create_conversation()
+    r1 = await model.complete([SYSTEM, Message.user("My favorite color is purple.")], conv.provider_state)
+    r2 = await model.complete([SYSTEM, r1.message, Message.user("What is my favorite color?")], r1.provider_state)
+    assert "purple" in r2.text.lower() and r2.provider_state == conv.provider_state
+    assert [i["role"] for i in await model.conversation_items(conv)] == ["user", "assistant"] * 2
