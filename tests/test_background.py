@@ -29,9 +29,9 @@ def _error(status: int, message: str, code: str | None = None) -> httpx.Response
 class Server:
     """A background response as OpenAI's reference serves it: the create answers `queued`; each GET returns the
     next status of `statuses`; the stream is the recording, cut after `cut_after` events on each connection listed;
-    a resume (GET ?stream=true&starting_after=N) sends the events after N (`repeat`: N itself again too)."""
+    a resume (GET ?stream=true&starting_after=N) sends the events after N (`repeat`: that many before them again)."""
 
-    def __init__(self, statuses=("queued", "in_progress", "completed"), cuts=(), repeat=False, resume=None):
+    def __init__(self, statuses=("queued", "in_progress", "completed"), cuts=(), repeat=0, resume=None):
         self.statuses, self.cuts, self.repeat, self.resume = list(statuses), list(cuts), repeat, resume
         self.requests: list[httpx.Request] = []
 
@@ -46,7 +46,7 @@ class Server:
         if request.method == "GET" and query.get("stream") == "true":
             if self.resume is not None:
                 return self.resume
-            after = int(query["starting_after"]) - (1 if self.repeat else 0)
+            after = max(-1, int(query["starting_after"]) - self.repeat)
             return self._stream([e for e in RECORDED if e["sequence_number"] > after])
         if request.method == "GET":
             status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
@@ -141,7 +141,7 @@ async def test_an_uninterrupted_background_stream_is_one_request():
 
 
 @pytest.mark.parametrize("cut", range(1, len(RECORDED) - 1))
-@pytest.mark.parametrize("repeat", [False, True])
+@pytest.mark.parametrize("repeat", [0, 1, len(RECORDED)])  # a server that sends again what was delivered
 async def test_a_cut_background_stream_resumes_after_its_last_event_with_nothing_lost_or_repeated(cut, repeat):
     server = Server(cuts=[cut], repeat=repeat)
     async with sse_model(server) as model:
