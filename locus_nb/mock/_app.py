@@ -226,7 +226,8 @@ def conversation_id(body: Mapping[str, Any]) -> str | None:
 
 
 def take_turn(state: MockState, body: Mapping[str, Any], faults: FaultPlan) -> Turn:
-    """The scripted model's turn: what it sees (the stored chain and input items, 400/404), what it produces."""
+    """The scripted model's turn: what it sees (the conversation's items or the stored chain, then the input
+    items; 400/404), what it produces."""
     # A background job streams inside even when its client does not: its generation fails midway.
     if refusal := faults.unstreamed_failure(body.get("stream") is True or body.get("background") is True):
         raise refusal  # a generation that fails before a non-streamed answer exists
