@@ -60,11 +60,11 @@ class _Later:
     """A method of the model kept in its own module, imported when the method is first looked up (`help()` and a
     notebook's signature tips then show the function itself): plain complete()/stream() users never load it."""
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
     def __init__(self, module: str) -> None:
         self.module = module
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
     def __get__(self, model: Any, owner: type | None = None) -> Any:
         function = getattr(import_module(self.module, __package__), self.name)
@@ -198,9 +198,8 @@ class OCIResponsesModel:
         one that sends no event for `stream_idle_timeout` seconds or has not ended by the `deadline` (both default to
         the model's) raises `StreamTimeout`, also with the text so far. With `background=True` the answer runs in the
         background, and a stream that breaks is resumed after its last event, never sent again (`_background`); a plain
-        stream is not resumable. Reading stops at the terminal event. Leaving
-        the loop early (break, an error, a kernel interrupt) closes the HTTP stream; `async with
-        contextlib.aclosing(model.stream(...))` makes that immediate.
+        stream is not resumable. Reading stops at the terminal event. Leaving the loop early (break, an error, a kernel
+        interrupt) closes the HTTP stream; `async with contextlib.aclosing(model.stream(...))` makes that immediate.
         """
         seconds = _seconds(deadline, "deadline", self.deadline)
         idle = _seconds(stream_idle_timeout, "stream_idle_timeout", self.stream_idle_timeout)
