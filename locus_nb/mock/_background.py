@@ -23,8 +23,10 @@ Rules, and where they come from:
   by `previous_response_id`). OpenAI's reference says background requires `store: true`.
 
 Bounded: a finished job is kept `ttl` seconds (OpenAI keeps a background response "roughly 10
-minutes" for polling), at most `limit` jobs are kept (the oldest finished dropped first), and a new
-background request while `limit` jobs are still running is refused with a 429.
+minutes" for polling), at most `limit` jobs are kept, and their events at most `max_bytes` in all (the
+oldest finished dropped first: a job holds every event of its answer for a resume, and one answer may
+ask for a million deltas); a new background request while `limit` jobs are still running is refused
+with a 429.
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ from ._response_json import failed, in_progress
 from ._sse import EventStream
 from ._store import checked_bounds
 
-__all__ = ["BACKGROUND_LIMIT", "BACKGROUND_TTL", "Follow", "Job", "Jobs", "cancel_refused"]
+__all__ = ["BACKGROUND_BYTES", "BACKGROUND_LIMIT", "BACKGROUND_TTL", "Follow", "Job", "Jobs", "cancel_refused"]
 
 BACKGROUND_TTL = 600.0  # seconds a finished job (its events; a store=false response itself) is kept
 BACKGROUND_LIMIT = 1_000  # jobs kept at most, running or finished (a room of 30 starting a few dozen each)
+BACKGROUND_BYTES = 256 * 2**20  # bytes of events the finished jobs may hold in all
 TERMINAL = ("completed", "incomplete", "failed", "cancelled")
 _ARTICLE = {"completed": "a completed", "failed": "a failed", "incomplete": "an incomplete"}
 
@@ -67,6 +70,7 @@ class Job:
         self.status = "queued"
         self.final: dict[str, Any] | None = None  # the Response once terminal
         self.frames: list[tuple[bytes, bool]] = []  # (frame, is_delta), index = sequence_number
+        self.size = 0  # bytes of `frames`
         self.task: asyncio.Task | None = None
         self._frames = stream.frames()
         self._waiters: list[asyncio.Future] = []
@@ -85,6 +89,7 @@ class Job:
 
     def _publish(self, frame: tuple[bytes, bool]) -> None:
         self.frames.append(frame)
+        self.size += len(frame[0])
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -114,7 +119,7 @@ class Job:
             self.task.cancel()
         cancelled = {**in_progress(self.response, None), "status": "cancelled", "service_tier": "auto"}
         self._frames.close()
-        self.frames.append((self.stream.event("response.failed", response=cancelled), False))
+        self._publish((self.stream.event("response.failed", response=cancelled), False))
         self._end(cancelled)
 
     def _end(self, final: dict[str, Any]) -> None:
@@ -130,8 +135,9 @@ class Jobs:
     """Background jobs by response id: finished ones expire after `ttl`; at most `limit` are kept."""
 
     def __init__(self, *, ttl: float = BACKGROUND_TTL, limit: int = BACKGROUND_LIMIT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 max_bytes: int = BACKGROUND_BYTES, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl, self.limit = checked_bounds("the background jobs'", "jobs", ttl, limit)
+        self.max_bytes = max_bytes
         self._clock = clock
         self._jobs: dict[str, Job] = {}  # in the order started
         self._ended: dict[str, float] = {}  # response id -> when it finished (by `clock`)
@@ -146,9 +152,11 @@ class Jobs:
 
     def _expire(self) -> None:
         now = self._clock()
+        kept = sum(job.size for job in self._jobs.values())
         for response_id, ended in list(self._ended.items()):  # in the order they ended, the oldest first
-            if now - ended < self.ttl and len(self._jobs) <= self.limit:
+            if now - ended < self.ttl and len(self._jobs) <= self.limit and kept <= self.max_bytes:
                 break
+            kept -= self._jobs[response_id].size
             self._drop(response_id)
 
     def _drop(self, response_id: str) -> None:

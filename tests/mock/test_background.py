@@ -311,6 +311,16 @@ async def test_at_most_limit_jobs_and_a_429_when_all_are_running(make_client):
         await client.http.post(f"/responses/{made['id']}/cancel")
 
 
+async def test_finished_jobs_hold_at_most_max_bytes_of_events_the_oldest_dropped_first(client):
+    body = {"model": MODEL, "input": "Go", "background": True, "stream": True, "store": False,
+            "metadata": {"mock_text_tokens": "100"}}
+    replies = [await client.post(body) for _ in range(3)]
+    size = len(replies[0].content)  # every event of one answer: what its job holds for a resume
+    client.app.state.mock.jobs.max_bytes = int(2.5 * size)
+    ids = [parse_sse(r.text)[0][1]["response"]["id"] for r in replies]
+    assert [(await client.http.get(f"/responses/{i}")).status_code for i in ids] == [404, 200, 200]
+
+
 @pytest.mark.parametrize("options, says", [({"ttl": 0}, "ttl must be a positive"), ({"limit": 0}, "limit must be")])
 def test_bad_bounds_are_refused(options, says):
     with pytest.raises(ValueError, match=says):
