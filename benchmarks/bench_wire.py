@@ -1,10 +1,12 @@
-"""Request bytes per turn over a 20-turn conversation, in both store modes, through `complete()` and the mock.
+"""Request bytes per turn over a 20-turn conversation — stateless, chained by `previous_response_id`, and on a
+conversation the server holds — through `complete()` and the mock.
 
 Each turn states a new fact ("Fact 7: the code word for 7 is …"); the bytes are those of the request
 body the client actually sent (read in its auth flow, after the body is final). The smallest possible
 store=True body is the same turn as compact JSON with only `model`, `instructions`, the user text as a
 plain string and `previous_response_id` (the endpoint's `store` defaults to true). Goals:
-store=True turn 20 within 1.2× of turn 1 and within 300 B of that smallest body; stateless growth reported.
+store=True turn 20 within 1.2× of turn 1 and within 300 B of that smallest body; a conversation turn within 1.1×
+of a `previous_response_id` turn, and flat; stateless growth reported.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def minimal_body(text: str, previous_response_id: str | None) -> int:
     return len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-async def conversation(base_url: str, store: bool, turns: int) -> dict:
+async def conversation(base_url: str, store: bool, turns: int, on_conversation: bool = False) -> dict:
     from locus_nb import Message, OCIResponsesModel
 
     recorder = Recorder()
@@ -49,6 +51,9 @@ async def conversation(base_url: str, store: bool, turns: int) -> dict:
     state: dict = {}
     smallest = []
     try:
+        if on_conversation:  # the conversation is made first; its request is not a turn
+            state = (await model.create_conversation()).provider_state
+            recorder.sizes.clear()
         for i in range(1, turns + 1):
             text = f"Fact {i}: the code word for {i} is word{i * 7919 % 10007}. Just acknowledge."
             messages.append(Message.user(text))
@@ -56,6 +61,9 @@ async def conversation(base_url: str, store: bool, turns: int) -> dict:
             r = await model.complete(messages, provider_state=state or None)
             messages.append(r.message)
             state = r.provider_state
+        if on_conversation:
+            await model.delete_conversation(state)
+            recorder.sizes.pop()
     finally:
         await model.aclose()
     return {"bytes": recorder.sizes, "smallest": smallest}
@@ -65,16 +73,19 @@ def run(turns: int = 20) -> dict:
     from locus_nb.mock import MockServer
 
     with MockServer(token_delay=0) as mock:
-        out = {mode: asyncio.run(conversation(mock.base_url, store, turns))
-               for mode, store in (("store=True", True), ("store=False", False))}
-    stored, stateless = out["store=True"]["bytes"], out["store=False"]["bytes"]
+        out = {mode: asyncio.run(conversation(mock.base_url, store, turns, on_conversation=mode == "conversation"))
+               for mode, store in (("store=True", True), ("store=False", False), ("conversation", True))}
+    stored, stateless, on_conversation = (out[mode]["bytes"] for mode in ("store=True", "store=False", "conversation"))
     out["turns"] = turns
     out["summary"] = {
         "stored_last_over_first": stored[-1] / stored[0],
         "stored_last_minus_smallest": stored[-1] - out["store=True"]["smallest"][-1],
         "stateless_growth_per_turn": (stateless[-1] - stateless[0]) / (turns - 1),
         "stateless_last_over_stored_last": stateless[-1] / stored[-1],
-        "total": {"store=True": sum(stored), "store=False": sum(stateless)},
+        "total": {"store=True": sum(stored), "store=False": sum(stateless), "conversation": sum(on_conversation)},
+        # turns 2 on: the turns that continue (turn 1 of the chain has no id to send, the conversation's has)
+        "conversation_over_stored_max": max(c / s for c, s in zip(on_conversation[1:], stored[1:])),
+        "conversation_last_over_second": on_conversation[-1] / on_conversation[1],
     }
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import statistics
 from pathlib import Path
 
 GOAL = {True: "met", False: "**not met**"}
@@ -224,16 +225,19 @@ def wire_section(w: dict, charts: dict[str, str]) -> list[str]:
     stored, stateless = w["store=True"]["bytes"], w["store=False"]["bytes"]
     smallest = w["store=True"]["smallest"]
     s = w["summary"]
+    on_conversation = w.get("conversation", {}).get("bytes")
     charts["bytes-per-turn.svg"] = line_chart("Request bytes per turn", {
-        "store=False": stateless, "store=True": stored, "smallest store=True": smallest}, "turn", "bytes")
+        "store=False": stateless, "store=True": stored, "smallest store=True": smallest,
+        **({"conversation": on_conversation} if on_conversation else {})}, "turn", "bytes")
     lines = ["## Wire bytes per turn", "", _when(w), "",
              f"A {w['turns']}-turn conversation through `complete()` against the mock, a new fact each turn; the bytes "
              "of each request body as sent. *Smallest* is the same store=True turn as compact JSON with only `model`, "
              "`instructions`, the text as a plain string and `previous_response_id`.", "",
              "![bytes per turn](bench/bytes-per-turn.svg)", "",
-             "| turn | store=False | store=True | smallest store=True |", "|---:|---:|---:|---:|"]
+             "| turn | store=False | store=True | smallest store=True | conversation |", "|---:|---:|---:|---:|---:|"]
     for i in sorted({0, 1, 4, 9, 14, len(stored) - 1}):
-        lines.append(f"| {i + 1} | {stateless[i]:,} | {stored[i]:,} | {smallest[i]:,} |")
+        lines.append(f"| {i + 1} | {stateless[i]:,} | {stored[i]:,} | {smallest[i]:,} | "
+                     f"{f'{on_conversation[i]:,}' if on_conversation else '–'} |")
     ratio, extra = s["stored_last_over_first"], s["stored_last_minus_smallest"]
     flat = stored[-1] / stored[1]
     field = smallest[1] - smallest[0]  # the same text, with and without `previous_response_id`
@@ -246,10 +250,51 @@ def wire_section(w: dict, charts: dict[str, str]) -> list[str]:
               f"response to continue, and `previous_response_id` alone ({field} B with the server's ids) is "
               f"{field / stored[0]:.0%} of this turn 1; it would take a turn 1 of at least {field / 0.2:.0f} B. "
               "So the table's row 2 is the baseline, and the 300 B goal bounds what the client adds.",
+              *_conversation_goals(w, on_conversation, stored),
               f"- store=False grows by **{s['stateless_growth_per_turn']:.0f} B per turn** (the whole history is resent); "
               f"turn {w['turns']} is {s['stateless_last_over_stored_last']:.1f}× the store=True body; the whole "
               f"conversation sends {s['total']['store=False']:,} B stateless vs {s['total']['store=True']:,} B stored.",
               ""]
+    return lines
+
+
+def _conversation_goals(w: dict, on_conversation: list[int] | None, stored: list[int]) -> list[str]:
+    """A conversation's turns (`"conversation": "conv_…"` in place of `previous_response_id`) against the chain's."""
+    if not on_conversation:
+        return []
+    s, turns = w["summary"], w["turns"]
+    worst, flat = s["conversation_over_stored_max"], s["conversation_last_over_second"]
+    return [_goal(f"conversation turn / previous_response_id turn (turns 2–{turns}, the largest)", f"{worst:.2f}×",
+                  f"turn {turns}: {on_conversation[-1]} B vs {stored[-1]} B", "≤ 1.1×", worst <= 1.1),
+            _goal(f"conversation turn {turns} / turn 2", f"{flat:.2f}×", "flat: the conversation's id, not its items",
+                  "≤ 1.1×", flat <= 1.1),
+            f"- On a conversation turn 1 already names the conversation ({on_conversation[0]} B vs the chain's "
+            f"{stored[0]} B, which has no id yet to send); the conversation itself was made by one request before."]
+
+
+def resume_section(r: dict, charts: dict[str, str]) -> list[str]:
+    s = r["summary"]
+    extra_ms, trip_ms = s["extra_median_s"] * 1000, s["round_trip_median_s"] * 1000
+    cut = statistics.median(r["starting_after"]) / max(1, r["deltas"])
+    lines = ["## A background stream cut halfway and resumed", "", _when(r), "",
+             f"The same background stream (`stream(..., background=True)`, {r['deltas']} text deltas, the mock pacing "
+             f"one per {r['token_delay'] * 1000:g} ms) run uninterrupted and with the mock's `drop_mid_stream` fault, "
+             "which cuts the connection halfway; the client resumes after the last `sequence_number` it got "
+             f"(`GET /responses/{{id}}?stream=true&starting_after=N`). {r['rounds']} rounds of each; a round trip is "
+             "one `GET /responses/{id}` on a new connection.", "",
+             "| | median s | range |", "|---|---:|---:|",
+             f"| uninterrupted | {s['uninterrupted_median_s']:.3f} | {_range(r['uninterrupted_s'])} |",
+             f"| cut and resumed | {statistics.median(r['resumed_s']):.3f} | {_range(r['resumed_s'])} |",
+             f"| one round trip | {s['round_trip_median_s']:.4f} | {_range(r['round_trip_s'], '{:.4f}')} |", "",
+             _goal("resumed text = uninterrupted text (nothing lost, nothing repeated)",
+                   "equal" if r["text_equal"] else "DIFFERENT", f"resumes per run: {sorted(set(r['resumes']))}; "
+                   f"cut after event {statistics.median(r['starting_after']):.0f} (~{cut:.0%} of the deltas)",
+                   "equal", r["text_equal"]),
+             _goal("extra time of the resumed run over the uninterrupted one (median)", f"{extra_ms:.1f} ms",
+                   f"one round trip + reconnect: {trip_ms:.1f} ms", "≤ one round trip + reconnect",
+                   extra_ms <= trip_ms),
+             "- The background response goes on generating on the server while the client reconnects, so a resume "
+             "costs only the reconnect: the events made meanwhile arrive at once, then the live ones.", ""]
     return lines
 
 
@@ -331,7 +376,8 @@ def cold_section(c: dict, charts: dict[str, str]) -> list[str]:
 
 
 SECTIONS = {"setup": setup_section, "complete": complete_section, "stream": stream_section, "wire": wire_section,
-            "pixel": pixel_section, "concurrency": concurrency_section, "room": room_section, "cold": cold_section}
+            "resume": resume_section, "pixel": pixel_section, "concurrency": concurrency_section,
+            "room": room_section, "cold": cold_section}
 
 
 def render(results: dict, out: Path) -> list[Path]:

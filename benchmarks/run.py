@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report  # noqa: E402
 from _common import ROOT, load_results, machine, save_section  # noqa: E402
 
-DEFAULT = ("complete", "stream", "wire", "concurrency", "room", "cold", "pixel")
+DEFAULT = ("complete", "stream", "wire", "resume", "concurrency", "room", "cold", "pixel")
 
 
 def section(name: str, quick: bool) -> dict:
@@ -39,6 +39,10 @@ def section(name: str, quick: bool) -> dict:
         import bench_wire
 
         return bench_wire.run(turns=20)
+    if name == "resume":
+        import bench_resume
+
+        return bench_resume.run(rounds=3 if quick else 7)
     if name == "concurrency":
         # a fresh process per run, so each peak RSS is that run's own
         counts = ["200"] if quick else ["200", "1000", "own-tls:200"]

@@ -1,16 +1,19 @@
 """locus_nb: a thin async client for OCI Generative AI's Responses endpoint, for notebooks.
 
-Heavy or optional pieces (the `oci` SDK, the mock server, widgets) load only when used.
+Heavy or optional pieces (the `oci` SDK, the mock server, widgets, checkpoints, conversations, background answers) load
+only when used.
 """
+
+from importlib import import_module
+from typing import Any
 
 from ._agent import Agent, AgentHooks, Veto
 from ._auth import (APIKeyAuth, BearerAuth, InstancePrincipalAuth, NoAuth, OCISigningAuth, ResourcePrincipalAuth,
                     SessionTokenAuth)
-# Conversations that survive a kernel restart.
-from ._checkpoint import Checkpoint, CheckpointMismatch, load_checkpoint, save_checkpoint
-from ._errors import (APIStatusError, AuthError, BadRequest, ConfigError, ConnectionFailed, LocusError, NotFound,
-                      RateLimited, ReplayMismatch, RequestTimeout, ServerError, StateLost, StreamError, StreamFailed,
-                      StreamTimeout, StreamTruncated, ToolError, TransportError, ZDRRejected, mask_ocid)
+from ._errors import (APIStatusError, AuthError, BadRequest, CancelRefused, ConfigError, ConnectionFailed,
+                      ConversationNotFound, LocusError, NotFound, RateLimited, ReplayMismatch, RequestTimeout,
+                      ResumeRefused, ServerError, StateLost, StreamError, StreamFailed, StreamTimeout, StreamTruncated,
+                      ToolError, TransportError, ZDRRejected, mask_ocid)
 from ._events import AgentEvent, ModelChunkEvent, TerminateEvent, ToolCallEvent, ToolResultEvent
 from ._messages import Message, ModelResponse, ToolCall, Usage
 from ._model import OCIResponsesModel
@@ -33,13 +36,26 @@ __all__ = [
     "Agent", "AgentHooks", "Tool", "Veto", "tool",
     # checkpoints: a conversation saved to JSON and resumed after a kernel restart
     "Checkpoint", "CheckpointMismatch", "load_checkpoint", "save_checkpoint",
+    # the server holds the thread (a conversation), or runs the answer in the background
+    "Background", "Conversation",
     # errors
-    "APIStatusError", "AuthError", "BadRequest", "ClaimFailed", "ConfigError", "ConnectionFailed", "LocusError",
-    "NotFound", "RateLimited", "ReplayMismatch", "RequestTimeout", "ServerError", "StateLost", "StreamError",
-    "StreamFailed", "StreamTimeout", "StreamTruncated", "ToolError", "TransportError", "ZDRRejected", "mask_ocid",
+    "APIStatusError", "AuthError", "BadRequest", "CancelRefused", "ClaimFailed", "ConfigError", "ConnectionFailed",
+    "ConversationNotFound", "LocusError", "NotFound", "RateLimited", "ReplayMismatch", "RequestTimeout",
+    "ResumeRefused", "ServerError", "StateLost", "StreamError", "StreamFailed", "StreamTimeout", "StreamTruncated",
+    "ToolError", "TransportError", "ZDRRejected", "mask_ocid",
     # request authentication (httpx.Auth)
     "APIKeyAuth", "BearerAuth", "InstancePrincipalAuth", "NoAuth", "OCISigningAuth", "ResourcePrincipalAuth",
     "SessionTokenAuth",
     # notebook views
     "BarChart", "StreamView", "TranscriptView", "show_stream", "show_transcript",
 ]
+
+# Optional parts, loaded on first use (PEP 562): checkpoints, conversations and background answers.
+_LATER = {**dict.fromkeys(("Checkpoint", "CheckpointMismatch", "load_checkpoint", "save_checkpoint"), "._checkpoint"),
+          "Conversation": "._conversations", "Background": "._background"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LATER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_LATER[name], __name__), name)

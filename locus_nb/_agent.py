@@ -11,7 +11,8 @@ all at once. A server that does not stream at all also works (`stream()` accepts
 The conversation lives in `agent.messages` and carries over between `run()` calls. It changes only when an iteration
 is complete (the model's answer, plus the results of the tools it called), so a failed or interrupted turn leaves it
 consistent and a new `run()` can go on. With a store=True model only what is new since the last response is sent, with
-its `previous_response_id`; otherwise the whole history, every time.
+its `previous_response_id` — or on a conversation the server holds, after `agent.provider_state = conv.provider_state`
+(`model.create_conversation()`); otherwise the whole history, every time.
 """
 
 from __future__ import annotations

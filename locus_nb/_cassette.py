@@ -33,6 +33,12 @@ SSE = "text/event-stream"
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
 
+def _target(url: httpx.URL) -> str:
+    """The path and query of a request, as its request line has them: a poll, a resumed stream
+    (`?stream=true&starting_after=N`) and a page of conversation items are told apart by the query."""
+    return url.raw_path.decode("ascii")
+
+
 def _is_stream(headers: Mapping[str, str]) -> bool:
     return headers.get("content-type", "").split(";")[0].strip() == SSE
 
@@ -49,7 +55,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         content = await request.aread()
         body = parse_body(content)
         recorded_request = {
-            "method": request.method, "path": request.url.path,
+            "method": request.method, "path": redact.text(_target(request.url)),
             "headers": redact.headers(request.headers, REQUEST_HEADERS),
             "body": json.loads(redact.text(json.dumps(body, ensure_ascii=False))) if body is not None else None,
         }
@@ -138,7 +144,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         self.pace = pace
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        exchange = self.cassette.play(request.method, request.url.path, await request.aread())
+        exchange = self.cassette.play(request.method, _target(request.url), await request.aread())
         if "error" in exchange.response:
             raise _transport_error(exchange.response["error"])("replayed: the recorded request got no answer",
                                                                request=request)

@@ -9,7 +9,8 @@ Lines — one JSON object per line, keys in a fixed order, so a re-recording dif
     {"exchange": 2, "event": "event: response.created\\ndata: {...}\\n\\n", "t": 0.01}  one line per SSE event
     …
 
-- `request`: `method`, `path`, the `headers` that matter (`accept`, `content-type`,
+- `request`: `method`, `path` (with the query, if any: `/responses/resp_…?stream=true&starting_after=7`), the
+  `headers` that matter (`accept`, `content-type`,
   `opc-compartment-id`, `openai-project`; never `authorization` or the signature's headers), and
   `body` (the JSON, or None).
 - `response`: `{"error": "ConnectError"}` when the request got no answer at all (replayed as that
@@ -30,9 +31,10 @@ appearance (the same OCID always gets the same number); `opc-request-id`/`x-requ
 become `redacted-0001`, … (in a body too); session tokens (`ST$…`), Bearer values, `keyId`/`signature` values, JWTs
 and any secret the connection knows (API key, token, key file path) become `****`.
 
-Matching (replay): method, path and the canonical body — JSON with keys sorted, the OCIDs' unique
-parts and `VOLATILE_FIELDS` left out. Equal requests replay their recordings in recorded order;
-once all are played the last one repeats (re-running a cell). A request with no recording raises
+Matching (replay): method, path (query included) and the canonical body — JSON with keys sorted, the OCIDs' unique
+parts and `VOLATILE_FIELDS` left out. Equal requests replay their recordings in recorded order
+(a background response's polls: queued, in_progress, completed); once all are played the last one repeats
+(re-running a cell). A request with no recording raises
 `ReplayMismatch` naming the cassette, the nearest recorded request and the first field that differs.
 """
 

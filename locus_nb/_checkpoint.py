@@ -5,7 +5,7 @@
     checkpoint.restore(agent)                               # agent.messages, agent.provider_state
 
 What is kept: the history (`Message`s with their tool calls and `provider_items`, such as reasoning
-with its `encrypted_content`), the `provider_state` (`previous_response_id` with store=True), the
+with its `encrypted_content`), the `provider_state` (`previous_response_id` or a conversation, with store=True), the
 agent's system prompt, and the model's id and settings — store mode, region, and the endpoint and
 compartment as they are shown (OCIDs masked, no user or query in the URL). Never credentials: no
 API key, profile, key path or token goes into the file.

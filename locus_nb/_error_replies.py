@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._errors import (APIStatusError, AuthError, BadRequest, NotFound, RateLimited, ServerError, StateLost,
-                      ZDRRejected, mask_secrets)
+from ._errors import (APIStatusError, AuthError, BadRequest, ConversationNotFound, NotFound, RateLimited, ServerError,
+                      StateLost, ZDRRejected, mask_secrets)
 from ._http import body_excerpt, request_id_of, retry_after_seconds
 
 __all__ = ["error_from_body", "failed_response_error"]
@@ -71,6 +71,8 @@ def error_from_body(status: int, content: bytes, headers: Mapping[str, str] | No
         return ZDRRejected(message, **kw)
     if code == "previous_response_not_found":
         return StateLost(message, **kw)
+    if status == 404 and "conversation" in message.lower():  # OpenAI: "Conversation with id 'conv_…' not found."
+        return ConversationNotFound(message, **kw)
     message, error = _other_server(status, parsed, message, kw, previous_response_id=previous_response_id,
                                    response_id=response_id, redact=redact)
     if error is not None:

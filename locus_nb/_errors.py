@@ -10,15 +10,18 @@ LocusError
  ├── APIStatusError            the endpoint answered with an error (status, code, message, request_id)
  │    ├── BadRequest           400/422
  │    │    ├── StateLost       the server cannot continue from that response (any server's wording)
- │    │    └── ZDRRejected     Zero Data Retention forbids stored state
+ │    │    ├── ZDRRejected     Zero Data Retention forbids stored state
+ │    │    └── CancelRefused   a response that cannot be cancelled (not a background one)
  │    ├── AuthError            401/403
  │    ├── NotFound             404 (unknown model id, unknown response)
+ │    │    └── ConversationNotFound   a conversation deleted, expired or never made
  │    ├── RateLimited          429 (retry_after)
  │    └── ServerError          5xx
  └── StreamError               a stream that failed or broke off; carries the text received so far
       ├── StreamFailed         the server ended it with response.failed or an error event
       └── StreamTruncated      it stopped before a terminal event
-           └── StreamTimeout   no event within stream_idle_timeout, or no end within the deadline
+           ├── StreamTimeout   no event within stream_idle_timeout, or no end within the deadline
+           └── ResumeRefused   a broken background stream the server would not resume
 
 Every error carries `status`, `code`, `message` and `request_id` (the `opc-request-id`), None where they do not
 apply, and a `hint` that says what to do. Messages never include credentials: they are masked when the error is
@@ -29,9 +32,10 @@ from __future__ import annotations
 
 from ._redact import mask_ocid, mask_secrets, mask_url
 
-__all__ = ["APIStatusError", "AuthError", "BadRequest", "ConfigError", "ConnectionFailed", "LocusError", "NotFound",
-           "RateLimited", "ReplayMismatch", "RequestTimeout", "ServerError", "StateLost", "StreamError", "StreamFailed",
-           "StreamTimeout", "StreamTruncated", "ToolError", "TransportError", "ZDRRejected",
+__all__ = ["APIStatusError", "AuthError", "BadRequest", "CancelRefused", "ConfigError", "ConnectionFailed",
+           "ConversationNotFound", "LocusError", "NotFound", "RateLimited", "ReplayMismatch", "RequestTimeout",
+           "ResumeRefused", "ServerError", "StateLost", "StreamError", "StreamFailed", "StreamTimeout", "StreamTruncated",
+           "ToolError", "TransportError", "ZDRRejected",
            "mask_ocid", "mask_secrets", "mask_url"]  # the masks: re-exported, their old home
 
 
@@ -117,6 +121,11 @@ class ZDRRejected(BadRequest):
     hint = "this tenancy has Zero Data Retention: use store=False (the full history is sent each turn)"
 
 
+class CancelRefused(BadRequest):
+    hint = ("only a background response (model.start, stream(background=True)) can be cancelled, and only while it "
+            "runs; one that has ended keeps its answer: model.wait(handle) fetches it")
+
+
 class AuthError(APIStatusError):
     hint = ("check the clock (OCI rejects signatures more than 5 minutes off), the IAM policy for generative-ai-family,"
             " and for session profiles refresh the token: `oci session refresh --profile <profile>`")
@@ -125,6 +134,11 @@ class AuthError(APIStatusError):
 class NotFound(APIStatusError):
     hint = ("check the model id (OCI ids are vendor-prefixed, e.g. openai.gpt-4.1), the region, and that base_url ends "
             "where the Responses API lives (…/openai/v1 on OCI, …/v1 on most other servers)")
+
+
+class ConversationNotFound(NotFound):
+    hint = ("the conversation was deleted or has expired (or lives in another region); start a new one with "
+            "model.create_conversation(), or go on statelessly with the history you keep")
 
 
 class RateLimited(APIStatusError):
@@ -171,3 +185,8 @@ class StreamTimeout(StreamTruncated):
 
     hint = ("the server went quiet or the answer took too long; the text so far is in .partial_text — retry, or "
             "raise stream_idle_timeout= / deadline= (OCIResponsesModel keywords, or per call)")
+
+
+class ResumeRefused(StreamTruncated):
+    hint = ("the server would not resume this background stream (expired, or not a background response); the text "
+            "so far is in .partial_text — model.wait() may still fetch the whole answer by its response_id")

@@ -153,7 +153,7 @@ class ModelResponse:
     """The assistant turn: its text, its tool calls and what must be replayed of it."""
     provider_state: dict[str, Any]
     """What to pass to the next call to continue on the server: `{"previous_response_id": …}`
-    when store=True, else `{}`."""
+    when store=True (`{"conversation": …}` for a turn on a conversation), else `{}`."""
     _: KW_ONLY
     usage: Usage = Usage()
     """The tokens this reply consumed."""

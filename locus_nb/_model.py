@@ -18,6 +18,8 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
+from importlib import import_module
+from types import MethodType
 from typing import Any
 
 import httpx
@@ -54,11 +56,27 @@ def oci_base_url(region: str) -> str:
     return f"https://inference.generativeai.{region}.oci.oraclecloud.com/openai/v1"
 
 
+class _Later:
+    """A method of the model kept in its own module, imported when the method is first looked up (`help()` and a
+    notebook's signature tips then show the function itself): plain complete()/stream() users never load it."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, model: Any, owner: type | None = None) -> Any:
+        function = getattr(import_module(self.module, __package__), self.name)
+        return function if model is None else MethodType(function, model)
+
+
 class OCIResponsesModel:
     """A model behind an OCI (or any Responses-compatible) endpoint.
 
     store=False: stateless, Zero-Data-Retention safe; send the whole conversation each turn.
     store=True: the server keeps each response; pass `provider_state` from the last reply and send only the new turn.
+    Or let a conversation hold the thread: `conv = await model.create_conversation()`, then `conv.provider_state`.
 
     `auth`: an `httpx.Auth`, or one of "api_key", "security_token", "instance_principal", "resource_principal",
     "bearer", "none"; None picks Bearer when `api_key` is given, else the profile's own kind of signing. Region:
@@ -178,19 +196,25 @@ class OCIResponsesModel:
         Failures before the first event (connect, 429, 5xx) are retried like `complete()`; once events flow nothing is
         retried. A failed or broken stream raises `StreamFailed` / `StreamTruncated` with the text received so far;
         one that sends no event for `stream_idle_timeout` seconds or has not ended by the `deadline` (both default to
-        the model's) raises `StreamTimeout`, also with the text so far. Reading stops at the terminal event. Leaving
-        the loop early (break, an error, a kernel interrupt) closes the HTTP stream; `async with
-        contextlib.aclosing(model.stream(...))` makes that immediate.
+        the model's) raises `StreamTimeout`, also with the text so far. With `background=True` the answer runs in the
+        background, and a stream that breaks is resumed after its last event, never sent again (`_background`); a plain
+        stream is not resumable. Reading stops at the terminal event. Leaving the loop early (break, an error, a kernel
+        interrupt) closes the HTTP stream; `async with contextlib.aclosing(model.stream(...))` makes that immediate.
         """
         seconds = _seconds(deadline, "deadline", self.deadline)
         idle = _seconds(stream_idle_timeout, "stream_idle_timeout", self.stream_idle_timeout)
+        if not isinstance(background := options.pop("background", False), bool):  # resumed after a cut: `_background`
+            raise ConfigError(f"background must be True or False; got {type(background).__name__} {background!r:.40}")
         body = self.request_body(messages, provider_state, tools=tools, stream=True, **options)
         deadline_at = _deadline_at(seconds)
-        response = await self._send(body, seconds, deadline_at, stream=True)
+        response = await self._send({**body, "background": True} if background else body, seconds, deadline_at,
+                                    stream=True)
         snapshot = StreamSnapshot(store=self.store)
         reply = EventStream(response, snapshot, idle=idle, deadline_at=deadline_at, deadline=seconds,
                             redact=self._secrets)
-        async with aclosing(reply.events()) as events:  # however the loop ends, the response is closed
+        source = import_module("._background", __package__).resumed(
+            self, reply, snapshot, idle=idle, deadline_at=deadline_at, deadline=seconds) if background else reply.events()
+        async with aclosing(source) as events:  # however the loop ends, the response is closed
             async for event in events:
                 accumulate_event(event, snapshot)
                 chunk = build_chunk(event, snapshot)
@@ -201,6 +225,14 @@ class OCIResponsesModel:
                 yield chunk
         elif snapshot.response is None:  # the one place a failure kept in the snapshot is raised
             raise reply.error("the stream closed before response.completed")
+
+    # Conversations the server holds, and answers run in the background: in modules of their own, loaded on first use.
+    create_conversation = _Later("._conversations")
+    conversation_items = _Later("._conversations")
+    delete_conversation = _Later("._conversations")
+    start = _Later("._background")
+    wait = _Later("._background")
+    cancel = _Later("._background")
 
     def request_body(self, messages: Sequence[Message], provider_state: Mapping[str, Any] | None = None, *,
                      tools: Sequence[Any] = (), stream: bool = False, **options: Any) -> dict[str, Any]:
@@ -240,18 +272,19 @@ class OCIResponsesModel:
                                              verify=_shared_tls_context())
         return self._client
 
-    async def _send(self, body: dict[str, Any], deadline: float | None, deadline_at: float | None, *,
-                    stream: bool = False) -> httpx.Response:
-        """POST /responses before the loop time `deadline_at`, retrying while no answer has begun (`_http` says what
-        is); what ends the attempts is raised typed. The 2xx reply comes back read whole, or with stream=True open
-        (headers read, body not): the caller reads it and closes it."""
+    async def _send(self, body: dict[str, Any] | None, deadline: float | None, deadline_at: float | None, *,
+                    stream: bool = False, method: str = "POST", path: str = "/responses",
+                    params: Mapping[str, Any] | None = None) -> httpx.Response:
+        """POST /responses (or another `method` and `path`) before the loop time `deadline_at`, retrying while no answer
+        has begun (`_http` says what is); what ends the attempts is raised typed. The 2xx reply comes back read whole,
+        or with stream=True open (headers read, body not): the caller reads it and closes it."""
         pool = self._limits.max_connections if self._transport is None else None, self._timeout.pool
         hint = doctor_hint(self.profile) if self.profile else None  # the doctor checks DNS, TLS, a proxy, the region
         async with typed_errors(functools.partial(unanswered, url=self._shown_url, deadline=deadline, hint=hint,
                                                   pool=pool), deadline_at):
             attempt = 0
             while True:
-                request = self.client.build_request("POST", "/responses", json=body,
+                request = self.client.build_request(method, path, json=body, params=params,
                                                     headers=STREAM_HEADERS if stream else None)
                 try:  # the body is read apart, so that a failure while reading it is told from one before any answer
                     response = await self.client.send(request, stream=True)
@@ -268,7 +301,7 @@ class OCIResponsesModel:
                     status = response.status_code
                     hint = auth_hint(self._auth, status, response.headers) if status in (401, 403) else None
                     error = error_from_body(status, response.content, response.headers, hint=hint, redact=self._secrets,
-                                            previous_response_id=body.get("previous_response_id"))
+                                            previous_response_id=(body or {}).get("previous_response_id"))
                     delay = (retry_delay(attempt, self.max_retries, retry_after_seconds(response.headers))
                              if isinstance(error, RateLimited | ServerError) else None)
                     if delay is None:

@@ -9,7 +9,7 @@ from typing import Any
 from ._errors import ConfigError
 from ._messages import Message
 
-__all__ = ["OPTIONS", "check_conversation", "checked_options", "previous_response_id"]
+__all__ = ["OPTIONS", "check_conversation", "check_metadata", "checked_options", "continuation"]
 
 # Request fields a caller may pass through as keyword options.
 OPTIONS = frozenset({"max_output_tokens", "temperature", "top_p", "reasoning", "text", "metadata", "tool_choice",
@@ -19,18 +19,23 @@ _INSTRUCTION_ROLES = ("system", "developer")
 _TOOL_CHOICES = ("auto", "none", "required")
 
 
-def previous_response_id(provider_state: Any) -> str | None:
-    """The id to continue from, out of the `provider_state` a reply gave (None or {} for none)."""
+def continuation(provider_state: Any) -> tuple[str, str] | None:
+    """What to continue from, out of the `provider_state` a reply (or a `Conversation`) gave: `("previous_response_id",
+    "resp_…")`, `("conversation", "conv_…")`, or None. Both at once are refused, as the endpoint does (400)."""
     if provider_state is None:
         return None
     if not isinstance(provider_state, Mapping):
         raise ConfigError("provider_state must be the dict a reply gave (reply.provider_state), e.g. "
                           f"{{'previous_response_id': 'resp_…'}}; got {type(provider_state).__name__}")
-    previous = provider_state.get("previous_response_id")
-    if previous is not None and not isinstance(previous, str):
-        raise ConfigError(f"provider_state['previous_response_id'] must be a response id (a str, resp_…); "
-                          f"got {type(previous).__name__}")
-    return previous
+    given = [(k, provider_state[k]) for k in ("previous_response_id", "conversation") if provider_state.get(k)]
+    if len(given) > 1:
+        raise ConfigError("provider_state names both a previous_response_id and a conversation; a turn continues from "
+                          "one: pass the conversation's provider_state (the conversation holds every turn) or the reply's")
+    for name, value in given:
+        if not isinstance(value, str):
+            what = "a response id (a str, resp_…)" if name == "previous_response_id" else "a conversation id (conv_…)"
+            raise ConfigError(f"provider_state[{name!r}] must be {what}; got {type(value).__name__}")
+    return given[0] if given else None
 
 
 def check_conversation(messages: Any) -> None:
@@ -52,6 +57,9 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
     options = {k: v for k, v in options.items() if v is not None}
     if "max_tokens" in options:  # the Chat Completions name; the Responses API answers 400 to it
         options["max_output_tokens"] = options.pop("max_tokens")
+    if "background" in options:  # a queued reply has no text yet: it is not what complete() returns
+        raise ConfigError("to run a turn in the background use `handle = await model.start(messages)`, then "
+                          "`await model.wait(handle)`; or stream it: model.stream(messages, background=True)")
     if "response_format" in options:  # Chat Completions again; Responses answers 400 (moved to text.format)
         raise ConfigError("response_format is the Chat Completions option; on the Responses API pass "
                           "text={'format': {'type': 'json_schema', 'name': …, 'schema': {…}, 'strict': True}}")
@@ -67,7 +75,7 @@ def checked_options(options: dict[str, Any], *, tools: Sequence[Mapping[str, Any
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
                                   or not 0 <= value <= high):
             raise ConfigError(f"{name} must be a number from 0 to {high:g}; got {value!r}")
-    for name, check in (("reasoning", _check_reasoning), ("metadata", _check_metadata), ("text", _check_text)):
+    for name, check in (("reasoning", _check_reasoning), ("metadata", check_metadata), ("text", _check_text)):
         if name in options:  # (the Nones are gone already)
             check(options[name])
     if "parallel_tool_calls" in options and not isinstance(options["parallel_tool_calls"], bool):
@@ -84,7 +92,7 @@ def _check_reasoning(reasoning: Any) -> None:
                           f"got {reasoning!r}")
 
 
-def _check_metadata(metadata: Any) -> None:
+def check_metadata(metadata: Any) -> None:
     if not isinstance(metadata, Mapping) or len(metadata) > 16:
         raise ConfigError("metadata must be a dict of at most 16 string keys and string values")
     for key, value in metadata.items():

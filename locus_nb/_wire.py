@@ -15,10 +15,14 @@ from typing import Any
 from ._errors import APIStatusError, ConfigError
 from ._families import is_reasoning_model, reasons_only_when_asked
 from ._messages import Message, ModelResponse, ToolCall, Usage
-from ._options import check_conversation, checked_options, previous_response_id
+from ._options import check_conversation, checked_options, continuation
 
 __all__ = ["arguments_problem", "build_request", "error_from_body", "failed_response_error",
            "is_reasoning_model", "item_problem", "json_type", "parse_response", "response_problem", "to_input_items"]
+
+NO_CONVERSATION_STATELESS = ("a store=False model keeps nothing on the server, and a conversation keeps every turn "
+                             "there; use a store=True model for it (not on a Zero Data Retention tenancy), or send the "
+                             "history")
 
 _SAMPLING = ("temperature", "top_p")
 
@@ -89,12 +93,14 @@ def build_request(messages: Sequence[Message], *, model: str, store: bool,
     """The request body for one turn.
 
     store=False: the full history every turn, `"store": false`, never `previous_response_id`.
-    store=True: with a `previous_response_id`, only the messages after the last assistant turn;
-    `instructions` every turn, because the server does not carry them over.
+    store=True: with a `previous_response_id` or a `conversation` (which holds every turn: OCI's Conversations API),
+    only the messages after the last assistant turn; `instructions` every turn (the server does not carry them over).
     """
     check_conversation(messages)
     options = _without_sampling(checked_options(options, tools=tools), model)
-    previous = previous_response_id(provider_state)  # (checked in both modes, used only with store)
+    kind, previous = continuation(provider_state) or (None, None)  # (checked in both modes, used only with store)
+    if kind == "conversation" and not store:
+        raise ConfigError(NO_CONVERSATION_STATELESS)
     previous = previous if store else None
     system = [m.content for m in messages if m.role == "system" and m.content]
     last_answer = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
@@ -109,7 +115,7 @@ def build_request(messages: Sequence[Message], *, model: str, store: bool,
         body["instructions"] = "\n\n".join(system)
     body["store"] = store
     if previous:
-        body["previous_response_id"] = previous
+        body[kind] = previous
     if tools:
         body["tools"] = [dict(t) for t in tools]
     if not store and (options.get("reasoning") or is_reasoning_model(model)):
@@ -150,7 +156,8 @@ def _text_of(parts: Any) -> str:
 _FieldTypes = Mapping[str, type | tuple[type, ...]]
 _NUMBER = (int, float)
 _RESPONSE_FIELDS: _FieldTypes = {
-    "id": str, "status": str, "output": list, "usage": dict, "incomplete_details": dict, "error": dict}
+    "id": str, "status": str, "output": list, "usage": dict, "incomplete_details": dict, "error": dict,
+    "conversation": (dict, str)}
 _ITEM_FIELDS: _FieldTypes = {
     "type": str, "id": str, "call_id": str, "name": str, "arguments": str, "content": (list, str), "summary": list}
 _PART_FIELDS: _FieldTypes = {"type": str, "text": str}
@@ -226,9 +233,12 @@ def parse_response(body: Mapping[str, Any], *, store: bool) -> ModelResponse:
             calls.append(tool_call_from_item(item))
         elif kind == "reasoning":
             summary += [s.get("text", "") for s in item.get("summary") or ()]
-    response_id = body.get("id")
+    response_id, conversation = body.get("id"), body.get("conversation")  # echoed as {"id": "conv_…"} (or the id)
+    conversation = conversation.get("id") if isinstance(conversation, dict) else conversation
     message = Message("assistant", "".join(texts), tuple(calls), provider_items=_replay_items(body.get("output") or ()))
-    return ModelResponse(message, {"previous_response_id": response_id} if store and response_id else {},
+    state = {"conversation": conversation} if isinstance(conversation, str) and conversation else (
+        {"previous_response_id": response_id} if store and response_id else {})
+    return ModelResponse(message, state,
                          usage=usage_from(body.get("usage")), response_id=response_id,
                          status=body.get("status") or "completed",
                          incomplete_reason=(body.get("incomplete_details") or {}).get("reason"),

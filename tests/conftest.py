@@ -26,6 +26,20 @@ def load_json(name: str):
     return json.loads((RESPONSES / name).read_text())
 
 
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The waits between attempts and polls, counted and not waited (`_model._sleep`, the one seam for them)."""
+    from locus_nb import _model
+
+    waited: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(_model, "_sleep", fake_sleep)
+    return waited
+
+
 @pytest.fixture(scope="session")
 def mock_server():
     """One real mock server on loopback for the whole session."""

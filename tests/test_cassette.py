@@ -60,9 +60,10 @@ class Tee(httpx.AsyncBaseTransport):
         return httpx.Response(response.status_code, headers=response.headers, stream=Body(body()), request=request)
 
 
-def _model(transport: httpx.AsyncBaseTransport, base_url: str = "http://recorded.test/openai/v1") -> OCIResponsesModel:
+def _model(transport: httpx.AsyncBaseTransport, base_url: str = "http://recorded.test/openai/v1", *,
+           store: bool = False) -> OCIResponsesModel:
     return OCIResponsesModel("openai.gpt-4.1", base_url=base_url, auth="none", compartment_id=COMPARTMENT,
-                             store=False, transport=transport, max_retries=0)
+                             store=store, transport=transport, max_retries=0)
 
 
 def _writer(tmp_path: Path, name: str = "c.jsonl"):
@@ -369,3 +370,38 @@ def test_mock_replay_without_cassettes_says_so(tmp_path):
 
     with pytest.raises(SystemExit, match=r"no cassettes \(\*\.jsonl\) in .*; record some with `locus-nb run --record"):
         main(["mock", "--replay", str(tmp_path)])
+
+
+async def test_conversation_and_background_exchanges_replay_offline_polls_and_resumes_included(tmp_path, sleeps):
+    from .test_background import RECORDED, Server
+    from .test_conversations import ConversationServer
+
+    conversations, background = ConversationServer(), Server(
+        statuses=["queued", "in_progress", "completed"], cuts=[9])
+
+    def route(request):
+        return (conversations if "conversation" in request.url.path or b"conversation" in request.content
+                else background)(request)
+
+    async def session(model):
+        conv = await model.create_conversation(metadata={"topic": "colors"})
+        turn = await model.complete([Message.user("I like purple.")], conv.provider_state)
+        items = await model.conversation_items(conv)
+        await model.delete_conversation(conv)
+        handle = await model.start(MESSAGES)
+        waited = await model.wait(handle)
+        streamed = "".join([c.content async for c in model.stream(MESSAGES, background=True) if c.content])
+        return conv, turn.text, items, waited.text, streamed
+
+    async with _model(RecordingTransport(_writer(tmp_path), httpx.MockTransport(route)), store=True) as live:
+        recorded = await session(live)
+    cassette = load_cassette(tmp_path / "c.jsonl")
+    paths = [(e.request["method"], e.request["path"].split("/v1")[-1]) for e in cassette.exchanges]
+    resp = RECORDED[0]["response"]["id"]
+    assert paths[4:] == [("POST", "/responses"), *[("GET", f"/responses/{resp}")] * 3, ("POST", "/responses"),
+                         ("GET", f"/responses/{resp}?stream=true&starting_after=8")]
+    assert paths[2] == ("GET", "/conversations/conv_0001/items?limit=100&order=asc")
+    assert cassette.exchanges[-2].response["stream"]["end"] == "cut"
+    async with _model(ReplayTransport(cassette), store=True) as model:
+        assert await session(model) == recorded
+    assert recorded[-1] == recorded[-2] == "".join(e["delta"] for e in RECORDED if "delta" in e and "text" in e["type"])

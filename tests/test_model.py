@@ -130,17 +130,6 @@ class Scripted:
         return [json.loads(r.content) for r in self.requests]
 
 
-@pytest.fixture
-def sleeps(monkeypatch):
-    waited: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        waited.append(seconds)
-
-    monkeypatch.setattr(_model, "_sleep", fake_sleep)
-    return waited
-
-
 def scripted_model(handler, **kw) -> OCIResponsesModel:
     kw.setdefault("auth", "none")
     kw.setdefault("compartment_id", COMPARTMENT)

@@ -52,9 +52,16 @@ FAKE = {
                            for key in ("mock", "local")}},
     "wire": {**STAMP, "turns": 20, "store=True": {"bytes": [300 + i for i in range(20)], "smallest": [250] * 20},
              "store=False": {"bytes": [300 + 280 * i for i in range(20)], "smallest": [250] * 20},
+             "conversation": {"bytes": [310] * 20, "smallest": [250] * 20},
              "summary": {"stored_last_over_first": 1.06, "stored_last_minus_smallest": 69,
                          "stateless_growth_per_turn": 280.0, "stateless_last_over_stored_last": 18.0,
-                         "total": {"store=True": 6190, "store=False": 59200}}},
+                         "total": {"store=True": 6190, "store=False": 59200, "conversation": 6200},
+                         "conversation_over_stored_max": 1.03, "conversation_last_over_second": 1.0}},
+    "resume": {**STAMP, "token_delay": 0.005, "count": 200, "rounds": 3, "deltas": 200,
+               "uninterrupted_s": [1.06, 1.07, 1.08], "resumed_s": [1.06, 1.07, 1.09], "extra_s": [0.0, 0.0, 0.01],
+               "round_trip_s": [0.003, 0.003, 0.004], "resumes": [1, 1, 1], "starting_after": [104, 104, 104],
+               "text_equal": True, "summary": {"extra_median_s": 0.002, "round_trip_median_s": 0.003,
+                                               "uninterrupted_median_s": 1.07}},
     "pixel": {**STAMP, "redraw_ms": 40.0, "method": "fake", "runs": [
         {"rate": 20, "tokens": 300, "p50_ms": 10.0, "p95_ms": 20.0, "max_ms": 30.0, "browser_cpu_pct": 20.0},
         {"rate": 200, "tokens": 300, "p50_ms": 30.0, "p95_ms": 60.0, "max_ms": 70.0, "browser_cpu_pct": 50.0}]},
@@ -77,9 +84,11 @@ def test_report_has_every_section_and_chart(tmp_path):
     written = _report().render(FAKE, tmp_path / "BENCHMARKS.md")
     text = (tmp_path / "BENCHMARKS.md").read_text()
     for heading in ("## The machine", "## Setup speed", "## Non-streaming overhead", "## Stream throughput",
-                    "## Wire bytes per turn", "## Token to pixel", "## Concurrency", "## A room's load",
-                    "## Cold paths"):
+                    "## Wire bytes per turn", "## A background stream cut halfway and resumed", "## Token to pixel",
+                    "## Concurrency", "## A room's load", "## Cold paths"):
         assert heading in text
+    assert "conversation turn / previous_response_id turn (turns 2–20, the largest) = **1.03×**" in text
+    assert "extra time of the resumed run over the uninterrupted one (median) = **2.0 ms**" in text
     assert "Fake CPU" in text and "run.py --fake" in text and "2026-12-01 12:00 UTC" in text
     assert "make demo` / pip install alone = **0.44×** — goal ≤ 0.5×: met" in text
     assert "complete() / floor = **1.05×**" in text and "not met" not in text

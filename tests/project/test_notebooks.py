@@ -59,12 +59,24 @@ def claims_02(text: str, stored: bool) -> None:
         assert stateless_bytes[-1] - stateless_bytes[0] > 500  # …while stateless grows
         assert stored_tokens == sorted(stored_tokens) and stored_tokens[-1] > stored_tokens[0]  # billed still grows
         assert "stored, last reply: Your favorite city is Lisbon." in text
+        # a conversation holds the thread: only the new message each turn, flat, and it recalls
+        assert "✓ each turn names the conversation and sends only its new message" in text
+        assert re.search(r"^turn 2 on the wire: conversation=conv_[0-9a-f]{24,}, input items=1, "
+                         r"previous_response_id=None$", text, re.M)
+        assert "message  user       What is my favorite color?\nmessage  assistant  Your favorite color is purple." in text
+        assert "ConversationNotFound: [404" in text and "✓ after delete_conversation, a turn on it raises" in text
+        conversation_items, conversation_bytes = ([r[i] for r in rows] for i in (7, 8))
+        assert conversation_items == [1, 1, 1, 1] and max(conversation_bytes) - min(conversation_bytes) < 100
+        assert conversation_bytes[-1] <= 1.1 * stored_bytes[-1]  # within 1.1x of a previous_response_id turn
+        assert "conversation, last reply: Your favorite city is Lisbon." in text
     else:
         assert "store=False (Zero Data Retention safe): the server keeps nothing" in text
         assert "previous_response_id:" not in text and "StateLost" not in text
         assert text.count("skipped: store=False") == 4
         assert "stored: skipped (store=False)" in text
         assert all(len(r) == 4 for r in rows)
+        assert "ConfigError: a store=False model keeps nothing on the server" in text  # no conversation made
+        assert "✓ a store=False model will not hand the thread to the server" in text
 
 
 def claims_03(text: str, stored: bool) -> None:
@@ -96,10 +108,17 @@ def claims_04(text: str, stored: bool) -> None:
     assert re.search(r"^StreamTruncated: the stream broke off", text, re.M)
     assert "partial_text kept: '1\\n2'" in text
     assert "stopped after the chunk '2'; the stream is closed" in text
+    # background: started queued, waited for, a cut background stream resumed whole, a cancel
+    assert "started: queued\nended:   completed after" in text
+    assert "resumed with: ['stream=true&starting_after=" in text
+    assert text.count("\n1\n2\n3\n4\n5\n") == 3  # the widget's text, the waited answer, the resumed stream
+    assert "✓ nothing lost, nothing repeated: 1-5 once each, in order" in text
+    assert re.search(r"^(cancelled while it ran: status cancelled|it had ended already; its answer is kept: completed)$",
+                     text, re.M)
 
 
 # How many claims (✓ lines) each lesson states: (store=False, store=True).
-CLAIM_COUNTS = {"01_stateless": (4, 4), "02_stored": (2, 8), "03_tool_roundtrip": (5, 5), "04_streaming": (6, 6)}
+CLAIM_COUNTS = {"01_stateless": (4, 4), "02_stored": (3, 15), "03_tool_roundtrip": (5, 5), "04_streaming": (12, 12)}
 
 CLAIMS: dict[str, Callable[[str, bool], None]] = {
     "04_streaming": claims_04,

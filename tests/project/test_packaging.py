@@ -89,3 +89,15 @@ def test_import_does_not_load_heavy_optional_modules():
     code = "import sys, locus_nb; print(sorted(m for m in ('oci','starlette','uvicorn','ipywidgets','papermill') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+@pytest.mark.e2e
+def test_the_optional_client_parts_load_on_first_use():
+    """Checkpoints, conversations and background answers are not loaded by `import locus_nb` (the library's size
+    rule counts what it loads), and are there the moment they are used."""
+    optional = ("locus_nb._checkpoint", "locus_nb._conversations", "locus_nb._background")
+    code = ("import sys, locus_nb; from locus_nb import OCIResponsesModel; loaded = lambda: [m for m in "
+            f"{optional!r} if m in sys.modules]; print(loaded()); locus_nb.Conversation; OCIResponsesModel.wait; "
+            "from locus_nb import save_checkpoint; print(loaded())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["[]", repr(list(optional))]

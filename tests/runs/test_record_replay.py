@@ -62,7 +62,8 @@ def test_same_cells_run_signed_against_a_verifying_endpoint(signed_runs):
         assert_says_what_it_claims(Path(result.notebook).stem, result.output, result.claims,
                                    stored=result.parameters["store"] is True)
     posts = [r for r in requests if r["method"] == "POST"]
-    assert len(posts) > 20 and all(r["headers"]["authorization"].startswith("Signature ") for r in posts)
+    assert len(posts) > 20 and all(r["headers"]["authorization"].startswith("Signature ") for r in requests)
+    assert {r["method"] for r in requests} == {"POST", "GET", "DELETE"}  # conversations, polls, resumes: signed too
 
 
 @pytest.mark.e2e
@@ -73,11 +74,14 @@ def test_a_recorded_run_writes_one_redacted_cassette_per_notebook_and_store_mode
     assert assert_no_secrets(cassettes.glob("*.jsonl"), known) == 8
     exchanges = [line for p in cassettes.glob("*.jsonl") for line in p.read_text().splitlines()
                  if line.startswith('{"exchange": ') and '"request": ' in line]
-    assert len(exchanges) == len([r for r in requests if r["method"] == "POST"])  # every exchange, once
+    assert len(exchanges) == len(requests)  # every exchange, once: polls, resumes and conversation calls too
     text = "\n".join(p.read_text() for p in cassettes.glob("*.jsonl"))
     assert '"opc-compartment-id": "ocid1.compartment.oc1..redacted0001"' in text  # consistent, so it still matches
     assert '"opc-request-id": "redacted-0001"' in text
     assert '"end": "cut", "error": "RemoteProtocolError"' in text and '"end": "closed"' in text
+    assert re.search(r'"method": "GET", "path": "/openai/v1/responses/resp_[0-9a-f]+\?stream=true&starting_after=\d+"',
+                     text)  # a background stream's resume, with its query
+    assert '"method": "DELETE", "path": "/openai/v1/conversations/conv_' in text
 
 
 @pytest.mark.e2e
