@@ -203,8 +203,9 @@ def _add_run(sub: Any) -> None:
     cassettes.add_argument("--record", default=None, metavar="DIR",
                            help="write every HTTP exchange of each run, redacted, to DIR/<executed notebook>.jsonl")
     cassettes.add_argument("--replay", default=None, metavar="DIR",
-                           help="answer every request from DIR/<executed notebook>.jsonl: no network, no credentials "
-                                "(clears the connection variables like --mock)")
+                           help="replay every parameter set recorded in DIR for each notebook (with -p/--store: the "
+                                "ones that match; endpoint, profile, region, compartment and project need no "
+                                "repeating): no network, no credentials (clears the connection variables like --mock)")
     run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
     run.set_defaults(func=_cmd_run)
 

@@ -8,13 +8,12 @@ papermill is imported only where a run executes and in `clean_notebook`.
 
 `record=DIR` / `replay=DIR`: each run's kernel records into, or replays from, its own cassette,
 `DIR/<executed notebook name>.jsonl` (the mode reaches `connect()` as LOCUS_NB_MODE and
-LOCUS_NB_CASSETTE). Each result carries the lesson claims the executed notebook states
+LOCUS_NB_CASSETTE); a replay runs every parameter set recorded for each notebook (`_cassettes`). Each result carries the lesson claims the executed notebook states
 (`_claims.claims_in`); the summary lists them.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import tempfile
@@ -32,62 +31,14 @@ from ..notebook._claims import Claims, claims_in
 from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
 from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
+from ._cassettes import cassette_path, note_parameters, replayed_sets
 from ._lean import skip_iri_grammar
+from ._matrix import CONNECTION_PARAMETERS, describe, naming_parameters, output_name, parameter_sets
 from .._redact import mask_param
-from ..notebook._params import declared_parameters, slug, undeclared_error
+from ..notebook._params import declared_parameters, undeclared_error
 
-__all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "notebook_parameters", "output_name",
-           "parameter_sets", "run_notebooks", "summary_markdown", "worker_count"]
-
-STORE_CHOICES = {"false": [False], "true": [True], "both": [False, True]}
-
-
-def parameter_sets(pairs: Sequence[str], store: str | None = None) -> list[dict[str, Any]]:
-    """`-p name=value` pairs (a repeated name gives alternatives) and `--store` → every combination.
-
-    Values from `-p` stay strings, as papermill's own `-p` gives them for most values; `connect()`
-    parses them. `--store both` gives the booleans False and True.
-    """
-    choices: dict[str, list[Any]] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise ConfigError(f"-p takes name=value with a Python identifier as name; got {pair!r}")
-        choices.setdefault(name, [])
-        if value not in choices[name]:
-            choices[name].append(value)
-    if store is not None:
-        if store.lower() not in STORE_CHOICES:
-            raise ConfigError(f"--store takes one of {', '.join(STORE_CHOICES)}; got {store!r}")
-        if "store" in choices:
-            raise ConfigError("give store either as --store or as -p store=…, not both")
-        choices["store"] = STORE_CHOICES[store.lower()]
-    names = list(choices)
-    return [dict(zip(names, values, strict=True)) for values in itertools.product(*choices.values())]
-
-
-def describe(params: dict[str, Any]) -> str:
-    """A parameter set as printed (stdout, SUMMARY.md): OCIDs and URL credentials masked (`mask_param`)."""
-    return ", ".join(f"{k}={mask_param(k, v)}" for k, v in params.items()) or "(defaults)"
-
-
-_MAX_SLUG = 80  # characters of parameters in a file name; a longer set is named by one hash
-
-
-def output_name(notebook: Path, params: dict[str, Any], several: bool) -> str:
-    """`01_stateless.ipynb`, or with several parameter sets `01_stateless.store-False.ipynb`.
-
-    Short plain values name themselves; a long one, an OCID, a URL or a secret-looking one is
-    named by 8 hex digits of its hash (`compartment-1a2b3c4d`): short, stable, and it shows nothing.
-    """
-    if not several or not params:
-        return notebook.name
-    name = ".".join(slug(k, v) for k, v in params.items())
-    if len(name) > _MAX_SLUG:
-        name = slug("params", repr(sorted((k, str(v)) for k, v in params.items())))
-    return f"{notebook.stem}.{name}{notebook.suffix}"
-
+__all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "describe", "notebook_parameters",
+           "output_name", "parameter_sets", "run_notebooks", "summary_markdown", "worker_count"]
 
 def notebook_parameters(notebook: Path) -> list[str] | None:
     """The names a notebook's `parameters` cell declares; None when it has no such cell."""
@@ -118,11 +69,6 @@ def check_parameters(notebooks: Sequence[Path], param_sets: Sequence[dict[str, A
         unknown = [n for n in names if n not in declared]
         if unknown:
             raise undeclared_error(unknown, declared, Path(notebook).name)
-
-
-def cassette_path(folder: Path, output: str | Path) -> Path:
-    """A run's cassette: named after its executed notebook (`01_stateless.store-False.jsonl`)."""
-    return Path(folder) / (Path(output).stem + CASSETTE_SUFFIX)
 
 
 def worker_count(runs: int, jobs: int | None = None) -> int:
@@ -203,6 +149,8 @@ def _execute(job: _Job) -> RunResult:
         claims, target = claims_in(job.output), _target_in(job.output)
     except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
         claims, target = Claims(), ""
+    if job.mode == "record":
+        note_parameters(Path(job.cassette), job.parameters)
     return RunResult(job.notebook, job.parameters, job.output, not error, time.perf_counter() - start, error,
                      claims, job.mode, job.cassette, target)
 
@@ -259,17 +207,19 @@ def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path
     check_parameters(notebooks, param_sets, mock=mock)
     if record and replay:
         raise ConfigError("a run either records cassettes or replays them, not both")
-    mode, folder = ("record", record) if record else ("replay", replay) if replay else ("live", None)
+    if replay:
+        return [_Job(str(nb), str(out / (cassette.stem + Path(nb).suffix)), params, False, timeout, "replay",
+                     str(cassette)) for nb in notebooks for cassette, params in replayed_sets(replay, Path(nb), param_sets)]
+    if record and (moving := [k for k in CONNECTION_PARAMETERS if len({repr(p.get(k)) for p in param_sets}) > 1]):
+        raise ConfigError(f"-p {moving[0]}=… names several targets; cassettes are named without where they were "
+                          "recorded, so record each target into its own --record folder")
     several = len(param_sets) > 1
     work = []
     for nb in notebooks:
-        for params in param_sets:
-            output = str(nb if in_place else out / output_name(nb, params, several))
-            cassette = str(cassette_path(folder, output)) if folder else None
-            if mode == "replay" and not Path(cassette).is_file():
-                raise ConfigError(f"no cassette {cassette} for {Path(nb).name} {describe(params)}; record it with "
-                                  f"`locus-nb run --record {folder}` and the same parameters")
-            work.append(_Job(str(nb), output, params, in_place, timeout, mode, cassette))
+        for params, naming in zip(param_sets, naming_parameters(param_sets), strict=True):
+            output = str(nb if in_place else out / output_name(nb, naming, several))
+            work.append(_Job(str(nb), output, params, in_place, timeout, "record" if record else "live",
+                             str(cassette_path(record, output)) if record else None))
     return work
 
 

@@ -132,7 +132,7 @@ def test_in_jupyterlab_a_failed_claim_prints_its_cross_and_the_lesson_goes_on(mo
 
 
 def test_replay_needs_a_cassette_for_every_run(tmp_path):
-    with pytest.raises(SystemExit, match=r"no cassette .*params\.store-true\.jsonl for params\.ipynb store=true; "
+    with pytest.raises(SystemExit, match=r"no cassette for params\.ipynb in .*none \(it holds: nothing\); "
                                          r"record it with `locus-nb run --record"):
         main(["run", "--no-progress", "--replay", str(tmp_path / "none"), "-p", "store=true", "-p", "store=false",
               "--out", str(tmp_path / "out"), str(PARAMS_NB)])
@@ -151,9 +151,10 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys, monkeypa
     code = main(["run", "--mock", "--no-progress", "--store", "both", "-j", "2", "-p", "region=eu-frankfurt-1",
                  "--out", str(out), str(PARAMS_NB)])
     assert code == 0
-    assert _printed(out / "params.region-eu-frankfurt-1.store-False.ipynb") == \
+    # region only says where to connect and every set shares it: the file names leave it out
+    assert _printed(out / "params.store-False.ipynb") == \
         "store parameter False -> store=False, region=eu-frankfurt-1\n"
-    assert _printed(out / "params.region-eu-frankfurt-1.store-True.ipynb") == \
+    assert _printed(out / "params.store-True.ipynb") == \
         "store parameter True -> store=True, region=eu-frankfurt-1\n"
     summary = (out / "SUMMARY.md").read_text()
     assert "1 notebook(s) × 2 parameter set(s) = 2 run(s) on 2 worker(s): **2 ok, 0 failed**" in summary
@@ -169,7 +170,7 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys, monkeypa
                           tmp_path / "alone", jobs=1, progress=False)
     assert [r.ok for r in alone] == [True, True], [r.error for r in alone]
     assert [_cells(Path(r.output)) for r in alone] == [
-        _cells(out / f"params.region-eu-frankfurt-1.store-{s}.ipynb") for s in (False, True)]
+        _cells(out / f"params.store-{s}.ipynb") for s in (False, True)]
 
 
 def _cells(path: Path) -> list[tuple]:
