@@ -76,7 +76,9 @@ def _cmd_mock(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ..runs._runs import parameter_sets, run_notebooks, summary_markdown, worker_count
+    from ..runs._runs import parameter_sets, run_notebooks, worker_count
+    from ..runs._summary import write_reports
+    from ..runs._usage import load_prices
 
     notebooks = [Path(p) for p in args.notebooks] or sorted(Path(args.dir).glob("[0-9]*.ipynb"))
     if not notebooks:
@@ -91,6 +93,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     start = time.perf_counter()
     try:
+        prices = load_prices(args.prices) if args.prices else None
         sets = parameter_sets(args.param, args.store)
         workers = worker_count(len(notebooks) * len(sets), args.jobs)
         results = run_notebooks(notebooks, sets, out, in_place=args.in_place, jobs=workers, timeout=args.timeout,
@@ -98,12 +101,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                 replay=args.replay and Path(args.replay), mock=args.mock)
     except ConfigError as exc:
         raise SystemExit(f"locus-nb run: {exc}") from None
-    summary = summary_markdown(results, seconds=time.perf_counter() - start, workers=workers, relative_to=out)
-    (out / "SUMMARY.md").write_text(summary, encoding="utf-8")
+    junit = Path(args.junit) if args.junit else out / "junit.xml"
+    summary = write_reports(results, out, seconds=time.perf_counter() - start, workers=workers, junit=junit,
+                            prices=prices)
     print(summary, end="")
     where = "updated in place" if args.in_place else f"executed notebooks in {out}/"
     cassettes = f"; cassettes in {args.record}/" if args.record else ""
-    print(f"\n{where}{cassettes}; summary in {out / 'SUMMARY.md'}")
+    print(f"\n{where}{cassettes}; summary in {out / 'SUMMARY.md'} and {out / 'summary.json'}; JUnit results in {junit}")
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -207,6 +211,11 @@ def _add_run(sub: Any) -> None:
                                 "ones that match; endpoint, profile, region, compartment and project need no "
                                 "repeating): no network, no credentials (clears the connection variables like --mock)")
     run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    run.add_argument("--junit", default=None, metavar="PATH",
+                     help="write the JUnit XML results here (default: junit.xml beside SUMMARY.md in --out)")
+    run.add_argument("--prices", default=None, metavar="FILE",
+                     help="a YAML or JSON price table (USD per million input/cached/output tokens per model id or "
+                          "glob pattern): SUMMARY.md and summary.json add what the tokens cost; without it, tokens only")
     run.set_defaults(func=_cmd_run)
 
 

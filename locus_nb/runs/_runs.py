@@ -18,22 +18,24 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from .._cassette import CASSETTE_SUFFIX
 from ..notebook._claims import Claims, claims_in
 from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
 from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
 from ._cassettes import cassette_path, note_parameters, replayed_sets
+from ._exercises import exercises_in, lesson_claims
 from ._lean import skip_iri_grammar
 from ._matrix import CONNECTION_PARAMETERS, describe, naming_parameters, output_name, parameter_sets
+from ._results import RunResult
+from ._summary import summary_markdown
+from ._usage import usage_in_cassette
 from .._redact import mask_param
 from ..notebook._params import declared_parameters, undeclared_error
 
@@ -74,20 +76,6 @@ def check_parameters(notebooks: Sequence[Path], param_sets: Sequence[dict[str, A
 def worker_count(runs: int, jobs: int | None = None) -> int:
     """Runs at a time: as asked, else one per core; never more than there are runs."""
     return max(1, min(runs, jobs or os.cpu_count() or 1))
-
-
-@dataclass(frozen=True)
-class RunResult:
-    notebook: str
-    parameters: dict[str, Any]
-    output: str
-    ok: bool
-    seconds: float
-    error: str = ""
-    claims: Claims = field(default_factory=Claims)
-    mode: str = "live"
-    cassette: str | None = None
-    target: str = ""  # what the setup cell said it is connected to ("" when it did not get that far)
 
 
 @dataclass(frozen=True)
@@ -145,14 +133,21 @@ def _execute(job: _Job) -> RunResult:
                     clean_notebook(Path(job.output))
             except (OSError, ValueError) as exc:
                 error = error or _failure(exc)
-    try:
-        claims, target = claims_in(job.output), _target_in(job.output)
-    except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
-        claims, target = Claims(), ""
     if job.mode == "record":
         note_parameters(Path(job.cassette), job.parameters)
-    return RunResult(job.notebook, job.parameters, job.output, not error, time.perf_counter() - start, error,
-                     claims, job.mode, job.cassette, target)
+    return _result(job, not error, time.perf_counter() - start, error)
+
+
+def _result(job: _Job, ok: bool, seconds: float, error: str) -> RunResult:
+    """What the executed notebook shows: claims, exercises, target; and the tokens the run's responses used."""
+    try:
+        edition, exercises = exercises_in(job.output)
+        claims, target = lesson_claims(claims_in(job.output), exercises), _target_in(job.output)
+    except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
+        edition, exercises, claims, target = "learner", (), Claims(), ""
+    usage = usage_in_cassette(job.cassette) if job.cassette else ()
+    return RunResult(job.notebook, job.parameters, job.output, ok, seconds, error, claims, job.mode, job.cassette,
+                     target, usage, exercises, edition)
 
 
 _TARGET_LINE = re.compile(r"^(?:Connected to |(?=Replaying cassette ))(.+)$", re.M)
@@ -259,47 +254,6 @@ def _execute_here(job: _Job) -> RunResult:
     """`_execute` in this process: what it sets for its kernel is put back afterwards, as a worker's exit would."""
     with kept_as_it_was(KERNEL_VARS):
         return _execute(job)
-
-
-def _claims_cell(claims: Claims) -> str:
-    if not claims.stated:
-        return "—"
-    return f"{len(claims.held)} held" + (f", **{len(claims.failed)} failed**" if claims.failed else "")
-
-
-def _target(result: RunResult) -> str:
-    """The setup cell's own words (a record or replay run's name its cassette)."""
-    return result.target.replace("|", "/") or "(no setup line)"
-
-
-def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: int, relative_to: Path) -> str:
-    """A one-page markdown summary: per notebook and parameter set, ok/failed, claims, seconds; then
-    every claim each run stated, held (✓) or failed (✗)."""
-    results = list(results)
-    failed = [r for r in results if not r.ok]
-    notebooks = len({r.notebook for r in results})
-    sets = len({describe(r.parameters) for r in results})
-    lines = [
-        "# Notebook runs",
-        "",
-        f"{notebooks} notebook(s) × {sets} parameter set(s) = {len(results)} run(s) on {workers} worker(s): "
-        f"**{len(results) - len(failed)} ok, {len(failed)} failed** in {seconds:.1f} s.",
-        "",
-        "| notebook | parameters | target | result | claims | seconds | executed notebook |",
-        "|---|---|---|---|---|---:|---|",
-    ]
-    for r in results:
-        link = quote(Path(os.path.relpath(r.output, relative_to)).as_posix())  # `#`, spaces: still a link
-        status = "ok" if r.ok else f"**FAILED** — {r.error.replace('|', '/')}"
-        lines.append(f"| {Path(r.notebook).stem} | {describe(r.parameters)} | {_target(r)} | {status} | "
-                     f"{_claims_cell(r.claims)} | {r.seconds:.1f} | [{Path(r.output).name}]({link}) |")
-    lines += ["", "## Lesson claims", ""]
-    for r in results:
-        lines.append(f"**{Path(r.notebook).stem}** · {describe(r.parameters)}")
-        lines.append("")
-        lines += [f"- {'✓' if ok else '✗'} {claim}" for ok, claim in r.claims.stated] or ["- (no claims stated)"]
-        lines.append("")
-    return "\n".join(lines)
 
 
 def clean_notebook(path: Path) -> None:
