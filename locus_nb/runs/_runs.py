@@ -28,14 +28,14 @@ from typing import Any
 from ..notebook._claims import Claims, claims_in
 from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
-from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
+from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode, set_usage_log
 from ._cassettes import cassette_path, note_parameters, replayed_sets
 from ._exercises import exercises_in, lesson_claims
 from ._lean import skip_iri_grammar
 from ._matrix import CONNECTION_PARAMETERS, describe, naming_parameters, output_name, parameter_sets
 from ._results import RunResult
 from ._summary import summary_markdown
-from ._usage import usage_in_cassette
+from ._usage import Usage, usage_in_cassette, usage_in_log
 from .._redact import mask_param
 from ..notebook._params import declared_parameters, undeclared_error
 
@@ -115,6 +115,8 @@ def _execute(job: _Job) -> RunResult:
     # scratch file, masked (`mask_executed`) on its way to the output, so no file there holds an OCID or a password.
     with tempfile.TemporaryDirectory(prefix="locus-nb-run-") as scratch:
         running = Path(scratch) / Path(job.output).name
+        usage_log = Path(scratch) / "usage.jsonl"  # a live run's tokens (a cassette holds the others')
+        set_usage_log(usage_log if job.mode == "live" else None)
         try:
             papermill.execute_notebook(
                 job.notebook, str(running), parameters=job.parameters, cwd=str(Path(job.notebook).parent),
@@ -133,19 +135,19 @@ def _execute(job: _Job) -> RunResult:
                     clean_notebook(Path(job.output))
             except (OSError, ValueError) as exc:
                 error = error or _failure(exc)
+        usage = usage_in_cassette(job.cassette) if job.cassette else usage_in_log(usage_log)
     if job.mode == "record":
         note_parameters(Path(job.cassette), job.parameters)
-    return _result(job, not error, time.perf_counter() - start, error)
+    return _result(job, not error, time.perf_counter() - start, error, usage)
 
 
-def _result(job: _Job, ok: bool, seconds: float, error: str) -> RunResult:
+def _result(job: _Job, ok: bool, seconds: float, error: str, usage: tuple[Usage, ...]) -> RunResult:
     """What the executed notebook shows: claims, exercises, target; and the tokens the run's responses used."""
     try:
         edition, exercises = exercises_in(job.output)
         claims, target = lesson_claims(claims_in(job.output), exercises), _target_in(job.output)
     except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
         edition, exercises, claims, target = "learner", (), Claims(), ""
-    usage = usage_in_cassette(job.cassette) if job.cassette else ()
     return RunResult(job.notebook, job.parameters, job.output, ok, seconds, error, claims, job.mode, job.cassette,
                      target, usage, exercises, edition)
 

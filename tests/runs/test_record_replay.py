@@ -6,6 +6,7 @@ beside it on the other workers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -136,6 +137,28 @@ def test_the_readme_ci_path_replays_moved_cassettes_with_no_parameters_config_or
         assert _outputs(str(replayed))[0].startswith(f"Replaying cassette {stem}.store-{store}.jsonl (no network")
         assert claims_in(replayed) == result.claims
         assert f"| {stem} | store={store} | Replaying cassette {stem}.store-{store}.jsonl" in summary
+
+
+@pytest.mark.e2e
+def test_the_replay_reports_the_recorded_tokens_and_the_same_junit_tests(signed_runs, replayed_in_ci, tmp_path):
+    """What CI reads of a replay (summary.json, junit.xml) is what the recording run reported: the same test names
+    (no endpoint or profile in them), the same claims, the recorded usage."""
+    from junitparser import JUnitXml
+
+    from locus_nb.runs._summary import write_reports
+
+    results, _, _, _ = signed_runs
+    _, out, _ = replayed_in_ci
+    write_reports(results, tmp_path, seconds=1.0, workers=1)
+    recorded, replayed = (json.loads((d / "summary.json").read_text()) for d in (tmp_path, out))
+    assert replayed["usage"] == recorded["usage"] and replayed["usage"]["requests"] > 20
+    assert replayed["usage"]["input_tokens"] > 0 and replayed["usage"]["output_tokens"] > 0
+    assert {r["name"]: (r["claims"], r["usage"]) for r in replayed["results"]} == \
+        {r["name"]: (r["claims"], r["usage"]) for r in recorded["results"]}
+    tests = [sorted((s.name, c.name, c.is_passed) for s in JUnitXml.fromfile(str(d / "junit.xml")) for c in s)
+             for d in (tmp_path, out)]
+    assert tests[0] == tests[1] and len(tests[0]) > 30 and all(passed for _, _, passed in tests[0])
+    assert {name for name, _, _ in tests[0]} == {f"{nb.stem}[store={s}]" for nb in NOTEBOOKS for s in (False, True)}
 
 
 @pytest.mark.e2e

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -375,7 +376,7 @@ def test_realistic_oci_parameters_give_short_names_and_show_no_ocid_or_password(
     printed = capsys.readouterr().out
     assert code == 0, printed
     written = sorted(p.name for p in out.iterdir())
-    assert len(written) == 3 and "SUMMARY.md" in written
+    assert written == ["SUMMARY.md", "junit.xml", "oci.store-False.ipynb", "oci.store-True.ipynb", "summary.json"]
     for name in written:
         assert len(name) < 100 and OCID[-20:] not in name and "s3cret" not in name
     executed = [out / n for n in written if n.endswith(".ipynb")]
@@ -403,3 +404,19 @@ def test_out_in_the_lessons_folder_is_refused_unless_in_place(tmp_path):
 def test_a_hash_in_a_file_name_still_links_in_the_summary(tmp_path):
     results = [RunResult("nb/a#1.ipynb", {}, str(tmp_path / "a#1 x.ipynb"), True, 1.0)]
     assert "[a#1 x.ipynb](a%231%20x.ipynb)" in summary_markdown(results, seconds=1, workers=1, relative_to=tmp_path)
+
+
+@pytest.mark.e2e
+def test_a_live_run_reports_the_tokens_its_kernel_logged(tmp_path):
+    """No cassette: the kernel logs each response's usage to the file the run names (LOCUS_NB_USAGE_LOG)."""
+    out = tmp_path / "out"
+    notebook = Path(__file__).parents[1] / "fixtures" / "notebooks" / "one_request.ipynb"
+    assert main(["run", "--mock", "--no-progress", "--out", str(out), str(notebook)]) == 0
+    facts = json.loads((out / "summary.json").read_text())
+    [run] = facts["results"]
+    [usage] = run["usage"]
+    assert usage["model"] == "openai.gpt-4.1" and usage["requests"] == 2
+    assert usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    assert facts["usage"] == {**usage, "model": ""}
+    assert re.search(r"\| one_request \| 2 \| [\d,]+ \| 0 \| [\d,]+ \| \d+ \|", (out / "SUMMARY.md").read_text())
+    assert (out / "junit.xml").is_file()
