@@ -182,3 +182,18 @@ def test_a_bad_price_table_says_what_is_wrong(tmp_path, name, text, says):
     (tmp_path / name).write_text(text)
     with pytest.raises(ConfigError, match=f"--prices .*{name}: .*{says}"):
         load_prices(tmp_path / name)
+
+
+def test_the_readme_price_example_costs_what_its_sample_table_says(tmp_path):
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = re.search(r"```yaml\n# prices\.yaml[^\n]*\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "prices.yaml").write_text(table)
+    prices = load_prices(tmp_path / "prices.yaml")
+    rows = re.findall(r"^\| (\d\d_\w+)\[store=True\] \| (\d+) \| ([\d,]+) \| ([\d,]+) \| ([\d,]+) \| (\d+) \| ([\d.]+) \|$",
+                      readme, re.M)
+    assert len(rows) == 2
+    for _, requests, fresh_and_cached, cached, output, reasoning, usd in rows:
+        n = [int(x.replace(",", "")) for x in (requests, fresh_and_cached, cached, output, reasoning)]
+        assert f"{prices.cost([Usage('openai.gpt-4.1', *n)])[0]:.4f}" == usd
