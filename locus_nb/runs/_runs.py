@@ -34,6 +34,8 @@ from ._exercises import exercises_in, lesson_claims
 from ._lean import skip_iri_grammar
 from ._matrix import CONNECTION_PARAMETERS, describe, naming_parameters, output_name, parameter_sets
 from ._results import RunResult
+from ._retries import with_retries
+from ._shards import shard_of
 from ._summary import summary_markdown
 from ._usage import Usage, usage_in_cassette, usage_in_log
 from .._redact import mask_param
@@ -179,18 +181,27 @@ def run_notebooks(
     record: Path | None = None,
     replay: Path | None = None,
     mock: bool = False,
+    shard: tuple[int, int] | None = None,
+    retries: int = 0,
 ) -> list[RunResult]:
     """Run every notebook with every parameter set, `jobs` at a time; results in notebook order.
 
     `record`/`replay`: a folder of cassettes, one per run (`cassette_path`), written or read.
     `mock`: the runs asked for the embedded mock (`--mock`): no parameter may name another target.
+    `shard=(K, N)`: only the K-th of N slices of the matrix (`_shards`). `retries`: rounds of running again
+    the runs that failed on a transient error (`_retries`).
     Refused before any kernel starts: a parameter a notebook does not declare, and an `out` that is a
     notebook's own folder (executed copies would overwrite or sit among the lessons) unless `in_place`.
     """
     work = _jobs(notebooks, list(param_sets) or [{}], out, in_place=in_place, timeout=timeout, record=record,
                  replay=replay, mock=mock)
+    if shard is not None:
+        work = shard_of(work, *shard)
     out.mkdir(parents=True, exist_ok=True)
-    return _execute_all(work, worker_count(len(work), jobs), progress=progress)
+    if retries < 0:
+        raise ConfigError(f"--retries takes a count of 0 or more; got {retries}")
+    return with_retries(work, lambda batch: _execute_all(batch, worker_count(len(batch), jobs), progress=progress),
+                        retries)
 
 
 def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path, *, in_place: bool, timeout: int,

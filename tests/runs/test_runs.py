@@ -420,3 +420,32 @@ def test_a_live_run_reports_the_tokens_its_kernel_logged(tmp_path):
     assert facts["usage"] == {**usage, "model": ""}
     assert re.search(r"\| one_request \| 2 \| [\d,]+ \| 0 \| [\d,]+ \| \d+ \|", (out / "SUMMARY.md").read_text())
     assert (out / "junit.xml").is_file()
+
+
+@pytest.mark.e2e
+def test_retries_run_a_notebook_again_after_a_transient_error_and_the_summary_says_so(tmp_path):
+    notebook = tmp_path / "src" / "flaky.ipynb"
+    notebook.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from pathlib import Path\nfrom locus_nb import RateLimited\n\n"
+        "if not Path('attempted').exists():  # the first attempt meets a 429 the client's retries did not get past\n"
+        "    Path('attempted').write_text('1')\n"
+        "    raise RateLimited('slow down', status=429)\n"
+        "print('second attempt')")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}), notebook)
+    out = tmp_path / "out"
+    assert main(["run", "--mock", "--no-progress", "--retries", "1", "--out", str(out), str(notebook)]) == 0
+    assert _printed(out / "flaky.ipynb") == "second attempt\n"
+    [run] = json.loads((out / "summary.json").read_text())["results"]
+    assert run["attempts"] == 2 and run["retried"][0].startswith("cell [1]: RateLimited: [429] slow down")
+    assert "| ok (attempt 2; retried after RateLimited) |" in (out / "SUMMARY.md").read_text()
+
+
+@pytest.mark.e2e
+def test_a_shard_runs_its_slice_of_the_matrix(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "--mock", "--no-progress", "--store", "both", "--shard", "2/2", "--out", str(out),
+                 str(PARAMS_NB)]) == 0
+    assert sorted(p.name for p in out.glob("*.ipynb")) == ["params.store-True.ipynb"]  # store=False is slice 1's
+    facts = json.loads((out / "summary.json").read_text())
+    assert facts["shard"] == "2/2" and [r["name"] for r in facts["results"]] == ["params[store=True]"]
