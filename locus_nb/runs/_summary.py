@@ -5,7 +5,7 @@
     {"summary": 1, "runs": 8, "ok": 8, "failed": 0, "retried": 0, "seconds": 41.2, "workers": 2,
      "shard": "1/2" or null, "targets": ["OCI Generative AI in us-chicago-1 with profile 'DEFAULT'", …],
      "usage": {"model": "", "requests": …, "input_tokens": …, "cached_tokens": …, "output_tokens": …,
-               "reasoning_tokens": …},
+               "reasoning_tokens": …, "total_tokens": …},
      "usage_by_model": [{"model": "openai.gpt-4.1", …}],
      "cost": null, or {"usd": 0.0123, "prices": "prices.yaml", "unpriced": ["model ids without a price"]},
      "results": [one record per run: `_results.to_json`]}

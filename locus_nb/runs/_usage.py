@@ -4,7 +4,8 @@ Where the counts come from: the run's cassette when it has one (record and repla
 body is in it, so a replay reports the recorded usage), else the usage log its kernel wrote
 (`locus_nb.notebook._usage`: one JSON line per response, for live runs). Either way the counts are the
 responses' own `usage` objects — `input_tokens`, `input_tokens_details.cached_tokens`, `output_tokens`,
-`output_tokens_details.reasoning_tokens` (the Responses API's usage, as OCI returns it) — each response
+`output_tokens_details.reasoning_tokens`, `total_tokens` (the Responses API's usage, as OCI returns it, read
+by the client's own `_wire.usage_from`) — each response
 counted once by its id (a background response polled five times is one response), and `requests` the
 model requests sent (`POST …/responses`, retries and refused ones included).
 
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConfigError
+from .._messages import Usage as Tokens
+from .._wire import usage_from
 
 __all__ = ["COUNTS", "Prices", "Usage", "load_prices", "total", "usage_in_cassette", "usage_in_log"]
 
@@ -31,26 +34,19 @@ COUNTS = ("requests", "input_tokens", "cached_tokens", "output_tokens", "reasoni
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
-@dataclass(frozen=True)
-class Usage:
-    """One model's usage in one run (or summed over runs)."""
+@dataclass(frozen=True, kw_only=True)
+class Usage(Tokens):
+    """One model's tokens in one run (or summed over runs): the client's `Usage`, with whose and how many requests."""
 
     model: str = ""
-    """The model id the responses name (`openai.gpt-4.1`); "" for a sum over models."""
+    """The model id the requests named (`openai.gpt-4.1`); "" for a sum over models."""
     requests: int = 0
     """Model requests sent (`POST …/responses`)."""
-    input_tokens: int = 0
-    """Input tokens, cached ones included."""
-    cached_tokens: int = 0
-    """Input tokens served from the prompt cache."""
-    output_tokens: int = 0
-    """Output tokens, reasoning ones included."""
-    reasoning_tokens: int = 0
-    """Output tokens spent on reasoning."""
 
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.model if self.model == other.model else "",
-                     *(getattr(self, name) + getattr(other, name) for name in COUNTS))
+    def __add__(self, other: Tokens) -> Usage:
+        summed = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(Tokens)}
+        return Usage(model=self.model if self.model == getattr(other, "model", self.model) else "",
+                     requests=self.requests + getattr(other, "requests", 0), **summed)
 
     def as_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -64,24 +60,21 @@ def total(usages: Iterable[Usage]) -> Usage:
     return summed
 
 
-def _tokens(usage: Mapping[str, Any]) -> tuple[int, int, int, int]:
-    def number(value: Any) -> int:
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
-    return (number(usage.get("input_tokens")), number((usage.get("input_tokens_details") or {}).get("cached_tokens")),
-            number(usage.get("output_tokens")),
-            number((usage.get("output_tokens_details") or {}).get("reasoning_tokens")))
+def _tokens(usage: Mapping[str, Any]) -> Tokens:
+    """The Responses API's `usage` read as the client reads it (`_wire.usage_from`)."""
+    try:
+        return usage_from(usage)
+    except (TypeError, ValueError):  # not numbers: counted as none rather than guessed
+        return Tokens()
 
 
 def _by_model(responses: Mapping[str, dict[str, Any]], requests: Mapping[str, int]) -> tuple[Usage, ...]:
     """Per model: the responses' usage summed, with the requests sent for that model."""
-    counts: dict[str, list[int]] = {}
+    by_model = {model: Usage(model=model, requests=n) for model, n in requests.items()}
     for response in responses.values():
-        row = counts.setdefault(str(response.get("model") or ""), [0, 0, 0, 0])
-        for i, n in enumerate(_tokens(response.get("usage") or {})):
-            row[i] += n
-    for model in requests:
-        counts.setdefault(model, [0, 0, 0, 0])
-    return tuple(Usage(model, requests.get(model, 0), *row) for model, row in sorted(counts.items()))
+        model = str(response.get("model") or "")
+        by_model[model] = by_model.get(model, Usage(model=model)) + _tokens(response.get("usage") or {})
+    return tuple(by_model[model] for model in sorted(by_model))
 
 
 def _response_in_event(raw: str) -> dict[str, Any] | None:

@@ -113,7 +113,7 @@ def test_summary_json_has_the_facts_for_machines_with_secrets_masked(runs, tmp_p
     assert first["claims"] == [{"claim": "the reply recalls purple", "held": True},
                                {"claim": "the reply names the city (got: 'Lyon')", "held": False}]
     assert facts["usage"] == {"model": "", "requests": 8, "input_tokens": 2300, "cached_tokens": 1600,
-                              "output_tokens": 660, "reasoning_tokens": 400}
+                              "output_tokens": 660, "reasoning_tokens": 400, "total_tokens": 2960}
 
 
 def test_a_run_read_back_from_summary_json_makes_the_same_reports(runs, tmp_path):
@@ -130,9 +130,10 @@ def test_a_run_read_back_from_summary_json_makes_the_same_reports(runs, tmp_path
 def test_usage_is_summed_over_the_responses_each_counted_once():
     """usage.jsonl: a JSON reply, a 429, a stream with cached and reasoning tokens, a background response polled twice."""
     assert usage_in_cassette(USAGE) == (
-        Usage("openai.gpt-4.1", requests=3, input_tokens=150, cached_tokens=0, output_tokens=30),
-        Usage("openai.gpt-5", requests=1, input_tokens=1000, cached_tokens=800, output_tokens=300,
-              reasoning_tokens=200))
+        Usage(model="openai.gpt-4.1", requests=3, input_tokens=150, cached_tokens=0, output_tokens=30,
+              total_tokens=180),
+        Usage(model="openai.gpt-5", requests=1, input_tokens=1000, cached_tokens=800, output_tokens=300,
+              reasoning_tokens=200, total_tokens=1300))
     assert usage_in_cassette(USAGE.parent / "none.jsonl") == ()
 
 
@@ -196,4 +197,6 @@ def test_the_readme_price_example_costs_what_its_sample_table_says(tmp_path):
     assert len(rows) == 2
     for _, requests, fresh_and_cached, cached, output, reasoning, usd in rows:
         n = [int(x.replace(",", "")) for x in (requests, fresh_and_cached, cached, output, reasoning)]
-        assert f"{prices.cost([Usage('openai.gpt-4.1', *n)])[0]:.4f}" == usd
+        usage = Usage(model="openai.gpt-4.1", requests=n[0], input_tokens=n[1], cached_tokens=n[2], output_tokens=n[3],
+                      reasoning_tokens=n[4])
+        assert f"{prices.cost([usage])[0]:.4f}" == usd

@@ -44,7 +44,7 @@ def _run(folder: Path, notebook: str, store: bool, ok: bool = True, tokens: int 
     claims = Claims(held=("a claim",), stated=((True, "a claim"),))
     return RunResult(f"notebooks/{notebook}.ipynb", {"store": store}, str(output), ok, 2.0,
                      "" if ok else "cell [3]: ServerError: [500] boom", claims, "live", None, "the mock",
-                     (Usage("openai.gpt-4.1", 1, tokens, 0, 10, 0),))
+                     (Usage(model="openai.gpt-4.1", requests=1, input_tokens=tokens, output_tokens=10),))
 
 
 def _shards(tmp_path: Path, n: int = 2) -> list[Path]:
