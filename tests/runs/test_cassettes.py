@@ -84,7 +84,8 @@ def test_an_older_cassette_is_matched_on_its_recorded_connection_and_replayed_wi
         replayed_sets(CASSETTES, nb, parameter_sets([], "false"))
 
 
-def test_a_replay_with_nothing_for_a_notebook_says_what_the_folder_holds(tmp_path):
+def test_a_replay_with_nothing_for_a_notebook_says_what_the_folder_holds(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCUS_NB_TARGET", "mock")  # --replay clears it: this session's is given back afterwards
     shutil.copytree(CASSETTES, tmp_path / "cassettes")
     with pytest.raises(SystemExit, match=r"no cassette for params\.ipynb in .*cassettes \(it holds: "
                                          r"01_stateless\.store-False\.jsonl, .*02_stored\.jsonl\); record it"):

@@ -132,7 +132,8 @@ def test_in_jupyterlab_a_failed_claim_prints_its_cross_and_the_lesson_goes_on(mo
         expect(False, "the reply mentions purple", expected="'purple'", got="'green'")
 
 
-def test_replay_needs_a_cassette_for_every_run(tmp_path):
+def test_replay_needs_a_cassette_for_every_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCUS_NB_TARGET", "mock")  # --replay clears it: this session's is given back afterwards
     with pytest.raises(SystemExit, match=r"no cassette for params\.ipynb in .*none \(it holds: nothing\); "
                                          r"record it with `locus-nb run --record"):
         main(["run", "--no-progress", "--replay", str(tmp_path / "none"), "-p", "store=true", "-p", "store=false",
