@@ -216,8 +216,11 @@ def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path
     if record and replay:
         raise ConfigError("a run either records cassettes or replays them, not both")
     if replay:
-        return [_Job(str(nb), str(out / (cassette.stem + Path(nb).suffix)), params, False, timeout, "replay",
+        work = [_Job(str(nb), str(out / (cassette.stem + Path(nb).suffix)), params, False, timeout, "replay",
                      str(cassette)) for nb in notebooks for cassette, params in replayed_sets(replay, Path(nb), param_sets)]
+        for job in work:  # what was recorded with a parameter the notebook no longer declares stops here too
+            check_parameters([Path(job.notebook)], [job.parameters])
+        return work
     if record and (moving := [k for k in CONNECTION_PARAMETERS if len({repr(p.get(k)) for p in param_sets}) > 1]):
         raise ConfigError(f"-p {moving[0]}=… names several targets; cassettes are named without where they were "
                           "recorded, so record each target into its own --record folder")

@@ -4,10 +4,10 @@ Where the counts come from: the run's cassette when it has one (record and repla
 body is in it, so a replay reports the recorded usage), else the usage log its kernel wrote
 (`locus_nb.notebook._usage`: one JSON line per response, for live runs). Either way the counts are the
 responses' own `usage` objects — `input_tokens`, `input_tokens_details.cached_tokens`, `output_tokens`,
-`output_tokens_details.reasoning_tokens`, `total_tokens` (the Responses API's usage, as OCI returns it, read
-by the client's own `_wire.usage_from`) — each response
-counted once by its id (a background response polled five times is one response), and `requests` the
-model requests sent (`POST …/responses`, retries and refused ones included).
+`output_tokens_details.reasoning_tokens`, `total_tokens` (the Responses API's usage, as OCI returns it,
+read by the client's own `_wire.usage_from`) — each response counted once by its id (a background
+response polled five times is one response), and `requests` the model requests sent (`POST …/responses`,
+retries and refused ones included).
 
 Prices: a YAML or JSON mapping of model id or glob pattern (`openai.gpt-4.1*`) to USD per million
 `input`, `cached` (cached input; default: the input price) and `output` tokens; the first pattern that

@@ -91,3 +91,11 @@ def test_a_replay_with_nothing_for_a_notebook_says_what_the_folder_holds(tmp_pat
                                          r"01_stateless\.store-False\.jsonl, .*02_stored\.jsonl\); record it"):
         main(["run", "--no-progress", "--replay", str(tmp_path / "cassettes"), "--out", str(tmp_path / "out"),
               str(PARAMS_NB)])
+
+
+def test_a_recorded_parameter_the_notebook_no_longer_declares_stops_the_replay_before_any_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCUS_NB_TARGET", "mock")  # --replay clears it: this session's is given back afterwards
+    header = {"cassette": 1, "name": "params.store-True", "parameters": {"store": True, "temprature": "0.2"}}
+    (tmp_path / "params.store-True.jsonl").write_text(json.dumps(header) + "\n")
+    with pytest.raises(SystemExit, match=r"params\.ipynb has no parameter 'temprature'; its parameters: store, region"):
+        main(["run", "--no-progress", "--replay", str(tmp_path), "--out", str(tmp_path / "out"), str(PARAMS_NB)])
