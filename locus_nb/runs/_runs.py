@@ -224,7 +224,9 @@ def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path
     if record and (moving := [k for k in CONNECTION_PARAMETERS if len({repr(p.get(k)) for p in param_sets}) > 1]):
         raise ConfigError(f"-p {moving[0]}=… names several targets; cassettes are named without where they were "
                           "recorded, so record each target into its own --record folder")
-    several = len(param_sets) > 1
+    # A recording names its files after the parameter set even when there is one, so `--store true` and a later
+    # `--store false` into the same folder make two cassettes, not one overwritten.
+    several = len(param_sets) > 1 or record is not None
     work = []
     for nb in notebooks:
         for params, naming in zip(param_sets, naming_parameters(param_sets), strict=True):

@@ -99,3 +99,12 @@ def test_a_recorded_parameter_the_notebook_no_longer_declares_stops_the_replay_b
     (tmp_path / "params.store-True.jsonl").write_text(json.dumps(header) + "\n")
     with pytest.raises(SystemExit, match=r"params\.ipynb has no parameter 'temprature'; its parameters: store, region"):
         main(["run", "--no-progress", "--replay", str(tmp_path), "--out", str(tmp_path / "out"), str(PARAMS_NB)])
+
+
+def test_a_recording_of_one_parameter_set_is_named_after_it_too(tmp_path):
+    from locus_nb.runs._runs import _jobs
+
+    jobs = _jobs([PARAMS_NB], [{"region": "eu-frankfurt-1", "store": "true"}], tmp_path / "out", in_place=False, timeout=60,
+                 record=tmp_path / "cassettes", replay=None, mock=False)
+    assert [(Path(j.output).name, Path(j.cassette).name) for j in jobs] == [("params.store-true.ipynb",
+                                                                               "params.store-true.jsonl")]
