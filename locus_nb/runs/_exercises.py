@@ -42,7 +42,9 @@ def _read(path: str | Path) -> Any:
 
 
 def edition_of(nb: Any) -> str:
-    edition = (nb.metadata.get("locus_nb") or {}).get("edition", "learner")
+    """`metadata.locus_nb.edition` when it names one of `EDITIONS`, else `learner`."""
+    meta = nb.metadata.get("locus_nb")
+    edition = meta.get("edition") if isinstance(meta, dict) else None
     return edition if edition in EDITIONS else "learner"
 
 

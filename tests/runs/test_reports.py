@@ -200,3 +200,12 @@ def test_the_readme_price_example_costs_what_its_sample_table_says(tmp_path):
         usage = Usage(model="openai.gpt-4.1", requests=n[0], input_tokens=n[1], cached_tokens=n[2], output_tokens=n[3],
                       reasoning_tokens=n[4])
         assert f"{prices.cost([usage])[0]:.4f}" == usd
+
+
+@pytest.mark.parametrize("meta, edition", [({"locus_nb": {"edition": "instructor"}}, "instructor"), ({}, "learner"),
+                                           ({"locus_nb": {"edition": "teacher"}}, "learner"),
+                                           ({"locus_nb": "instructor"}, "learner")])
+def test_the_edition_is_the_notebooks_metadata_else_learner(meta, edition):
+    from locus_nb.runs._exercises import edition_of
+
+    assert edition_of(nbformat.v4.new_notebook(metadata=meta)) == edition
