@@ -23,7 +23,11 @@ Lines — one JSON object per line, keys in a fixed order, so a re-recording dif
   exception's class, raised again on replay) and `tail` (bytes after the last whole event);
   `closed`: the client stopped reading (e.g. `break`), and a replay ends there too.
 - The header's `connection` is what the setup cell showed (target, region, model, store mode,
-  compartment masked) and what a replay needs (base URL, model id, store).
+  compartment masked) and what a replay needs (base URL, model id, store). `parameters`, added by
+  `locus-nb run --record` once the run is done, is the run's parameter set without those that only say
+  where to connect (`{"store": true}`): `--replay DIR` replays each cassette with them
+  (`locus_nb.runs._cassettes`). The file name is the executed notebook's, so it carries no URL, port,
+  OCID or profile either.
 
 Redaction happens before anything is written: `Authorization` and signature headers are never
 kept; OCIDs become `ocid1.<kind>.<realm>.<region>.redacted0001`, numbered per cassette in order of

@@ -35,6 +35,7 @@ VARIABLES = {
     "mode": "LOCUS_NB_MODE",  # `record` or `replay` (unset: live)
     "cassette": "LOCUS_NB_CASSETTE",  # the cassette file a record/replay run writes/reads
     "target": "LOCUS_NB_TARGET",  # `mock` asks for the embedded mock (`locus-nb run --mock`, the test session)
+    "usage_log": "LOCUS_NB_USAGE_LOG",  # a live run's log of each response's usage (notebook/_usage.py)
 }
 ENV_VARS = tuple(VARIABLES.values())
 # The variables that choose a target: present but empty (a CI secret that is not set) is a mistake, not "unset".

@@ -79,7 +79,10 @@ def _cmd_mock(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ..runs._runs import parameter_sets, run_notebooks, summary_markdown, worker_count
+    from ..runs._runs import parameter_sets, run_notebooks, worker_count
+    from ..runs._shards import parse_shard
+    from ..runs._summary import write_reports
+    from ..runs._usage import load_prices
 
     notebooks = [Path(p) for p in args.notebooks] or sorted(Path(args.dir).glob("[0-9]*.ipynb"))
     if not notebooks:
@@ -94,19 +97,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     start = time.perf_counter()
     try:
+        prices = load_prices(args.prices) if args.prices else None
+        shard = parse_shard(args.shard) if args.shard else None
         sets = parameter_sets(args.param, args.store)
-        workers = worker_count(len(notebooks) * len(sets), args.jobs)
-        results = run_notebooks(notebooks, sets, out, in_place=args.in_place, jobs=workers, timeout=args.timeout,
+        results = run_notebooks(notebooks, sets, out, in_place=args.in_place, jobs=args.jobs, timeout=args.timeout,
                                 progress=not args.no_progress, record=args.record and Path(args.record),
-                                replay=args.replay and Path(args.replay), mock=args.mock)
+                                replay=args.replay and Path(args.replay), mock=args.mock, shard=shard,
+                                retries=args.retries)
     except ConfigError as exc:
         raise SystemExit(f"locus-nb run: {exc}") from None
-    summary = summary_markdown(results, seconds=time.perf_counter() - start, workers=workers, relative_to=out)
-    (out / "SUMMARY.md").write_text(summary, encoding="utf-8")
+    workers = worker_count(len(results), args.jobs)
+    junit = Path(args.junit) if args.junit else out / "junit.xml"
+    summary = write_reports(results, out, seconds=time.perf_counter() - start, workers=workers, junit=junit,
+                            prices=prices, shard=args.shard and "/".join(map(str, shard)))
     print(summary, end="")
     where = "updated in place" if args.in_place else f"executed notebooks in {out}/"
     cassettes = f"; cassettes in {args.record}/" if args.record else ""
-    print(f"\n{where}{cassettes}; summary in {out / 'SUMMARY.md'}")
+    print(f"\n{where}{cassettes}; summary in {out / 'SUMMARY.md'} and {out / 'summary.json'}; JUnit results in {junit}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from ..runs._shards import merge_results
+    from ..runs._summary import write_reports
+    from ..runs._usage import load_prices
+
+    out = Path(args.out)
+    try:
+        prices = load_prices(args.prices) if args.prices else None
+        results, facts = merge_results([Path(d) for d in args.dirs])
+    except ConfigError as exc:
+        raise SystemExit(f"locus-nb summary: {exc}") from None
+    junit = Path(args.junit) if args.junit else out / "junit.xml"
+    print(write_reports(results, out, seconds=facts["seconds"], workers=facts["workers"], junit=junit, prices=prices),
+          end="")
+    print(f"\n{len(results)} run(s) from {len(args.dirs)} folder(s); summary in {out / 'SUMMARY.md'} and "
+          f"{out / 'summary.json'}; JUnit results in {junit}")
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -147,7 +173,7 @@ def parser() -> argparse.ArgumentParser:
     """`locus-nb` and its subcommands, one builder each."""
     top = argparse.ArgumentParser(prog="locus-nb", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
-    for add in (_add_mock, _add_run, _add_handouts, _add_doctor, _add_progress):
+    for add in (_add_mock, _add_run, _add_summary, _add_handouts, _add_doctor, _add_progress):
         add(sub)
     return top
 
@@ -220,10 +246,34 @@ def _add_run(sub: Any) -> None:
     cassettes.add_argument("--record", default=None, metavar="DIR",
                            help="write every HTTP exchange of each run, redacted, to DIR/<executed notebook>.jsonl")
     cassettes.add_argument("--replay", default=None, metavar="DIR",
-                           help="answer every request from DIR/<executed notebook>.jsonl: no network, no credentials "
-                                "(clears the connection variables like --mock)")
+                           help="replay every parameter set recorded in DIR for each notebook (with -p/--store: the "
+                                "ones that match; endpoint, profile, region, compartment and project need no "
+                                "repeating): no network, no credentials (clears the connection variables like --mock)")
     run.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    run.add_argument("--junit", default=None, metavar="PATH",
+                     help="write the JUnit XML results here (default: junit.xml beside SUMMARY.md in --out)")
+    run.add_argument("--shard", default=None, metavar="K/N",
+                     help="run only the K-th of N deterministic, balanced slices of the notebook × parameter-set "
+                          "matrix (merge the slices' reports with `locus-nb summary`)")
+    run.add_argument("--retries", type=int, default=0, metavar="N",
+                     help="run a notebook that failed only on a transient error (429 after the client's retries, "
+                          "5xx, connection or timeout) again, at most N times; a failed claim never is")
+    run.add_argument("--prices", default=None, metavar="FILE",
+                     help="a YAML or JSON price table (USD per million input/cached/output tokens per model id or "
+                          "glob pattern): SUMMARY.md and summary.json add what the tokens cost; without it, tokens only")
     run.set_defaults(func=_cmd_run)
+
+
+def _add_summary(sub: Any) -> None:
+    summary = sub.add_parser("summary", help="merge the reports of several `locus-nb run --shard` folders into one",
+                             description="Reads each folder's summary.json (written by `locus-nb run`) and writes "
+                                         "SUMMARY.md, summary.json and junit.xml for all of their runs together. "
+                                         "Exit status 1 when any run failed.")
+    summary.add_argument("dirs", nargs="+", metavar="DIR", help="the --out folder of each shard")
+    summary.add_argument("--out", required=True, metavar="DIR", help="where the merged reports go")
+    summary.add_argument("--junit", default=None, metavar="PATH", help="default: junit.xml in --out")
+    summary.add_argument("--prices", default=None, metavar="FILE", help="a price table, as for `locus-nb run`")
+    summary.set_defaults(func=_cmd_summary)
 
 
 def _add_handouts(sub: Any) -> None:

@@ -6,7 +6,8 @@ block, the whole exercise cell as it looks solved (the same check line). A markd
 "Run All", papermill or nbval — and `<details>` keeps it collapsed in JupyterLab, on GitHub and in HTML; a
 handout of the learner edition drops the cells tagged `solution` (nbconvert's `TagRemovePreprocessor`).
 The instructor edition (`instructor_edition`) is the same notebook with each exercise cell's code replaced
-by its solution's, for a runner to execute: every check then prints its ✓.
+by its solution's, for a runner to execute: every check then prints its ✓ (and its metadata says so, so a run
+reports a check that does not pass as a failure rather than as not done yet).
 
 Both work on nbformat notebooks and on plain JSON dicts (`locus-nb progress` reads files it cannot trust).
 """
@@ -20,7 +21,9 @@ from typing import Any
 
 from ._exercises import parse_status
 
-__all__ = ["exercise_results", "instructor_edition", "solution_code"]
+__all__ = ["EDITIONS", "edition_of", "exercise_results", "instructor_edition", "solution_code"]
+
+EDITIONS = ("learner", "instructor")
 
 _FENCE = re.compile(r"```python\n(.*?)```", re.S)
 
@@ -46,6 +49,7 @@ def instructor_edition(nb: Any) -> Any:
     """A copy of `nb` in which each code cell tagged `exercise` holds the code of the markdown cell tagged
     `solution` that follows it (before the next exercise), its outputs cleared; the rest is unchanged."""
     out = copy.deepcopy(nb)
+    out.setdefault("metadata", {}).setdefault("locus_nb", {})["edition"] = "instructor"
     pending = None
     for cell in out["cells"]:
         if cell.get("cell_type") == "code" and "exercise" in _tags(cell):
@@ -56,6 +60,13 @@ def instructor_edition(nb: Any) -> Any:
                 pending["source"], pending["outputs"], pending["execution_count"] = code, [], None
             pending = None
     return out
+
+
+def edition_of(nb: Any) -> str:
+    """The notebook's `metadata.locus_nb.edition` when it names one of `EDITIONS`, else `learner` (as committed)."""
+    meta = (nb.get("metadata") or {}).get("locus_nb")
+    edition = meta.get("edition") if isinstance(meta, Mapping) else None
+    return edition if edition in EDITIONS else "learner"
 
 
 def _stdout(cell: Mapping[str, Any]) -> list[str]:

@@ -112,6 +112,7 @@ class Connection:
     profile_config: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     mode: Mode = "live"
     cassette: str | None = None  # record/replay: the cassette file
+    usage_log: str | None = None  # live, under `locus-nb run`: where each response's usage is logged
     # replay: the recorded connection (the cassette header's): what the setup cell showed, the base URL
     recorded: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
@@ -210,6 +211,10 @@ class Connection:
         if self.mode == "record":
             settings["transport"] = self._recording(settings.get("base_url") or oci_base_url(self.region),
                                                     settings.get("transport"))
+        elif self.usage_log:
+            from ._usage import UsageLog
+
+            settings["transport"] = UsageLog(self.usage_log, settings.get("transport"))
         return OCIResponsesModel(self.model_id, **settings)
 
     def _recording(self, base_url: str, inner: Any) -> Any:
@@ -279,7 +284,7 @@ def connect(
                       compartment=compartment or MOCK_COMPARTMENT, profile=profile, project=project,
                       endpoint=endpoint.rstrip("/") if endpoint else None, config_file=config_file, api_key=api_key,
                       region_source=region_setting.source, profile_config=profile_config, mode=mode,
-                      cassette=cassette if mode == "record" else None)
+                      cassette=cassette if mode == "record" else None, usage_log=variables.get("LOCUS_NB_USAGE_LOG"))
 
 
 def _text_setting(name: str, given: Any, env: Mapping[str, str]) -> str | None:

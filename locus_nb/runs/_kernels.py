@@ -9,10 +9,11 @@ from contextlib import contextmanager
 
 from .._environment import ENV_VARS, MOCK_TARGET, MODES
 
-__all__ = ["KERNEL_VARS", "ask_for_mock", "batch_kernel", "clear_environment", "kept_as_it_was", "set_mode"]
+__all__ = ["KERNEL_VARS", "ask_for_mock", "batch_kernel", "clear_environment", "kept_as_it_was", "set_mode",
+           "set_usage_log"]
 
 # What `set_mode` and `batch_kernel` change for the kernels started afterwards (`kept_as_it_was` gives them back).
-KERNEL_VARS = ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "JPY_SESSION_NAME")
+KERNEL_VARS = ("LOCUS_NB_MODE", "LOCUS_NB_CASSETTE", "LOCUS_NB_USAGE_LOG", "JPY_SESSION_NAME")
 
 
 def clear_environment() -> None:
@@ -33,6 +34,14 @@ def set_mode(mode: str, cassette: str | os.PathLike[str] | None = None) -> None:
         raise ValueError(f"mode {mode!r} needs a cassette")
     os.environ["LOCUS_NB_MODE"] = mode
     os.environ["LOCUS_NB_CASSETTE"] = os.fspath(cassette)
+
+
+def set_usage_log(path: str | os.PathLike[str] | None) -> None:
+    """Where the kernels started afterwards log each response's usage (a live run's; None: nowhere)."""
+    if path is None:
+        os.environ.pop("LOCUS_NB_USAGE_LOG", None)
+    else:
+        os.environ["LOCUS_NB_USAGE_LOG"] = os.fspath(path)
 
 
 def ask_for_mock() -> None:

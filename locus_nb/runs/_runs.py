@@ -8,86 +8,41 @@ papermill is imported only where a run executes and in `clean_notebook`.
 
 `record=DIR` / `replay=DIR`: each run's kernel records into, or replays from, its own cassette,
 `DIR/<executed notebook name>.jsonl` (the mode reaches `connect()` as LOCUS_NB_MODE and
-LOCUS_NB_CASSETTE). Each result carries the lesson claims the executed notebook states
+LOCUS_NB_CASSETTE); a replay runs every parameter set recorded for each notebook (`_cassettes`). Each result carries the lesson claims the executed notebook states
 (`_claims.claims_in`); the summary lists them.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from .._cassette import CASSETTE_SUFFIX
 from ..notebook._claims import Claims, claims_in
 from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
-from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode
+from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode, set_usage_log
+from ._cassettes import cassette_path, note_parameters, replayed_sets
+from ._exercises import exercises_in
 from ._lean import skip_iri_grammar
+from ._matrix import CONNECTION_PARAMETERS, describe, naming_parameters, output_name, parameter_sets
+from ._results import RunResult
+from ._retries import with_retries
+from ._shards import shard_of
+from ._summary import summary_markdown
+from ._usage import Usage, usage_in_cassette, usage_in_log
 from .._redact import mask_param
-from ..notebook._params import declared_parameters, slug, undeclared_error
+from ..notebook._params import declared_parameters, undeclared_error
 
-__all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "notebook_parameters", "output_name",
-           "parameter_sets", "run_notebooks", "summary_markdown", "worker_count"]
-
-STORE_CHOICES = {"false": [False], "true": [True], "both": [False, True]}
-
-
-def parameter_sets(pairs: Sequence[str], store: str | None = None) -> list[dict[str, Any]]:
-    """`-p name=value` pairs (a repeated name gives alternatives) and `--store` → every combination.
-
-    Values from `-p` stay strings, as papermill's own `-p` gives them for most values; `connect()`
-    parses them. `--store both` gives the booleans False and True.
-    """
-    choices: dict[str, list[Any]] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise ConfigError(f"-p takes name=value with a Python identifier as name; got {pair!r}")
-        choices.setdefault(name, [])
-        if value not in choices[name]:
-            choices[name].append(value)
-    if store is not None:
-        if store.lower() not in STORE_CHOICES:
-            raise ConfigError(f"--store takes one of {', '.join(STORE_CHOICES)}; got {store!r}")
-        if "store" in choices:
-            raise ConfigError("give store either as --store or as -p store=…, not both")
-        choices["store"] = STORE_CHOICES[store.lower()]
-    names = list(choices)
-    return [dict(zip(names, values, strict=True)) for values in itertools.product(*choices.values())]
-
-
-def describe(params: dict[str, Any]) -> str:
-    """A parameter set as printed (stdout, SUMMARY.md): OCIDs and URL credentials masked (`mask_param`)."""
-    return ", ".join(f"{k}={mask_param(k, v)}" for k, v in params.items()) or "(defaults)"
-
-
-_MAX_SLUG = 80  # characters of parameters in a file name; a longer set is named by one hash
-
-
-def output_name(notebook: Path, params: dict[str, Any], several: bool) -> str:
-    """`01_stateless.ipynb`, or with several parameter sets `01_stateless.store-False.ipynb`.
-
-    Short plain values name themselves; a long one, an OCID, a URL or a secret-looking one is
-    named by 8 hex digits of its hash (`compartment-1a2b3c4d`): short, stable, and it shows nothing.
-    """
-    if not several or not params:
-        return notebook.name
-    name = ".".join(slug(k, v) for k, v in params.items())
-    if len(name) > _MAX_SLUG:
-        name = slug("params", repr(sorted((k, str(v)) for k, v in params.items())))
-    return f"{notebook.stem}.{name}{notebook.suffix}"
-
+__all__ = ["RunResult", "cassette_path", "check_parameters", "clean_notebook", "describe", "notebook_parameters",
+           "output_name", "parameter_sets", "run_notebooks", "summary_markdown", "worker_count"]
 
 def notebook_parameters(notebook: Path) -> list[str] | None:
     """The names a notebook's `parameters` cell declares; None when it has no such cell."""
@@ -120,28 +75,9 @@ def check_parameters(notebooks: Sequence[Path], param_sets: Sequence[dict[str, A
             raise undeclared_error(unknown, declared, Path(notebook).name)
 
 
-def cassette_path(folder: Path, output: str | Path) -> Path:
-    """A run's cassette: named after its executed notebook (`01_stateless.store-False.jsonl`)."""
-    return Path(folder) / (Path(output).stem + CASSETTE_SUFFIX)
-
-
 def worker_count(runs: int, jobs: int | None = None) -> int:
     """Runs at a time: as asked, else one per core; never more than there are runs."""
     return max(1, min(runs, jobs or os.cpu_count() or 1))
-
-
-@dataclass(frozen=True)
-class RunResult:
-    notebook: str
-    parameters: dict[str, Any]
-    output: str
-    ok: bool
-    seconds: float
-    error: str = ""
-    claims: Claims = field(default_factory=Claims)
-    mode: str = "live"
-    cassette: str | None = None
-    target: str = ""  # what the setup cell said it is connected to ("" when it did not get that far)
 
 
 @dataclass(frozen=True)
@@ -181,6 +117,8 @@ def _execute(job: _Job) -> RunResult:
     # scratch file, masked (`mask_executed`) on its way to the output, so no file there holds an OCID or a password.
     with tempfile.TemporaryDirectory(prefix="locus-nb-run-") as scratch:
         running = Path(scratch) / Path(job.output).name
+        usage_log = Path(scratch) / "usage.jsonl"  # a live run's tokens (a cassette holds the others')
+        set_usage_log(usage_log if job.mode == "live" else None)
         try:
             papermill.execute_notebook(
                 job.notebook, str(running), parameters=job.parameters, cwd=str(Path(job.notebook).parent),
@@ -199,12 +137,21 @@ def _execute(job: _Job) -> RunResult:
                     clean_notebook(Path(job.output))
             except (OSError, ValueError) as exc:
                 error = error or _failure(exc)
+        usage = usage_in_cassette(job.cassette) if job.cassette else usage_in_log(usage_log)
+    if job.mode == "record":
+        note_parameters(Path(job.cassette), job.parameters)
+    return _result(job, not error, time.perf_counter() - start, error, usage)
+
+
+def _result(job: _Job, ok: bool, seconds: float, error: str, usage: tuple[Usage, ...]) -> RunResult:
+    """What the executed notebook shows: claims, exercises, target; and the tokens the run's responses used."""
     try:
+        edition, exercises = exercises_in(job.output)
         claims, target = claims_in(job.output), _target_in(job.output)
     except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
-        claims, target = Claims(), ""
-    return RunResult(job.notebook, job.parameters, job.output, not error, time.perf_counter() - start, error,
-                     claims, job.mode, job.cassette, target)
+        edition, exercises, claims, target = "learner", (), Claims(), ""
+    return RunResult(job.notebook, job.parameters, job.output, ok, seconds, error, claims, job.mode, job.cassette,
+                     target, usage, exercises, edition)
 
 
 _TARGET_LINE = re.compile(r"^(?:Connected to |(?=Replaying cassette ))(.+)$", re.M)
@@ -234,18 +181,27 @@ def run_notebooks(
     record: Path | None = None,
     replay: Path | None = None,
     mock: bool = False,
+    shard: tuple[int, int] | None = None,
+    retries: int = 0,
 ) -> list[RunResult]:
     """Run every notebook with every parameter set, `jobs` at a time; results in notebook order.
 
     `record`/`replay`: a folder of cassettes, one per run (`cassette_path`), written or read.
     `mock`: the runs asked for the embedded mock (`--mock`): no parameter may name another target.
+    `shard=(K, N)`: only the K-th of N slices of the matrix (`_shards`). `retries`: rounds of running again
+    the runs that failed on a transient error (`_retries`).
     Refused before any kernel starts: a parameter a notebook does not declare, and an `out` that is a
     notebook's own folder (executed copies would overwrite or sit among the lessons) unless `in_place`.
     """
     work = _jobs(notebooks, list(param_sets) or [{}], out, in_place=in_place, timeout=timeout, record=record,
                  replay=replay, mock=mock)
+    if shard is not None:
+        work = shard_of(work, *shard)
     out.mkdir(parents=True, exist_ok=True)
-    return _execute_all(work, worker_count(len(work), jobs), progress=progress)
+    if retries < 0:
+        raise ConfigError(f"--retries takes a count of 0 or more; got {retries}")
+    return with_retries(work, lambda batch: _execute_all(batch, worker_count(len(batch), jobs), progress=progress),
+                        retries)
 
 
 def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path, *, in_place: bool, timeout: int,
@@ -259,17 +215,24 @@ def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path
     check_parameters(notebooks, param_sets, mock=mock)
     if record and replay:
         raise ConfigError("a run either records cassettes or replays them, not both")
-    mode, folder = ("record", record) if record else ("replay", replay) if replay else ("live", None)
-    several = len(param_sets) > 1
+    if replay:
+        work = [_Job(str(nb), str(out / (cassette.stem + Path(nb).suffix)), params, False, timeout, "replay",
+                     str(cassette)) for nb in notebooks for cassette, params in replayed_sets(replay, Path(nb), param_sets)]
+        for job in work:  # what was recorded with a parameter the notebook no longer declares stops here too
+            check_parameters([Path(job.notebook)], [job.parameters])
+        return work
+    if record and (moving := [k for k in CONNECTION_PARAMETERS if len({repr(p.get(k)) for p in param_sets}) > 1]):
+        raise ConfigError(f"-p {moving[0]}=… names several targets; cassettes are named without where they were "
+                          "recorded, so record each target into its own --record folder")
+    # A recording names its files after the parameter set even when there is one, so `--store true` and a later
+    # `--store false` into the same folder make two cassettes, not one overwritten.
+    several = len(param_sets) > 1 or record is not None
     work = []
     for nb in notebooks:
-        for params in param_sets:
-            output = str(nb if in_place else out / output_name(nb, params, several))
-            cassette = str(cassette_path(folder, output)) if folder else None
-            if mode == "replay" and not Path(cassette).is_file():
-                raise ConfigError(f"no cassette {cassette} for {Path(nb).name} {describe(params)}; record it with "
-                                  f"`locus-nb run --record {folder}` and the same parameters")
-            work.append(_Job(str(nb), output, params, in_place, timeout, mode, cassette))
+        for params, naming in zip(param_sets, naming_parameters(param_sets), strict=True):
+            output = str(nb if in_place else out / output_name(nb, naming, several))
+            work.append(_Job(str(nb), output, params, in_place, timeout, "record" if record else "live",
+                             str(cassette_path(record, output)) if record else None))
     return work
 
 
@@ -309,47 +272,6 @@ def _execute_here(job: _Job) -> RunResult:
     """`_execute` in this process: what it sets for its kernel is put back afterwards, as a worker's exit would."""
     with kept_as_it_was(KERNEL_VARS):
         return _execute(job)
-
-
-def _claims_cell(claims: Claims) -> str:
-    if not claims.stated:
-        return "—"
-    return f"{len(claims.held)} held" + (f", **{len(claims.failed)} failed**" if claims.failed else "")
-
-
-def _target(result: RunResult) -> str:
-    """The setup cell's own words (a record or replay run's name its cassette)."""
-    return result.target.replace("|", "/") or "(no setup line)"
-
-
-def summary_markdown(results: Iterable[RunResult], *, seconds: float, workers: int, relative_to: Path) -> str:
-    """A one-page markdown summary: per notebook and parameter set, ok/failed, claims, seconds; then
-    every claim each run stated, held (✓) or failed (✗)."""
-    results = list(results)
-    failed = [r for r in results if not r.ok]
-    notebooks = len({r.notebook for r in results})
-    sets = len({describe(r.parameters) for r in results})
-    lines = [
-        "# Notebook runs",
-        "",
-        f"{notebooks} notebook(s) × {sets} parameter set(s) = {len(results)} run(s) on {workers} worker(s): "
-        f"**{len(results) - len(failed)} ok, {len(failed)} failed** in {seconds:.1f} s.",
-        "",
-        "| notebook | parameters | target | result | claims | seconds | executed notebook |",
-        "|---|---|---|---|---|---:|---|",
-    ]
-    for r in results:
-        link = quote(Path(os.path.relpath(r.output, relative_to)).as_posix())  # `#`, spaces: still a link
-        status = "ok" if r.ok else f"**FAILED** — {r.error.replace('|', '/')}"
-        lines.append(f"| {Path(r.notebook).stem} | {describe(r.parameters)} | {_target(r)} | {status} | "
-                     f"{_claims_cell(r.claims)} | {r.seconds:.1f} | [{Path(r.output).name}]({link}) |")
-    lines += ["", "## Lesson claims", ""]
-    for r in results:
-        lines.append(f"**{Path(r.notebook).stem}** · {describe(r.parameters)}")
-        lines.append("")
-        lines += [f"- {'✓' if ok else '✗'} {claim}" for ok, claim in r.claims.stated] or ["- (no claims stated)"]
-        lines.append("")
-    return "\n".join(lines)
 
 
 def clean_notebook(path: Path) -> None:

@@ -328,7 +328,7 @@ def test_in_a_real_kernel_a_loop_that_never_ends_gets_a_hint_and_the_kernel_goes
     cells run, SIGALRM's handler and timer are back as they were, and the next check passes."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(Path(__file__).parents[1] / "fixtures" / "notebooks" / "exercises.ipynb", as_version=4)
+    nb = nbformat.read(Path(__file__).parents[1] / "fixtures" / "notebooks" / "exercise_cells.ipynb", as_version=4)
     start = time.monotonic()
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     assert time.monotonic() - start < 45

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -131,8 +132,9 @@ def test_in_jupyterlab_a_failed_claim_prints_its_cross_and_the_lesson_goes_on(mo
         expect(False, "the reply mentions purple", expected="'purple'", got="'green'")
 
 
-def test_replay_needs_a_cassette_for_every_run(tmp_path):
-    with pytest.raises(SystemExit, match=r"no cassette .*params\.store-true\.jsonl for params\.ipynb store=true; "
+def test_replay_needs_a_cassette_for_every_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCUS_NB_TARGET", "mock")  # --replay clears it: this session's is given back afterwards
+    with pytest.raises(SystemExit, match=r"no cassette for params\.ipynb in .*none \(it holds: nothing\); "
                                          r"record it with `locus-nb run --record"):
         main(["run", "--no-progress", "--replay", str(tmp_path / "none"), "-p", "store=true", "-p", "store=false",
               "--out", str(tmp_path / "out"), str(PARAMS_NB)])
@@ -151,9 +153,10 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys, monkeypa
     code = main(["run", "--mock", "--no-progress", "--store", "both", "-j", "2", "-p", "region=eu-frankfurt-1",
                  "--out", str(out), str(PARAMS_NB)])
     assert code == 0
-    assert _printed(out / "params.region-eu-frankfurt-1.store-False.ipynb") == \
+    # region only says where to connect and every set shares it: the file names leave it out
+    assert _printed(out / "params.store-False.ipynb") == \
         "store parameter False -> store=False, region=eu-frankfurt-1\n"
-    assert _printed(out / "params.region-eu-frankfurt-1.store-True.ipynb") == \
+    assert _printed(out / "params.store-True.ipynb") == \
         "store parameter True -> store=True, region=eu-frankfurt-1\n"
     summary = (out / "SUMMARY.md").read_text()
     assert "1 notebook(s) × 2 parameter set(s) = 2 run(s) on 2 worker(s): **2 ok, 0 failed**" in summary
@@ -169,7 +172,7 @@ def test_run_store_both_writes_each_run_and_a_summary(tmp_path, capsys, monkeypa
                           tmp_path / "alone", jobs=1, progress=False)
     assert [r.ok for r in alone] == [True, True], [r.error for r in alone]
     assert [_cells(Path(r.output)) for r in alone] == [
-        _cells(out / f"params.region-eu-frankfurt-1.store-{s}.ipynb") for s in (False, True)]
+        _cells(out / f"params.store-{s}.ipynb") for s in (False, True)]
 
 
 def _cells(path: Path) -> list[tuple]:
@@ -374,7 +377,7 @@ def test_realistic_oci_parameters_give_short_names_and_show_no_ocid_or_password(
     printed = capsys.readouterr().out
     assert code == 0, printed
     written = sorted(p.name for p in out.iterdir())
-    assert len(written) == 3 and "SUMMARY.md" in written
+    assert written == ["SUMMARY.md", "junit.xml", "oci.store-False.ipynb", "oci.store-True.ipynb", "summary.json"]
     for name in written:
         assert len(name) < 100 and OCID[-20:] not in name and "s3cret" not in name
     executed = [out / n for n in written if n.endswith(".ipynb")]
@@ -402,3 +405,48 @@ def test_out_in_the_lessons_folder_is_refused_unless_in_place(tmp_path):
 def test_a_hash_in_a_file_name_still_links_in_the_summary(tmp_path):
     results = [RunResult("nb/a#1.ipynb", {}, str(tmp_path / "a#1 x.ipynb"), True, 1.0)]
     assert "[a#1 x.ipynb](a%231%20x.ipynb)" in summary_markdown(results, seconds=1, workers=1, relative_to=tmp_path)
+
+
+@pytest.mark.e2e
+def test_a_live_run_reports_the_tokens_its_kernel_logged(tmp_path):
+    """No cassette: the kernel logs each response's usage to the file the run names (LOCUS_NB_USAGE_LOG)."""
+    out = tmp_path / "out"
+    notebook = Path(__file__).parents[1] / "fixtures" / "notebooks" / "one_request.ipynb"
+    assert main(["run", "--mock", "--no-progress", "--out", str(out), str(notebook)]) == 0
+    facts = json.loads((out / "summary.json").read_text())
+    [run] = facts["results"]
+    [usage] = run["usage"]
+    assert usage["model"] == "openai.gpt-4.1" and usage["requests"] == 2
+    assert usage["input_tokens"] > 0 and usage["output_tokens"] > 0
+    assert facts["usage"] == {**usage, "model": ""}
+    assert re.search(r"\| one_request \| 2 \| [\d,]+ \| 0 \| [\d,]+ \| \d+ \|", (out / "SUMMARY.md").read_text())
+    assert (out / "junit.xml").is_file()
+
+
+@pytest.mark.e2e
+def test_retries_run_a_notebook_again_after_a_transient_error_and_the_summary_says_so(tmp_path):
+    notebook = tmp_path / "src" / "flaky.ipynb"
+    notebook.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from pathlib import Path\nfrom locus_nb import RateLimited\n\n"
+        "if not Path('attempted').exists():  # the first attempt meets a 429 the client's retries did not get past\n"
+        "    Path('attempted').write_text('1')\n"
+        "    raise RateLimited('slow down', status=429)\n"
+        "print('second attempt')")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}), notebook)
+    out = tmp_path / "out"
+    assert main(["run", "--mock", "--no-progress", "--retries", "1", "--out", str(out), str(notebook)]) == 0
+    assert _printed(out / "flaky.ipynb") == "second attempt\n"
+    [run] = json.loads((out / "summary.json").read_text())["results"]
+    assert run["attempts"] == 2 and run["retried"][0].startswith("cell [1]: RateLimited: [429] slow down")
+    assert "| ok (attempt 2; retried after RateLimited) |" in (out / "SUMMARY.md").read_text()
+
+
+@pytest.mark.e2e
+def test_a_shard_runs_its_slice_of_the_matrix(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "--mock", "--no-progress", "--store", "both", "--shard", "2/2", "--out", str(out),
+                 str(PARAMS_NB)]) == 0
+    assert sorted(p.name for p in out.glob("*.ipynb")) == ["params.store-True.ipynb"]  # store=False is slice 1's
+    facts = json.loads((out / "summary.json").read_text())
+    assert facts["shard"] == "2/2" and [r["name"] for r in facts["results"]] == ["params[store=True]"]
