@@ -50,7 +50,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     options = {} if args.replay else {
         "store_ttl": args.store_ttl, "store_limit": args.store_limit, "conversation_ttl": args.conversation_ttl,
         "conversation_limit": args.conversation_limit, "background_ttl": args.background_ttl,
-        "background_limit": args.background_limit}
+        "background_limit": args.background_limit, "background_queue": args.background_queue}
     try:
         if args.replay:
             from .._errors import LocusError
@@ -225,6 +225,9 @@ def _add_mock(sub: Any) -> None:
     mock.add_argument("--background-limit", type=int, default=BACKGROUND_LIMIT, metavar="N",
                       help=f"keep at most N background responses, the oldest finished dropped first; with N still "
                            f"running a new one gets 429 (default {BACKGROUND_LIMIT})")
+    mock.add_argument("--background-queue", type=float, default=0.0, metavar="SECONDS",
+                      help="a background response stays queued this long before it starts (default 0; the "
+                           "notebooks' embedded mock: 0.5, so a lesson can watch it queued and cancel it)")
     mock.set_defaults(func=_cmd_mock)
 
 

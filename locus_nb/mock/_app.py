@@ -58,6 +58,9 @@ class MockConfig:
     zdr: bool = False  # reject store=true / previous_response_id like a ZDR tenancy
     api_key: str | None = None  # when set, require `Authorization: Bearer <api_key>`
     token_delay: float = 0.0  # seconds between streamed deltas
+    # seconds a background response stays `queued` before its job starts (a real service queues it behind other
+    # work; the embedded mock keeps it there long enough for a lesson to watch it, or cancel it, in that state)
+    background_queue: float = 0.0
     public_keys: Mapping[str, str] | None = None  # keyId (or "*") -> PEM: verify OCI signatures
     faults: Sequence[str] = ()  # server-wide faults: "name" (always) or "name:N" (next N requests)
     retry_after: float = 1.0  # seconds, announced with the `rate_limit` fault
@@ -316,7 +319,8 @@ def start_background(state: MockState, body: Mapping[str, Any], turn: Turn, faul
 
     job = Job(turn.response, stream, finish, streamed=body.get("stream") is True)
     state.jobs.add(job)
-    job.task = asyncio.get_running_loop().create_task(job.run(state.config.token_delay))
+    job.task = asyncio.get_running_loop().create_task(job.run(state.config.token_delay,
+                                                                 state.config.background_queue))
     if body.get("stream") is True:
         return Follow(job, drop_after=max(1, stream.cut_after) if faults.drops else None, headers=headers)
     if faults.drops:

@@ -102,9 +102,10 @@ class Job:
         else:
             self._waiters.append(waiter)
 
-    async def run(self, token_delay: float) -> None:
-        """Queued for one beat, then in progress, one delta per `token_delay`, then the terminal event."""
-        await asyncio.sleep(token_delay)
+    async def run(self, token_delay: float, queued_for: float = 0.0) -> None:
+        """Queued for `queued_for` seconds (at least one beat), then in progress, one delta per `token_delay`,
+        then the terminal event."""
+        await asyncio.sleep(max(token_delay, queued_for))
         self.status = "in_progress"
         for frame, is_delta in self._frames:
             self._publish((frame, is_delta))

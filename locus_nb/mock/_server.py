@@ -16,6 +16,7 @@ __all__ = ["MockServer", "embedded_mock"]
 
 # The embedded mock's pace when a notebook kernel starts it (0 in tests; e.g. 0.03 for a live demo).
 EMBEDDED_TOKEN_DELAY = 0.03
+EMBEDDED_BACKGROUND_QUEUE = 0.5
 
 
 # Seconds a stopping server lets replies in flight go on; then it cuts them (a paced stream may
@@ -129,13 +130,16 @@ def embedded_mock(**options: Any) -> MockServer:
     """One mock per process, started on first use (what notebooks use when no OCI profile is set).
 
     Streaming pace: `token_delay=` if given (`connect()` passes $LOCUS_NB_MOCK_TOKEN_DELAY), else
-    EMBEDDED_TOKEN_DELAY — small but visible, so a learner sees tokens arrive (tests set 0).
+    EMBEDDED_TOKEN_DELAY — small but visible, so a learner sees tokens arrive (tests set 0). A background
+    response stays queued for EMBEDDED_BACKGROUND_QUEUE seconds, so a lesson can watch it queued and cancel it.
     """
     global _embedded
     with _embedded_lock:
         if _embedded is None:
             if "config" not in options and options.get("token_delay") is None:
                 options["token_delay"] = EMBEDDED_TOKEN_DELAY
+            if "config" not in options:
+                options.setdefault("background_queue", EMBEDDED_BACKGROUND_QUEUE)
             _embedded = MockServer(**options).start()
             atexit.register(_embedded.stop)
         return _embedded

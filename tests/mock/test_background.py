@@ -185,6 +185,25 @@ async def test_a_bad_cursor_and_an_unknown_id(client):
     assert (r.status_code, r.json()) == (404, error("Response with id 'resp_never' not found.", "response_id"))
 
 
+async def test_with_a_background_queue_a_response_stays_queued_until_it_starts_and_can_be_cancelled_there(make_client):
+    """The embedded mock queues background responses for a while (`background_queue`), as a busy service does:
+    a poll sees `queued`, and a cancel in that time stops it before it produced anything."""
+    client = make_client(background_queue=0.3)
+    waiting = await client.create({"model": MODEL, "input": "Count to five", "background": True})
+    assert (await client.http.get(f"/responses/{waiting['id']}")).json()["status"] == "queued"
+    cancelled = (await client.http.post(f"/responses/{waiting['id']}/cancel")).json()
+    assert (cancelled["status"], cancelled["output"]) == ("cancelled", [])
+    running = await client.create({"model": MODEL, "input": "Count to five", "background": True})
+    assert (await until(client, running["id"], "completed"))["output"]
+
+
+def test_the_notebooks_embedded_mock_queues_background_responses():
+    from locus_nb.mock._server import EMBEDDED_BACKGROUND_QUEUE, embedded_mock
+
+    assert embedded_mock().config.background_queue == EMBEDDED_BACKGROUND_QUEUE > 0
+
+
+
 # -- cancelling ------------------------------------------------------------------------------------------
 
 
