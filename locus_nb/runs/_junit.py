@@ -11,8 +11,8 @@
         <testcase name="<exercise>"> <skipped/> (learner, not done) or <failure/> (instructor, not done)
 
 Names are the run's stable label (`_matrix.label`: no connection parameter) and each claim's words
-without what came, so a dashboard tracks the same tests from run to run, live or replayed. Checked against
-the Jenkins xUnit plugin's `junit-10.xsd` (tests/fixtures/junit/).
+without what came, so a dashboard tracks the same tests from run to run, live or replayed. Checked against the
+schema the CI reporters share (tests/fixtures/junit/junit.xsd).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from locus_nb.runs._usage import Usage, load_prices, usage_in_cassette
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 EXERCISES_NB = FIXTURES / "notebooks" / "exercises.ipynb"
 USAGE = FIXTURES / "runs" / "usage.jsonl"
-SCHEMA = xmlschema.XMLSchema(FIXTURES / "junit" / "junit-10.xsd")
+SCHEMA = xmlschema.XMLSchema(FIXTURES / "junit" / "junit.xsd")
 OCID = "ocid1.compartment.oc1..aaaaaaaa6k2vxq3lrsx7yq3k5q2sy4f3ytbk2yuz6w2xk3h5ncbkzq4a7nla"
 URL = "http://127.0.0.1:41234/openai/v1"
 
@@ -209,3 +209,15 @@ def test_the_edition_is_the_notebooks_metadata_else_learner(meta, edition):
     from locus_nb.runs._exercises import edition_of
 
     assert edition_of(nbformat.v4.new_notebook(metadata=meta)) == edition
+
+
+@pytest.mark.parametrize("bad", [
+    '<testsuites><testsuite name="s"><testcase name="c"/></testsuite></testsuites>',  # no tests= count
+    '<testsuites><testsuite name="s" tests="1"><testcase/></testsuite></testsuites>',  # a case without a name
+    '<testsuites><testsuite name="s" tests="1"><testcase name="c"><flaky/></testcase></testsuite></testsuites>',
+    '<testsuites><testsuite name="s" tests="1" time="-1"><testcase name="c"/></testsuite></testsuites>',
+])
+def test_the_schema_refuses_what_the_reporters_do_not_read(bad, tmp_path):
+    (tmp_path / "bad.xml").write_text(bad)
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        SCHEMA.validate(tmp_path / "bad.xml")
