@@ -127,6 +127,9 @@ def translate(error: Mapping[str, Any]) -> APIError:
             f"{'maximum' if longer else 'minimum'} length {limit}, but got a string with length {len(value)} instead.",
             param=param, code=f"string_{'above_max' if longer else 'below_min'}_length",
         )
+    if kind == "string_pattern_mismatch":
+        return bad_request(f"Invalid '{param}': string does not match pattern. Expected a string that matches the "
+                           f"pattern '{ctx['pattern']}'.", param=param, code="invalid_value")
     if kind == "too_long":
         return bad_request(
             f"Invalid '{param}': too many properties. Expected an object with at most {ctx['max_length']} "
