@@ -110,7 +110,8 @@ def extra_fields(model: Any, data: Any, path: str = "") -> set[str]:
         return extra_fields(model.root, data, path)
     if isinstance(model, list) and isinstance(data, list):
         return set().union(*(extra_fields(m, d, f"{path}[]") for m, d in zip(model, data)))
-    if not (isinstance(model, BaseModel) and isinstance(data, dict)):
+    # a model without fields is an open object in the spec (`EmptyModelParam`: a tool's `parameters` schema)
+    if not (isinstance(model, BaseModel) and isinstance(data, dict)) or not type(model).model_fields:
         return set()
     declared = {field.alias or name: name for name, field in type(model).model_fields.items()}
     found = {f"{path}.{key}".lstrip(".") for key in data if key not in declared}
