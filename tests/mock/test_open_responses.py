@@ -14,6 +14,9 @@ wire_carries`). Where the mock differs from the spec, the real wire does too, an
 - Requests outside the spec get Responses outside it: a hosted tool (`web_search`, `mcp`, …: OCI's tools, the
   spec's `tools` are function tools only) or `reasoning.effort: "minimal"` (OCI's gpt-5 takes it; the spec's
   enum lacks it) are echoed as OCI and OpenAI's reference echo them (`OUTSIDE_THE_SPEC`).
+- Error bodies: the spec's prose names the error types `invalid_request`, `not_found`, `too_many_requests`,
+  …; the wire's 400s and 404s say `invalid_request_error` (error_400_*.json, error_404_model_not_found.json),
+  and so does the mock (`test_error_types_are_the_wires`).
 - Conversation objects (`/conversations`) are not in the spec at all: they follow OpenAI's reference shapes.
 
 One gap is the package's, not the spec's: 2.4.0 generates the Response's `text.format.schema` (an any-object in
@@ -23,9 +26,7 @@ the spec) as `None`, so a json_schema Response is checked with that one value se
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
@@ -36,7 +37,9 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 from locus_nb.mock import MockServer
 
+from ..conftest import RESPONSES as RECORDINGS
 from .conftest import HEADERS, WEATHER_TOOL, Client, parse_sse, recorded
+from .test_background import events_of, until
 from .test_conformance import STREAMS
 
 MODEL = "openai.gpt-5"
@@ -138,31 +141,20 @@ def test_the_2026_wire_conforms():
 
 
 def test_the_package_gap_is_still_there():
-    real = json.loads((recorded.__globals__["RESPONSES"] / "nonstream_structured_output_json_schema_gpt4o.json")
+    real = json.loads((RECORDINGS / "nonstream_structured_output_json_schema_gpt4o.json")
                       .read_text())
     assert "none_required at text.format.JsonSchemaResponseFormat.schema" in problems(spec().ResponseResource, real)
     assert "none_required at text.format.JsonSchemaResponseFormat.schema" not in response_problems(real)
 
 
 async def test_neither_the_wire_nor_the_mock_ends_a_stream_with_done(client):
-    framed = [(recorded.__globals__["RESPONSES"] / name).read_text() for name in WIRE_2026]
+    framed = [(RECORDINGS / name).read_text() for name in WIRE_2026]
     framed.append((await client.post({"model": MODEL, "input": "Count to three", "stream": True})).text)
     # the spec's "The terminal event MUST be the literal string `[DONE]`", which the wire does not send
     assert all("[DONE]" not in text and text.endswith("}\n\n") for text in framed)
 
 
 # -- Response objects -------------------------------------------------------------------------------------
-
-
-async def until(client: Client, response_id: str, *statuses: str) -> dict:
-    """Poll `GET /responses/{id}` until its status is one of `statuses` (bounded)."""
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        got = (await client.http.get(f"/responses/{response_id}")).json()
-        if got["status"] in statuses:
-            return got
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"{response_id} never reached {statuses}")
 
 
 async def made(client: Client, **body: Any) -> list[dict]:
@@ -256,12 +248,6 @@ async def test_the_responses_cover_every_status(paced):
 # -- streams ----------------------------------------------------------------------------------------------
 
 
-async def events_of(client: Client, response_id: str, **params: str) -> list[dict]:
-    r = await client.http.get(f"/responses/{response_id}", params={"stream": "true", **params})
-    assert r.status_code == 200, r.text
-    return [data for _, data in parse_sse(r.text)]
-
-
 async def streamed(client: Client, **body: Any) -> list[dict]:
     return await client.stream({"model": MODEL, **body})
 
@@ -318,34 +304,21 @@ async def test_every_event_of_the_stored_conversation_and_background_streams_val
     assert_conforms(await MORE_STREAMS[case](client))
 
 
-async def first_event_then_rest(response: httpx.Response) -> tuple[dict, asyncio.Future]:
-    """The first event of a stream as soon as it arrives, and a task reading the rest."""
-    lines = response.aiter_lines()
-    async for line in lines:
-        if line.startswith("data: "):
-            first = json.loads(line[6:])
-            break
-
-    async def rest() -> list[dict]:
-        return [json.loads(line[6:]) async for line in lines if line.startswith("data: ")]
-
-    return first, asyncio.ensure_future(rest())
-
-
-async def test_a_followed_background_stream_cancelled_and_resumed_validates():
-    """Cancelled while followed (it ends `response.failed` carrying the cancelled Response), then resumed."""
+def test_a_cancelled_background_stream_validates_when_resumed():
+    """Left after its first event, cancelled, then streamed again: it ends `response.failed` carrying the
+    cancelled Response."""
     body = {"model": MODEL, "input": "Go", "background": True, "stream": True, "metadata": LONG}
-    with MockServer(token_delay=0.005) as mock:
-        async with httpx.AsyncClient(base_url=mock.base_url, headers=HEADERS, timeout=DEADLINE_S) as http:
-            async with http.stream("POST", "/responses", json=body) as following:
-                first, rest = await first_event_then_rest(following)
-                cancelled = (await http.post(f"/responses/{first['response']['id']}/cancel")).json()
-                events = [first, *await rest]
-            again = await http.get(f"/responses/{first['response']['id']}", params={"stream": "true",
-                                                                                   "starting_after": "1"})
-    assert events[-1]["type"] == "response.failed" and events[-1]["response"]["status"] == "cancelled"
-    assert response_problems(cancelled) == set()
-    assert_conforms(events + [data for _, data in parse_sse(again.text)])
+    with MockServer(token_delay=0.005) as mock, httpx.Client(base_url=mock.base_url, headers=HEADERS,
+                                                              timeout=DEADLINE_S) as http:
+        with http.stream("POST", "/responses", json=body) as started:  # its first event, then the client hangs up
+            first = json.loads(next(line for line in started.iter_lines() if line.startswith("data: "))[6:])
+        response_id = first["response"]["id"]
+        cancelled = http.post(f"/responses/{response_id}/cancel").json()
+        replayed = http.get(f"/responses/{response_id}", params={"stream": "true"}).text
+    events = [data for _, data in parse_sse(replayed)]
+    assert events[-1]["type"] == "response.failed" and events[-1]["response"] == cancelled
+    assert cancelled["status"] == "cancelled" and response_problems(cancelled) == set()
+    assert_conforms(events)
 
 
 def test_a_background_stream_cut_midway_and_resumed_validates():
@@ -403,3 +376,17 @@ async def test_requests_outside_the_spec_differ_from_it_only_where_they_are_echo
     response = await client.create({"model": MODEL, "input": "Hello", **extra})
     found = response_problems(response)
     assert found and all(p.split(" at ")[1].startswith(where) for p in found), found
+
+
+# The spec's prose table of error types ("Errors"); the schema of its OpenAPI document types no error body.
+SPEC_ERROR_TYPES = {"server_error", "invalid_request", "not_found", "model_error", "too_many_requests"}
+
+
+async def test_error_types_are_the_wires(client):
+    recorded_types = {json.loads(path.read_text())["error"]["type"] for path in RECORDINGS.glob("error_4*.json")
+                      if not path.name.endswith(".request.json")}
+    assert recorded_types == {"invalid_request_error"}  # 400s and a 404, none of the spec's words
+    refused = await client.post({"model": MODEL, "input": "Hi", "max_output_tokens": 15})
+    unknown = await client.post({"model": "gpt-nope", "input": "Hi"})
+    assert {refused.json()["error"]["type"], unknown.json()["error"]["type"]} == recorded_types
+    assert not recorded_types & SPEC_ERROR_TYPES
