@@ -17,6 +17,8 @@ wire_carries`). Where the mock differs from the spec, the real wire does too, an
 - Error bodies: the spec's prose names the error types `invalid_request`, `not_found`, `too_many_requests`,
   …; the wire's 400s and 404s say `invalid_request_error` (error_400_*.json, error_404_model_not_found.json),
   and so does the mock (`test_error_types_are_the_wires`).
+- Reasoning items carry no `status`: the spec's prose says every item MUST, its `ReasoningBody` schema declares
+  none, and no recorded reasoning item has one (`test_reasoning_items_have_no_status_like_the_wires`).
 - Conversation objects (`/conversations`) are not in the spec at all: they follow OpenAI's reference shapes.
 
 One gap is the package's, not the spec's: 2.4.0 generates the Response's `text.format.schema` (an any-object in
@@ -390,3 +392,16 @@ async def test_error_types_are_the_wires(client):
     unknown = await client.post({"model": "gpt-nope", "input": "Hi"})
     assert {refused.json()["error"]["type"], unknown.json()["error"]["type"]} == recorded_types
     assert not recorded_types & SPEC_ERROR_TYPES
+
+
+async def test_reasoning_items_have_no_status_like_the_wires(client):
+    def reasoning_items(events: list[dict]) -> list[dict]:
+        done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+        return [item for item in done if item["type"] == "reasoning"]
+
+    recordings = ("stream_reasoning_commentary_function_call_gpt55.sse",
+                  "stream_reasoning_encrypted_function_call_gpt5.sse", "stream_reasoning_summary_o3mini.sse")
+    wire = [item for name in recordings for item in reasoning_items(recorded(name))]
+    mine = reasoning_items(await streamed(client, **STREAMS["reasoning then call"]))
+    assert wire and mine and not any("status" in item for item in wire + mine)
+    assert "status" not in spec().ReasoningBody.model_fields
