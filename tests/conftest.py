@@ -19,7 +19,7 @@ COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaatestcompartment0001"
 # Imported inside the tests that use them, never at a test module's top (test_layers.py checks): every
 # pytest-xdist worker imports every test module as it collects; on a fresh venv (the first `make test`)
 # these are ~1,700 files each worker would compile at once, and ~2.5 s of imports in each one after.
-IMPORTED_WHERE_USED = ("openai", "locus", "oci")
+IMPORTED_WHERE_USED = ("openai", "locus", "oci", "openresponses_types")
 
 
 def load_json(name: str):

@@ -125,9 +125,14 @@ class MessageItem(Strict):
     phase: Literal["commentary", "final_answer"] | None = None
 
 
+# `call_id` at most 64 characters, as the real endpoint checks ("Invalid 'input[95].call_id': string too long. Expected
+# a string with maximum length 64, …", AnswerDotAI/fastllm#45; its length only, ungate PR #41) and Open Responses says.
+CallId = Annotated[str, StringConstraints(max_length=64)]
+
+
 class FunctionCallItem(Strict):
     type: Literal["function_call"]
-    call_id: str
+    call_id: CallId
     name: str
     arguments: str
     id: str | None = None
@@ -136,7 +141,7 @@ class FunctionCallItem(Strict):
 
 class FunctionCallOutputItem(Strict):
     type: Literal["function_call_output"]
-    call_id: str
+    call_id: CallId
     output: _string_or(list[Part])
     id: str | None = None
     status: ItemStatus = None
@@ -179,7 +184,9 @@ Item = _union(
 
 class FunctionTool(Strict):
     type: Literal["function"]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    # The pattern: Open Responses' FunctionToolParam, and the endpoint's "Invalid 'tools[0].name': string does not match
+    # pattern." (openai/openai-dotnet#441, a Responses request)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")]
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
     description: str | None = None
@@ -318,6 +325,6 @@ class CreateRequest(Strict):
     truncation: Literal["auto", "disabled"] | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
     user: str | None = None
-    safety_identifier: str | None = None
+    safety_identifier: Annotated[str, StringConstraints(max_length=64)] | None = None  # OpenAI's and Open Responses
     prompt_cache_key: str | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None

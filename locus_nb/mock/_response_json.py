@@ -193,8 +193,10 @@ def _echo_text(text: Mapping[str, Any] | None) -> dict[str, Any]:
     text = text or {}
     fmt = dict(text.get("format") or {"type": "text"})
     if fmt["type"] == "json_schema":
+        # `strict` unset is echoed as its default, false: the Response's format has a boolean there (Open
+        # Responses' JsonSchemaResponseFormat; the request's JsonSchemaResponseFormatParam defaults it to false).
         fmt = {"type": "json_schema", "description": fmt.get("description"), "name": fmt["name"],
-               "schema": fmt["schema"], "strict": fmt.get("strict")}
+               "schema": fmt["schema"], "strict": fmt.get("strict") is True}
     return {"format": fmt, "verbosity": text.get("verbosity") or "medium"}
 
 

@@ -48,6 +48,13 @@ MUTUALLY_EXCLUSIVE = ("Mutually exclusive parameters: ''. Ensure you are only pr
                       "'conversation'.")
 
 
+# The endpoint's words for other invalid values, by pydantic's error type (openai/openai-dotnet#441: a tool's name).
+_INVALID_VALUE = {
+    "string_pattern_mismatch": "Invalid '{param}': string does not match pattern. Expected a string that matches the "
+                               "pattern '{pattern}'.",
+}
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -132,7 +139,13 @@ def translate(error: Mapping[str, Any]) -> APIError:
             f"Invalid '{param}': too many properties. Expected an object with at most {ctx['max_length']} "
             f"properties, but got {len(value)} instead.", param=param, code="object_above_max_properties",
         )
-    return bad_request(f"Invalid value for '{param}': {error['msg']}.", param=param, code="invalid_value")
+    return _invalid_value(error, param)
+
+
+def _invalid_value(error: Mapping[str, Any], param: str) -> APIError:
+    wording = _INVALID_VALUE.get(error["type"], "Invalid value for '{param}': {msg}.")
+    return bad_request(wording.format_map({**(error.get("ctx") or {}), "param": param, "msg": error["msg"]}),
+                       param=param, code="invalid_value")
 
 
 def first_error(exc: ValidationError) -> Mapping[str, Any]:
