@@ -405,3 +405,21 @@ async def test_conversation_and_background_exchanges_replay_offline_polls_and_re
     async with _model(ReplayTransport(cassette), store=True) as model:
         assert await session(model) == recorded
     assert recorded[-1] == recorded[-2] == "".join(e["delta"] for e in RECORDED if "delta" in e and "text" in e["type"])
+
+
+async def test_the_replay_server_tells_a_poll_from_a_resumed_stream_by_the_query(tmp_path):
+    """A poll and a resume differ only in the query: `locus-nb mock --replay` answers each with its own recording."""
+    writer = cassette_writer(tmp_path / "bg.jsonl", {"connection": {}})
+    writer.write({"method": "GET", "path": "/openai/v1/responses/resp_1", "body": None},
+                 {"status": 200, "headers": {"content-type": "application/json"},
+                  "json": {"id": "resp_1", "status": "in_progress"}, "encoding": "compact"})
+    writer.write({"method": "GET", "path": "/openai/v1/responses/resp_1?stream=true&starting_after=3", "body": None},
+                 {"status": 200, "headers": {"content-type": "application/json"},
+                  "json": {"id": "resp_1", "resumed_after": 3}, "encoding": "compact"})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_replay_app(tmp_path)),
+                                 base_url="http://replay") as client:
+        resumed = await client.get("/openai/v1/responses/resp_1", params={"stream": "true", "starting_after": "3"})
+        polled = await client.get("/openai/v1/responses/resp_1")
+        assert (resumed.json(), polled.json()) == ({"id": "resp_1", "resumed_after": 3},
+                                                   {"id": "resp_1", "status": "in_progress"})
+        assert (await client.get("/openai/v1/responses/resp_1", params={"stream": "true"})).status_code == 400

@@ -37,18 +37,26 @@ def _no_recording(message: str) -> Response:
     return Response(json.dumps(body), status_code=400, media_type="application/json")
 
 
+def _target(request: Request) -> str:
+    """Path and query as the request line has them, the way a cassette records them: a poll, a resumed stream
+    (`?stream=true&starting_after=N`) and a page of conversation items differ only there."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    return (raw + (b"?" + query if query else b"")).decode("ascii")
+
+
 def create_replay_app(source: Path, *, pace: bool = False) -> Starlette:
     """An ASGI app answering from the cassettes in `source` (a folder, or one cassette file)."""
     cassettes = _cassettes(source)
 
     async def answer(request: Request) -> Response:
-        content = await request.body()
+        content, target = await request.body(), _target(request)
         misses = []
         for cassette in cassettes:
             try:
-                exchange = cassette.play(request.method, request.url.path, content)
+                exchange = cassette.play(request.method, target, content)
             except ReplayMismatch as miss:
-                misses.append((cassette.distance(request.method, request.url.path, parse_body(content)), miss))
+                misses.append((cassette.distance(request.method, target, parse_body(content)), miss))
                 continue
             if "error" in exchange.response:  # recorded with no answer at all: say so with a gateway error
                 return Response(json.dumps({"error": {
