@@ -111,11 +111,18 @@ def _claims_section(results: Sequence[RunResult]) -> list[str]:
     return lines
 
 
+_EDITION_RULE = {
+    "learner": "learner edition, as committed: an exercise not done yet is not a failure of the lesson",
+    "instructor": "instructor edition, each exercise run with its solution: a ✗ fails the run",
+}
+
+
 def _exercise_section(results: Sequence[RunResult]) -> list[str]:
+    """Each run's exercises ✓/✗, apart from the claims: what a ✗ means depends on the run's edition."""
     lines = []
     for r in (r for r in results if r.exercises):
-        lines += [f"**{r.name}** · {r.edition} edition", ""]
-        lines += [f"- {'✓' if e.done else '·'} {e.name}" + ("" if e.done else f" — {e.says or 'not done yet'}")
+        lines += [f"**{r.name}** · {_EDITION_RULE.get(r.edition, r.edition)}", ""]
+        lines += [f"- {'✓' if e.done else '✗'} {e.name}" + ("" if e.done else f" — {e.says or 'not done yet'}")
                   for e in r.exercises]
         lines.append("")
     return ["## Exercises", "", *lines] if lines else []
