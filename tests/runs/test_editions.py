@@ -172,3 +172,26 @@ def test_an_instructor_edition_notebook_is_refused_for_a_learner_handout_without
     nbformat.write(instructor_edition(nbformat.read(FIXTURES / "unsolved.ipynb", as_version=4)), source)
     assert main(["handouts", "--out", str(tmp_path / "h"), str(source)]) == 1
     assert "it was run in the instructor edition" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("params, edition, name", [
+    ({"store": True, "endpoint": "http://127.0.0.1:9/openai/v1"}, "learner", "02_stored[store=True]"),
+    ({"store": True, "endpoint": "http://127.0.0.1:9/openai/v1"}, "instructor", "02_stored[store=True, edition=instructor]"),
+    ({}, "instructor", "02_stored[edition=instructor]"),
+])
+def test_a_runs_test_name_says_the_instructor_edition_and_the_learners_stays_as_it_was(params, edition, name):
+    from locus_nb.runs._results import RunResult
+
+    assert RunResult("notebooks/02_stored.ipynb", params, "out/x.ipynb", True, 1.0, edition=edition).name == name
+
+
+@pytest.mark.e2e
+def test_an_instructor_run_of_several_parameter_sets_names_each_copy_after_its_set_and_the_edition(tmp_path):
+    out = tmp_path / "out"
+    assert main(["run", "--mock", "--no-progress", "-j", "2", "--edition", "instructor", "--store", "both",
+                 "--out", str(out), str(FIXTURES / "params.ipynb")]) == 0
+    assert sorted(p.name for p in out.glob("*.ipynb")) == ["params.store-False.instructor.ipynb",
+                                                           "params.store-True.instructor.ipynb"]
+    executed = nbformat.read(out / "params.store-True.instructor.ipynb", as_version=4)
+    assert executed.metadata.papermill.input_path == str(FIXTURES / "params.ipynb")  # not the scratch copy it ran
+    assert executed.metadata.locus_nb.edition == "instructor"
