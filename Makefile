@@ -59,8 +59,12 @@ record: $(STAMP)  ## with OCI credentials set: re-record notebooks/ and their ca
 replay: $(STAMP)  ## nbval over notebooks/, every kernel replaying $(CASSETTES)/: no network, no credentials
 	$(BIN)/python -m pytest -p tests.lean_imports $(NBVAL) --replay-cassettes $(CASSETTES) notebooks
 
-handouts: demo  ## the executed notebooks in out/ as offline HTML pages: open out/handouts/index.html
-	$(BIN)/locus-nb handouts --from out --out out/handouts
+# Both editions: the learner's pages (out/ as demo ran it, no solutions) and the instructor's (out/instructor/,
+# each exercise run with its solution).
+handouts: demo  ## offline HTML pages of both editions: out/handouts/learner/ and out/handouts/instructor/
+	$(BIN)/locus-nb run --mock --no-progress --edition instructor --out out/instructor
+	$(BIN)/locus-nb handouts --edition learner --from out --out out/handouts/learner
+	$(BIN)/locus-nb handouts --edition instructor --from out/instructor --out out/handouts/instructor
 
 .PHONY: bench
 bench: $(STAMP)  ## measure, write docs/BENCHMARKS.md and its charts (BENCH_ARGS=--quick for a short run)

@@ -31,7 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # and processes, are handed out first: the many short ones then fill in around them, and no long module
 # starts last while the other worker has nothing left to do. Longest first.
 LONG_MODULES = ("tests/runs/test_record_replay.py", "tests/runs/test_runs.py", "tests/project/test_reliability.py",
-                "tests/test_model_stream.py", "tests/runs/test_handouts.py", "tests/project/test_binder.py")
+                "tests/test_model_stream.py", "tests/runs/test_handouts.py", "tests/runs/test_editions.py",
+                "tests/project/test_binder.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

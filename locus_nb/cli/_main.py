@@ -11,6 +11,7 @@ from typing import Any
 
 from .._errors import ConfigError
 from ..runs._kernels import ask_for_mock, clear_environment
+from ..notebook._editions import EDITIONS
 from ..runs._lean import skip_iri_grammar
 
 __all__ = ["main"]
@@ -103,7 +104,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         results = run_notebooks(notebooks, sets, out, in_place=args.in_place, jobs=args.jobs, timeout=args.timeout,
                                 progress=not args.no_progress, record=args.record and Path(args.record),
                                 replay=args.replay and Path(args.replay), mock=args.mock, shard=shard,
-                                retries=args.retries)
+                                retries=args.retries, edition=args.edition)
     except ConfigError as exc:
         raise SystemExit(f"locus-nb run: {exc}") from None
     workers = worker_count(len(results), args.jobs)
@@ -141,14 +142,15 @@ def _cmd_handouts(args: argparse.Namespace) -> int:
 
     sources = [Path(p) for p in args.notebooks] or sorted(Path(args.from_dir).glob("*.ipynb"))
     if not sources:
-        print(f"locus-nb handouts: no executed notebooks in {args.from_dir}/ — run `locus-nb run --mock` first, "
+        run = "locus-nb run --mock" + (f" --edition {args.edition}" if args.edition != "learner" else "")
+        print(f"locus-nb handouts: no executed notebooks in {args.from_dir}/ — run `{run}` first, "
               "or name the notebooks to convert", file=sys.stderr)
         return 2
     skipped: list[tuple[Path, str]] = []
-    index = build_handouts(sources, Path(args.out), skipped)
+    index = build_handouts(sources, Path(args.out), skipped, edition=args.edition)
     for source, why in skipped:
-        print(f"locus-nb handouts: skipped {source}: not a readable notebook ({why})", file=sys.stderr)
-    print(f"{len(sources) - len(skipped)} handout(s); open {index}")
+        print(f"locus-nb handouts: skipped {source}: {why}", file=sys.stderr)
+    print(f"{len(sources) - len(skipped)} {args.edition}-edition handout(s); open {index}")
     return 1 if skipped else 0
 
 
@@ -245,6 +247,10 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--mock", action="store_true",
                      help="use the embedded mock: clear every connection variable (OCI_PROFILE, OCI_REGION, …) first")
     run.add_argument("--in-place", action="store_true", help="write outputs back into the notebooks (make notebooks)")
+    run.add_argument("--edition", choices=EDITIONS, default="learner",
+                     help="learner (default): the notebooks as committed, an unfinished exercise is reported, not a "
+                          "failure; instructor: each exercise cell runs its solution, into <name>.instructor.ipynb, "
+                          "and a check that does not pass fails the run")
     cassettes = run.add_mutually_exclusive_group()
     cassettes.add_argument("--record", default=None, metavar="DIR",
                            help="write every HTTP exchange of each run, redacted, to DIR/<executed notebook>.jsonl")
@@ -284,6 +290,10 @@ def _add_handouts(sub: Any) -> None:
     handouts.add_argument("notebooks", nargs="*", help="executed notebooks (default: all in --from)")
     handouts.add_argument("--from", dest="from_dir", default="out", help="where `locus-nb run` wrote them")
     handouts.add_argument("--out", default="out/handouts")
+    handouts.add_argument("--edition", choices=EDITIONS, default="learner",
+                          help="learner (default): no solution on any page; instructor: the exercises run with their "
+                               "solutions and ✓ (convert a `locus-nb run --edition instructor`). A notebook run in the "
+                               "other edition is skipped")
     handouts.set_defaults(func=_cmd_handouts)
 
 

@@ -4,7 +4,7 @@ What each check printed is read by `notebook._editions.exercise_results`, the re
 too. The edition is the notebook's `metadata.locus_nb.edition` (`instructor_edition` sets it): `learner` (the
 default: as committed, starter code in place, so an unfinished exercise is expected — JUnit `skipped`) or
 `instructor` (solutions in place, so a check that does not pass is a `failure`: the exercise is not solvable on
-this target). A check's ✓ is not a lesson claim: `claims_in` reads no cell tagged `exercise`.
+this target, and the run fails with `UNSOLVED`). A check's ✓ is not a lesson claim: `claims_in` reads no cell tagged `exercise`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from typing import Any, Literal
 from ..notebook._editions import EDITIONS, edition_of, exercise_results
 from ..notebook._exercises import EXERCISES
 
-__all__ = ["EDITIONS", "Exercise", "edition_of", "exercises_in"]
+__all__ = ["EDITIONS", "UNSOLVED", "Exercise", "edition_of", "exercises_in"]
+
+UNSOLVED = "ExerciseNotSolved"
+"""The error type of an instructor-edition run in which a solution's check did not pass (JUnit, SUMMARY.md)."""
 
 
 @dataclass(frozen=True)

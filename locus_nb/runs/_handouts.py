@@ -3,6 +3,11 @@
 nbconvert's HTML loads require.js and the widget renderer from CDNs, so offline a widget shows
 nothing. Here each widget's final state (which papermill stores in `metadata.widgets`) is rendered
 as static HTML in place, and the template drops every script the page would fetch from the network.
+
+Handouts are of one edition (`notebook._editions`), and only notebooks run in it are converted: the learner
+edition's pages hold no solution (the cells tagged `solution` are dropped, so not one line of a solution's code
+is on the page, folded or not); the instructor edition's show each exercise cell run with its solution and its
+check's ✓ (the folded copy of the solution is dropped too: the cell above it shows the same code, executed).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .._redact import mask_assignments, mask_param
+from ..notebook._editions import EDITIONS, edition_of
 
 __all__ = ["build_handouts", "external_resources", "mask_executed", "mask_notebook", "render_widget"]
 
@@ -34,10 +40,11 @@ _BOX_MODELS = {"BoxModel", "VBoxModel", "HBoxModel", "GridBoxModel"}
 _MODEL_REF = "IPY_MODEL_"
 
 
-def mask_notebook(nb: Any, output: str | Path | None = None) -> Any:
+def mask_notebook(nb: Any, output: str | Path | None = None, source: str | Path | None = None) -> Any:
     """What papermill wrote with the parameters as given, masked: the injected-parameters cell and the
-    parameters in `metadata.papermill` (OCIDs, URL credentials, secret-looking names). `output`: the
-    path to record as papermill's output path (a run executes into a scratch file)."""
+    parameters in `metadata.papermill` (OCIDs, URL credentials, secret-looking names). `output`, `source`: the
+    paths to record as papermill's output and input paths (a run executes into a scratch file, and an edition
+    from one)."""
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source = mask_assignments(cell.source)
@@ -46,17 +53,19 @@ def mask_notebook(nb: Any, output: str | Path | None = None) -> Any:
         if isinstance(papermill.get("parameters"), dict):
             papermill["parameters"] = {k: mask_param(k, v) if isinstance(v, str) else v
                                        for k, v in papermill["parameters"].items()}
-        if output is not None and "output_path" in papermill:
-            papermill["output_path"] = str(output)
+        for key, path in (("output_path", output), ("input_path", source)):
+            if path is not None and key in papermill:
+                papermill[key] = str(path)
     return nb
 
 
-def mask_executed(source: Path, target: Path) -> None:
-    """Read the notebook papermill wrote at `source`, mask it (`mask_notebook`), write it to `target`."""
+def mask_executed(source: Path, target: Path, lesson: Path | None = None) -> None:
+    """Read the notebook papermill wrote at `source`, mask it (`mask_notebook`), write it to `target`;
+    `lesson`: the notebook the run was made of."""
     import nbformat
 
     nb = nbformat.read(source, as_version=4)
-    nbformat.write(mask_notebook(nb, target), target)
+    nbformat.write(mask_notebook(nb, target, lesson), target)
 
 
 def render_widget(model_id: str, state: Mapping[str, Any], _depth: int = 0) -> str | None:
@@ -144,20 +153,35 @@ def _read(source: Path) -> Any:
         return nbformat.read(source, as_version=4)
     except Exception as exc:  # not JSON, not a notebook, unreadable: reported, the others still written
         reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-        raise ValueError(f"{type(exc).__name__}{': ' + reason if reason else ''}") from None
+        raise ValueError(f"not a readable notebook ({type(exc).__name__}{': ' + reason if reason else ''})") from None
 
 
-def build_handouts(sources: Sequence[Path], out_dir: Path, skipped: list[tuple[Path, str]] | None = None) -> Path:
-    """Write one `<name>.html` per executed notebook and an `index.html`; return the index's path.
+def _of_edition(source: Path, edition: str) -> Any:
+    """The executed notebook at `source`, its solutions dropped; ValueError when it is unreadable or was run in
+    another edition (a learner's page must not show the instructor edition's solved exercise cells)."""
+    nb = _read(source)
+    if (ran := edition_of(nb)) != edition:
+        raise ValueError(f"it was run in the {ran} edition: make its handout with --edition {ran}, or run the "
+                         f"lessons with `locus-nb run --edition {edition}` for {edition} handouts")
+    nb.cells = [c for c in nb.cells if "solution" not in c.get("metadata", {}).get("tags", [])]
+    return nb
 
-    A notebook that cannot be read is left out and appended to `skipped` as (path, reason); the
-    others are still written. Page names never overwrite one another or the index (`_page_names`).
+
+def build_handouts(sources: Sequence[Path], out_dir: Path, skipped: list[tuple[Path, str]] | None = None,
+                   edition: str = "learner") -> Path:
+    """Write one `<name>.html` per executed notebook of `edition` and an `index.html`; return the index's path.
+
+    A notebook that cannot be read, or was run in another edition, is left out and appended to `skipped` as
+    (path, reason); the others are still written. Page names never overwrite one another or the index
+    (`_page_names`).
     """
+    if edition not in EDITIONS:
+        raise ValueError(f"an edition is one of {', '.join(EDITIONS)}; got {edition!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     notebooks = []
     for source in sources:
         try:
-            notebooks.append((Path(source), _read(Path(source))))
+            notebooks.append((Path(source), _of_edition(Path(source), edition)))
         except ValueError as why:
             if skipped is None:
                 raise
@@ -184,11 +208,18 @@ def build_handouts(sources: Sequence[Path], out_dir: Path, skipped: list[tuple[P
         shown_file = f"{source.parent.name}/{source.name}" if stems.count(stem) > 1 else source.name
         entries.append((page, title, papermill.get("parameters") or {}, bool(papermill.get("exception")), shown_file))
     index = out_dir / "index.html"
-    index.write_text(_index_page(entries), encoding="utf-8")
+    index.write_text(_index_page(entries, edition), encoding="utf-8")
     return index
 
 
-def _index_page(entries: Sequence[tuple[str, str, Mapping[str, Any], bool, str]]) -> str:
+_EDITION_NOTE = {
+    "learner": "The learner edition: each lesson's exercises as a learner gets them, starter code and its "
+               "&ldquo;not yet&rdquo; hint, no solutions.",
+    "instructor": "The instructor edition: each exercise cell holds its solution, run, with its check's ✓.",
+}
+
+
+def _index_page(entries: Sequence[tuple[str, str, Mapping[str, Any], bool, str]], edition: str) -> str:
     rows = []
     for page, title, params, failed, file in entries:
         chips = "".join(f'<span class="chip">{html.escape(f"{k}={mask_param(k, v)}")}</span>'
@@ -197,7 +228,7 @@ def _index_page(entries: Sequence[tuple[str, str, Mapping[str, Any], bool, str]]
         rows.append(f'<li><a href="{html.escape(quote(page))}.html">{html.escape(title)}</a> {chips}{flag}'
                     f'<div class="file">{html.escape(file)}</div></li>')
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>locus-notebooks · handouts</title>
+<html lang="en"><head><meta charset="utf-8"><title>locus-notebooks · handouts · {edition} edition</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
@@ -207,9 +238,10 @@ li {{ margin: .8rem 0; }} a {{ font-size: 1.1rem; }}
 .file {{ color: #777; font-size: .85rem; font-family: monospace; }}
 </style></head>
 <body>
-<h1>locus-notebooks · handouts</h1>
+<h1>locus-notebooks · handouts · {edition} edition</h1>
 <p>Executed lessons on OCI Generative AI's Responses endpoint. Each page is self-contained: it reads offline,
 widgets included (shown as they were when the notebook finished).</p>
+<p class="edition">{_EDITION_NOTE[edition]}</p>
 <ul>
 {chr(10).join(rows)}
 </ul>

@@ -42,8 +42,10 @@ class RunResult:
 
     @property
     def name(self) -> str:
-        """The stable test name: `02_stored[store=True]`."""
-        return label(self.notebook, self.parameters)
+        """The stable test name: `02_stored[store=True]`; the instructor edition's says so,
+        `02_stored[store=True, edition=instructor]`, so both editions' reports can sit side by side."""
+        tested = self.parameters if self.edition == "learner" else {**self.parameters, "edition": self.edition}
+        return label(self.notebook, tested)
 
 
 def error_name(error: str) -> str:

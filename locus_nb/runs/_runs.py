@@ -30,7 +30,7 @@ from .._errors import ConfigError, mask_secrets
 from ._handouts import WIDGET_VIEW, mask_executed
 from ._kernels import KERNEL_VARS, batch_kernel, kept_as_it_was, set_mode, set_usage_log
 from ._cassettes import cassette_path, note_parameters, replayed_sets
-from ._exercises import exercises_in
+from ._exercises import EDITIONS, UNSOLVED, Exercise, exercises_in
 from ._lean import skip_iri_grammar
 from ._matrix import CONNECTION_PARAMETERS, describe, naming_parameters, output_name, parameter_sets
 from ._results import RunResult
@@ -89,6 +89,7 @@ class _Job:
     timeout: int = 300
     mode: str = "live"  # or "record" / "replay", with its cassette
     cassette: str | None = None
+    edition: str = "learner"  # or "instructor": each exercise cell runs its solution (`_editions`)
 
 
 def _failure(exc: BaseException) -> str:
@@ -121,7 +122,7 @@ def _execute(job: _Job) -> RunResult:
         set_usage_log(usage_log if job.mode == "live" else None)
         try:
             papermill.execute_notebook(
-                job.notebook, str(running), parameters=job.parameters, cwd=str(Path(job.notebook).parent),
+                _edition_source(job, Path(scratch)), str(running), parameters=job.parameters, cwd=str(Path(job.notebook).parent),
                 kernel_name="python3", engine_name=ENGINE, progress_bar=False, log_output=False,
                 execution_timeout=job.timeout,
                 # The kernel's own start-up notices (ipykernel 7 warns about its loopback TCP transport)
@@ -132,7 +133,7 @@ def _execute(job: _Job) -> RunResult:
             error = _failure(exc)
         if running.is_file():
             try:
-                mask_executed(running, Path(job.output))
+                mask_executed(running, Path(job.output), Path(job.notebook))
                 if job.in_place:
                     clean_notebook(Path(job.output))
             except (OSError, ValueError) as exc:
@@ -143,15 +144,38 @@ def _execute(job: _Job) -> RunResult:
     return _result(job, not error, time.perf_counter() - start, error, usage)
 
 
+def _edition_source(job: _Job, scratch: Path) -> str:
+    """The notebook papermill executes: the lesson as committed, or its instructor edition in a scratch file
+    (papermill runs it in the lesson's folder all the same: `cwd`)."""
+    if job.edition == "learner":
+        return job.notebook
+    import nbformat
+
+    from ..notebook._editions import instructor_edition
+
+    source = scratch / f"{job.edition}-{Path(job.notebook).name}"
+    nbformat.write(instructor_edition(nbformat.read(job.notebook, as_version=4)), source)
+    return str(source)
+
+
+def _unsolved(exercises: Sequence[Exercise]) -> str:
+    """The run's error when, in the instructor edition, a solution's check did not pass ("" when all did)."""
+    failed = [f"{e.name} ({e.says})" for e in exercises if not e.done]
+    return f"{UNSOLVED}: the solution of {', '.join(failed)} does not pass its check" if failed else ""
+
+
 def _result(job: _Job, ok: bool, seconds: float, error: str, usage: tuple[Usage, ...]) -> RunResult:
-    """What the executed notebook shows: claims, exercises, target; and the tokens the run's responses used."""
+    """What the executed notebook shows: claims, exercises, target; and the tokens the run's responses used.
+    In the instructor edition, an exercise whose check does not pass with its solution fails the run."""
     try:
-        edition, exercises = exercises_in(job.output)
+        _, exercises = exercises_in(job.output)
         claims, target = claims_in(job.output), _target_in(job.output)
     except (OSError, ValueError):  # no notebook written (papermill failed before the first cell)
-        edition, exercises, claims, target = "learner", (), Claims(), ""
+        exercises, claims, target = (), Claims(), ""
+    if job.edition == "instructor" and not error and (error := _unsolved(exercises)):
+        ok = False
     return RunResult(job.notebook, job.parameters, job.output, ok, seconds, error, claims, job.mode, job.cassette,
-                     target, usage, exercises, edition)
+                     target, usage, exercises, job.edition)
 
 
 _TARGET_LINE = re.compile(r"^(?:Connected to |(?=Replaying cassette ))(.+)$", re.M)
@@ -183,18 +207,23 @@ def run_notebooks(
     mock: bool = False,
     shard: tuple[int, int] | None = None,
     retries: int = 0,
+    edition: str = "learner",
 ) -> list[RunResult]:
     """Run every notebook with every parameter set, `jobs` at a time; results in notebook order.
 
     `record`/`replay`: a folder of cassettes, one per run (`cassette_path`), written or read.
     `mock`: the runs asked for the embedded mock (`--mock`): no parameter may name another target.
     `shard=(K, N)`: only the K-th of N slices of the matrix (`_shards`). `retries`: rounds of running again
-    the runs that failed on a transient error (`_retries`).
+    the runs that failed on a transient error (`_retries`). `edition="instructor"`: each notebook runs with its
+    exercise cells holding their solutions (`_editions.instructor_edition`), into `<name>.instructor.ipynb`; a
+    solution whose check does not pass fails its run.
     Refused before any kernel starts: a parameter a notebook does not declare, and an `out` that is a
     notebook's own folder (executed copies would overwrite or sit among the lessons) unless `in_place`.
     """
     work = _jobs(notebooks, list(param_sets) or [{}], out, in_place=in_place, timeout=timeout, record=record,
                  replay=replay, mock=mock)
+    if edition != "learner":
+        work = _in_edition(work, edition)
     if shard is not None:
         work = shard_of(work, *shard)
     out.mkdir(parents=True, exist_ok=True)
@@ -234,6 +263,19 @@ def _jobs(notebooks: Sequence[Path], param_sets: list[dict[str, Any]], out: Path
             work.append(_Job(str(nb), output, params, in_place, timeout, "record" if record else "live",
                              str(cassette_path(record, output)) if record else None))
     return work
+
+
+def _in_edition(work: list[_Job], edition: str) -> list[_Job]:
+    """The same runs in another edition: executed copies named after it, so they never pass for the lessons."""
+    from dataclasses import replace
+
+    if edition not in EDITIONS:
+        raise ConfigError(f"--edition takes one of {', '.join(EDITIONS)}; got {edition!r}")
+    if any(job.in_place or job.mode != "live" for job in work):
+        raise ConfigError(f"--edition {edition} runs the solutions: not with --in-place (the committed notebooks are "
+                          "the learner edition) nor with --record/--replay (cassettes are recorded of the lessons as "
+                          "committed)")
+    return [replace(job, output=str(Path(job.output).with_suffix(f".{edition}.ipynb")), edition=edition) for job in work]
 
 
 def _execute_all(work: list[_Job], workers: int, *, progress: bool) -> list[RunResult]:

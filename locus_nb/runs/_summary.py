@@ -66,7 +66,9 @@ def summary_markdown(results: Sequence[RunResult], *, seconds: float, workers: i
         "# Notebook runs",
         "",
         f"{notebooks} notebook(s) × {sets} parameter set(s) = {len(results)} run(s) on {workers} worker(s): "
-        f"**{len(results) - len(failed)} ok, {len(failed)} failed** in {seconds:.1f} s.",
+        f"**{len(results) - len(failed)} ok, {len(failed)} failed** in {seconds:.1f} s."
+        + "".join(f" The {e} edition: {_EDITION_RULE[e]}." for e in sorted({r.edition for r in results} - {"learner"})
+                  if e in _EDITION_RULE),
         "",
         "| notebook | parameters | target | result | claims | seconds | executed notebook |",
         "|---|---|---|---|---|---:|---|",
@@ -104,18 +106,26 @@ def _usage_section(results: Sequence[RunResult], prices: Prices | None) -> list[
 def _claims_section(results: Sequence[RunResult]) -> list[str]:
     lines = ["", "## Lesson claims", ""]
     for r in results:
-        lines.append(f"**{Path(r.notebook).stem}** · {describe(r.parameters)}")
+        edition = "" if r.edition == "learner" else f" · {r.edition} edition"
+        lines.append(f"**{Path(r.notebook).stem}** · {describe(r.parameters)}{edition}")
         lines.append("")
         lines += [f"- {'✓' if ok else '✗'} {claim}" for ok, claim in r.claims.stated] or ["- (no claims stated)"]
         lines.append("")
     return lines
 
 
+_EDITION_RULE = {
+    "learner": "as committed, so an exercise not done yet is not a failure of the lesson",
+    "instructor": "each exercise run with its solution, so a ✗ fails the run",
+}
+
+
 def _exercise_section(results: Sequence[RunResult]) -> list[str]:
+    """Each run's exercises ✓/✗, apart from the claims: what a ✗ means depends on the run's edition."""
     lines = []
     for r in (r for r in results if r.exercises):
-        lines += [f"**{r.name}** · {r.edition} edition", ""]
-        lines += [f"- {'✓' if e.done else '·'} {e.name}" + ("" if e.done else f" — {e.says or 'not done yet'}")
+        lines += [f"**{r.name}** · {r.edition} edition, {_EDITION_RULE.get(r.edition, '')}", ""]
+        lines += [f"- {'✓' if e.done else '✗'} {e.name}" + ("" if e.done else f" — {e.says or 'not done yet'}")
                   for e in r.exercises]
         lines.append("")
     return ["## Exercises", "", *lines] if lines else []

@@ -55,7 +55,7 @@ def test_junit_xml_is_valid_against_the_jenkins_schema_and_reads_as_one_suite_pe
     SCHEMA.validate(tmp_path / "junit.xml")
     suites = {s.name: s for s in JUnitXml.fromfile(str(tmp_path / "junit.xml"))}
     assert list(suites) == ["exercises[store=True]", "exercises[store=True] exercises",
-                            "exercises[store=False]", "exercises[store=False] exercises"]
+                            "exercises[store=False, edition=instructor]", "exercises[store=False, edition=instructor] exercises"]
     cases = {c.name: c for c in suites["exercises[store=True]"]}
     assert list(cases) == ["the reply recalls purple", "the reply names the city", "every cell runs"]
     assert cases["the reply recalls purple"].is_passed
@@ -67,7 +67,7 @@ def test_junit_xml_is_valid_against_the_jenkins_schema_and_reads_as_one_suite_pe
 
 def test_a_cell_error_is_an_error_with_the_exceptions_first_line(runs, tmp_path):
     write_reports(runs, tmp_path, seconds=7.0, workers=2)
-    suite = {s.name: s for s in JUnitXml.fromfile(str(tmp_path / "junit.xml"))}["exercises[store=False]"]
+    suite = {s.name: s for s in JUnitXml.fromfile(str(tmp_path / "junit.xml"))}["exercises[store=False, edition=instructor]"]
     [error] = {c.name: c for c in suite}["every cell runs"].result
     assert isinstance(error, Error) and error.type == "RateLimited"
     assert error.message == "cell [2]: RateLimited: 429 rate limited after 2 retries"
@@ -77,7 +77,7 @@ def test_exercises_are_skipped_in_the_learner_edition_and_failures_in_the_instru
     write_reports(runs, tmp_path, seconds=7.0, workers=2)
     suites = {s.name: s for s in JUnitXml.fromfile(str(tmp_path / "junit.xml"))}
     learner = {c.name: c.result for c in suites["exercises[store=True] exercises"]}
-    instructor = {c.name: c.result for c in suites["exercises[store=False] exercises"]}
+    instructor = {c.name: c.result for c in suites["exercises[store=False, edition=instructor] exercises"]}
     assert learner["99.1"] == instructor["99.1"] == []
     [skipped] = learner["99.2"]
     assert isinstance(skipped, Skipped) and skipped.message == "✗ not yet: the starter code still has a TODO"
