@@ -52,7 +52,10 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         yield
         return
     import multiprocessing.util
+    import platform
     import subprocess
+
+    platform.processor()  # asked of `uname -p` once, lazily (the oci SDK's import does): ask it here
 
     def refuse(*args, **kwargs):
         raise RuntimeError(f"{item.nodeid} starts a process (a kernel, a browser, a command): mark it @pytest.mark.e2e")

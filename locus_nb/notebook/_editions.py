@@ -4,7 +4,7 @@ A lesson's exercise is a code cell tagged `exercise` (starter code and its `awai
 solution is the markdown cell tagged `solution` after it: a `<details>` block holding one fenced python
 block, the whole exercise cell as it looks solved (the same check line). A markdown cell never runs — not in
 "Run All", papermill or nbval — and `<details>` keeps it collapsed in JupyterLab, on GitHub and in HTML; a
-handout of the learner edition drops the cells tagged `solution` (nbconvert's `TagRemovePreprocessor`).
+handout of the learner edition drops the cells tagged `solution` (`locus-nb handouts --edition learner`).
 The instructor edition (`instructor_edition`) is the same notebook with each exercise cell's code replaced
 by its solution's, for a runner to execute: every check then prints its ✓ (and its metadata says so, so a run
 reports a check that does not pass as a failure rather than as not done yet).
