@@ -75,6 +75,12 @@ EXERCISES = {e.id: e for e in (
              "a sentence with the converted amount"),
     Exercise("03.2", "A tool that fails well", 6, "_exercises_tools",
              "replace `raise TODO` with an error whose message names the country and the countries you know"),
+    Exercise("04.1", "Stop after the first sentence", 7, "_exercises_streaming",
+             "wrap the stream in `aclosing(…)`, leave the loop once the text holds a sentence's end (`.`, `!` or `?`), "
+             "and return the text up to and including it"),
+    Exercise("04.2", "Time to first token", 6, "_exercises_streaming",
+             "take the time when the first text arrives (`time.perf_counter() - start`), and return it with the "
+             "whole text"),
 )}
 
 

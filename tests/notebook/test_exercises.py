@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import itertools
 import re
 import signal
@@ -27,7 +28,7 @@ from ..conftest import COMPARTMENT
 
 NOTEBOOKS = Path(__file__).parents[2] / "notebooks"
 LESSONS = {"01": NOTEBOOKS / "01_stateless.ipynb", "02": NOTEBOOKS / "02_stored.ipynb",
-           "03": NOTEBOOKS / "03_tool_roundtrip.ipynb"}
+           "03": NOTEBOOKS / "03_tool_roundtrip.ipynb", "04": NOTEBOOKS / "04_streaming.ipynb"}
 _cells = itertools.count(1)
 
 
@@ -62,6 +63,7 @@ def run_cell(source: str, conn, capsys, **names) -> str:
     """Run `source` as a kernel runs a cell (top-level await; its own file name, `<cell-N>`), in a namespace
     like the lesson's after its setup cell; return what it printed."""
     namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"TODO": TODO, "conn": conn}
+    namespace |= {"re": re, "aclosing": contextlib.aclosing}  # lesson 04's setup cell imports them
     namespace.update(names)
     code = compile(source, f"<cell-{next(_cells)}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     result = eval(code, namespace)  # noqa: S307 (the test's own cell)
@@ -78,7 +80,8 @@ def _status(out: str) -> tuple[str, str, int, int]:
 
 
 def test_every_exercise_of_the_lessons_has_starter_code_a_solution_and_a_check():
-    assert sorted(CELLS) == sorted(EXERCISES) == ["01.1", "01.2", "02.1", "02.2", "03.1", "03.2"]
+    assert sorted(CELLS) == sorted(EXERCISES) == ["01.1", "01.2", "02.1", "02.2", "03.1", "03.2",
+                                                    "04.1", "04.2"]
     for exercise, (stub, solution) in CELLS.items():
         assert f'await check("{exercise}", ' in stub and f'await check("{exercise}", ' in solution
         assert "TODO" in stub and "TODO" not in solution
@@ -105,7 +108,8 @@ def test_the_untouched_starter_code_says_not_yet_and_sends_nothing(exercise, con
 def test_the_check_counts_its_steps_as_the_registry_says(conn):
     """A passing check makes exactly as many checks as its ✗ lines count ("check k of N")."""
     for exercise, (_, solution) in CELLS.items():
-        namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"conn": conn}
+        namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"conn": conn, "re": re,
+                                                                                  "aclosing": contextlib.aclosing}
         exec(compile(solution.replace(f'await check("{exercise}", ', "answer = ("), "<cell>", "exec"), namespace)
         result = asyncio.run(evaluate(exercise, namespace["answer"][0], on(conn, exercise)))
         assert result.passed and result.step == result.steps == EXERCISES[exercise].steps, result
@@ -166,6 +170,23 @@ ON_CONVERSATION = '''async def on_conversation(model, questions):
 
 
 await check("02.2", on_conversation, conn)'''
+SENTENCE = '''async def first_sentence(model, messages):
+    text = ""
+{body}
+
+
+await check("04.1", first_sentence, conn)'''
+TTFT = '''import time
+
+
+async def time_to_first_token(model, messages):
+    start = time.perf_counter()
+    first, chunks = None, []
+{body}
+
+
+await check("04.2", time_to_first_token, conn)'''
+LOOP = "    async for event in model.stream(messages):\n        if event.content:\n"
 TURN = "        reply = await model.complete([Message.user(question)], conv.provider_state)\n"
 GOOD_TOOL = dict(decorator="@tool", params="amount: float, country: str",
                  doc="Convert an amount of euros into the currency of a country.",
@@ -239,6 +260,37 @@ MISTAKES = [
     ("02.2", ON_CONVERSATION.format(body="    conv = await model.create_conversation()\n    for question in questions:\n"
                                          + TURN + "        replies.append(reply)\n    await model.delete_conversation(conv)"),
      3, "the replies are not all text", "reply.text"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content or ''\n"
+                                   "        if re.search(r'[.!?]', text):\n            break\n    return text"), 6,
+     "the stream was still open when `first_sentence` returned", "async with aclosing(model.stream(messages))"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content or ''\n"
+                                   "    return text.split('.')[0] + '.'"), 5, "the loop read the whole answer",
+     "leave the loop"),
+    ("04.1", SENTENCE.format(body="    async with aclosing(model.stream(messages)) as events:\n"
+                                   "        async for event in events:\n            text += event.content or ''\n"
+                                   "            if re.search(r'[.!?]\\s', text):\n                break\n    return text"), 7,
+     "the first sentence of what arrived is", "cut what came after it"),
+    ("04.1", SENTENCE.format(body="    async with aclosing(model.stream(messages)) as events:\n"
+                                   "        async for event in events:\n            text += event.content or ''\n"
+                                   "            if re.search(r'[.!?]', text):\n                break"), 2,
+     "`first_sentence` returned None (no `return`?)", "`return` the sentence's text"),
+    ("04.2", TTFT.format(body=LOOP + "            chunks.append(event.content)\n"
+                              "    return time.perf_counter() - start, ''.join(chunks)"), 6,
+     "the first text came", "inside the loop: after the loop it is the time of the whole answer"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n                start = time.perf_counter()\n"
+                              "                first = time.perf_counter() - start\n"
+                              "            chunks.append(event.content)\n    return first, ''.join(chunks)"), 5,
+     "the first text came", "start the clock before the stream starts"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n"
+                              "                first = (time.perf_counter() - start) * 1000\n"
+                              "            chunks.append(event.content)\n    return first, ''.join(chunks)"), 6,
+     "the first text came", "seconds, not milliseconds"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n                first = time.perf_counter() - start\n"
+                              "            chunks.append(event.content)\n    return first, chunks[0]"), 4,
+     "it returned 1 characters of text", "join them"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n                first = time.perf_counter() - start\n"
+                              "            chunks.append(event.content)\n    return first"), 2,
+     "returned a float", "`return first, text`"),
     ("03.1", TOOL.format(**GOOD_TOOL | {"decorator": ""}), 1, "`convert_currency` is a plain function, not a tool",
      "put `@tool` on the line above `def`"),
     ("03.1", TOOL.format(**GOOD_TOOL | {"params": "amount, country"}), 3, "`amount` has no type hint",
