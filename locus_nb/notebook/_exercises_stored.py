@@ -8,6 +8,7 @@ whether a reply names a fact, case-insensitively — never at wording, so a real
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -112,11 +113,26 @@ def _conversations(t: Trial, method: str) -> list[str]:
 async def check_02_2(t: Trial, on_conversation: Any) -> str:
     _is_async(t, on_conversation, "on_conversation", "on_conversation(model, questions)")
     model = t.model()
+    created = _remembering(model)
     try:
         replies = await t.run(on_conversation, model, list(QUESTIONS), call="on_conversation(model, questions)")
         return await _thread_held(t, replies)
     finally:
-        await _clean_up(t, model)
+        await _clean_up(t, model, created)
+
+
+def _remembering(model: Any) -> list[str]:
+    """The ids of the conversations `model.create_conversation` makes from now on (the check deletes any left)."""
+    created: list[str] = []
+    make = model.create_conversation
+
+    @functools.wraps(make)
+    async def create_conversation(*args: Any, **kwargs: Any) -> Any:
+        conversation = await make(*args, **kwargs)
+        created.append(conversation.id)
+        return conversation
+    model.create_conversation = create_conversation
+    return created
 
 
 async def _thread_held(t: Trial, replies: Any) -> str:
@@ -149,14 +165,12 @@ async def _thread_held(t: Trial, replies: Any) -> str:
            "and the conversation was deleted"
 
 
-async def _clean_up(t: Trial, model: Any) -> None:
-    """Delete what the learner's code created and left (the server would keep it)."""
+async def _clean_up(t: Trial, model: Any, created: list[str]) -> None:
+    """Delete what the learner's code created and left, even when it raised (the server would keep it)."""
     deleted = " ".join(_conversations(t, "DELETE"))
-    for body in _responses(t):
-        conv = body.get("conversation")
-        if isinstance(conv, str) and conv not in deleted:
-            deleted += " " + conv
+    for conv in created:
+        if conv not in deleted:
             try:
-                await model.delete_conversation({"conversation": conv})
-            except Exception:  # gone already, or the endpoint failed: the check's verdict stands
+                await model.delete_conversation(conv)
+            except (Exception, Stopped):  # gone already, or the endpoint failed: the check's verdict stands
                 pass

@@ -188,6 +188,9 @@ async def time_to_first_token(model, messages):
 await check("04.2", time_to_first_token, conn)'''
 LOOP = "    async for event in model.stream(messages):\n        if event.content:\n"
 TURN = "        reply = await model.complete([Message.user(question)], conv.provider_state)\n"
+NEW_CONV = "    conv = await model.create_conversation()\n"
+ON_IT = NEW_CONV + "    for question in questions:\n"
+DELETE = "\n    await model.delete_conversation(conv)"
 GOOD_TOOL = dict(decorator="@tool", params="amount: float, country: str",
                  doc="Convert an amount of euros into the currency of a country.",
                  body='code, rate = RATES[country]\n    return f"{amount} euros is {amount * rate:.2f} {code}."')
@@ -239,26 +242,18 @@ MISTAKES = [
     ("02.1", FORK.format(body="    reply = await model.complete([Message.user(question)], replies[0].provider_state)\n"
                               "    return reply.text"), 6, "forking at turn 2, the request named turn 1's response",
      "use `n`"),
-    ("02.2", ON_CONVERSATION.format(body="    conv = await model.create_conversation()\n    for question in questions:\n"
-                                         "        reply = await model.complete([Message.user(question)])\n"
-                                         "        replies.append(reply.text)\n    await model.delete_conversation(conv)"),
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + "        reply = await model.complete([Message.user(question)])\n"
+                                         "        replies.append(reply.text)" + DELETE),
      5, "turn 1 did not run on the conversation", "pass the conversation's `provider_state` to every turn"),
-    ("02.2", ON_CONVERSATION.format(body="    for question in questions:\n"
-                                         "        conv = await model.create_conversation()\n" + TURN +
-                                         "        replies.append(reply.text)\n"
-                                         "        await model.delete_conversation(conv)"),
+    ("02.2", ON_CONVERSATION.format(body="    for question in questions:\n    " + NEW_CONV + TURN +
+                                         "        replies.append(reply.text)" + DELETE.replace("\n", "\n    ")),
      4, "3 conversations were created", "create the conversation once, before the loop"),
-    ("02.2", ON_CONVERSATION.format(body="    conv = await model.create_conversation()\n    for question in questions:\n"
-                                         + TURN + "        replies.append(reply.text)"),
-     8, "the conversation was not deleted", "`await model.delete_conversation(conv)`"),
-    ("02.2", ON_CONVERSATION.format(body="    conv = await model.create_conversation()\n    history = []\n"
-                                         "    for question in questions:\n"
-                                         "        history.append(Message.user(question))\n"
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + TURN + "        replies.append(reply.text)"), 8, "the conversation was not deleted", "`await model.delete_conversation(conv)`"),
+    ("02.2", ON_CONVERSATION.format(body="    history = []\n" + ON_IT + "        history.append(Message.user(question))\n"
                                          "        reply = await model.complete(history, conv.provider_state)\n"
-                                         "        replies.append(reply.text)\n    await model.delete_conversation(conv)"),
+                                         "        replies.append(reply.text)" + DELETE),
      6, "turn 2 sent 2 input items", "send only the new question"),
-    ("02.2", ON_CONVERSATION.format(body="    conv = await model.create_conversation()\n    for question in questions:\n"
-                                         + TURN + "        replies.append(reply)\n    await model.delete_conversation(conv)"),
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + TURN + "        replies.append(reply)" + DELETE),
      3, "the replies are not all text", "reply.text"),
     ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content or ''\n"
                                    "        if re.search(r'[.!?]', text):\n            break\n    return text"), 6,
@@ -338,17 +333,22 @@ def test_with_store_false_an_exercise_on_stored_state_says_it_needs_store_true_a
     assert len(mock_server.requests) == before
 
 
-def test_02_2_deletes_a_conversation_the_learner_left(conn, mock_server):
-    """The check cleans up after a learner who did not delete theirs: the server keeps nothing of the check."""
-    cell = ON_CONVERSATION.format(body="    conv = await model.create_conversation()\n    for question in questions:\n"
-                                       + TURN + "        replies.append(reply.text)")
+@pytest.mark.parametrize(("body", "step"), [
+    (ON_IT + TURN + "        replies.append(reply.text)", 8),  # never deleted
+    (ON_IT + "        reply = await model.complete([Message.user(question)], conv.id)", 2),  # raised: a str is no state
+], ids=["left", "raised"])
+def test_02_2_deletes_a_conversation_the_learner_left(body, step, conn, mock_server):
+    """The check cleans up after a learner who did not delete theirs, or whose code raised after creating it."""
+    cell = ON_CONVERSATION.format(body=body)
     namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"conn": conn}
     exec(compile(cell.replace('await check("02.2", on_conversation, conn)', ""), "<cell>", "exec"), namespace)
     before = len(mock_server.requests)
     result = asyncio.run(evaluate("02.2", namespace["on_conversation"], on(conn, "02.2")))
-    assert (result.status, result.step) == ("failed", 8), result
-    deletes = [r for r in mock_server.requests[before:] if r["method"] == "DELETE"]
-    assert len(deletes) == 1, mock_server.requests[before:]
+    assert (result.status, result.step) == ("failed", step), result
+    sent = mock_server.requests[before:]
+    made = [r for r in sent if r["method"] == "POST" and r["path"].endswith("/conversations")]
+    deletes = [r for r in sent if r["method"] == "DELETE"]
+    assert len(made) == len(deletes) == 1 and deletes[0]["path"].startswith(made[0]["path"] + "/conv_"), sent
 
 
 def test_a_tool_error_that_only_names_the_key_is_not_yet_an_explanation(conn, capsys):
@@ -365,6 +365,11 @@ RAISES = [
     ("01.1", CONVERSE.format(body="        reply = await model.complete(turn)"), "raised ConfigError"),
     ("01.2", "def without_turn(history):\n    return history[3:]\n\n\n" 'await check("01.2", without_turn, conn)',
      "raised TypeError: without_turn() takes 1 positional argument but 2 were given"),
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + "        reply = await model.complete([Message.user(question)], conv.id)"),
+     "raised ConfigError: provider_state must be the dict a reply gave (reply.provider_state)"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content\n"
+                                   "        if text.endswith('!'):\n            break\n    return text"),
+     'raised TypeError: can only concatenate str (not "NoneType") to str (line 4 of its cell)'),
     ("03.1", TOOL.format(**GOOD_TOOL | {"body": "return RATES[country][2]"}),
      "raised IndexError: tuple index out of range (line 11 of its cell)"),
 ]
