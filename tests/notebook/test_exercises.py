@@ -389,6 +389,9 @@ LOOPS = [
                                    "            except Exception:\n                pass"), "it sent more than 12 requests"),
     ("03.2", RATE.format(body="    while country not in RATES:\n        try:\n            time.sleep(0.01)\n"
                               "        except Exception:\n            pass"), "was stopped: it ran 0 s"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content or ''\n"
+                                   "        while not text.endswith('.'):\n            pass\n    return text"),
+     "was stopped: it ran 0 s"),
 ]
 
 
