@@ -52,6 +52,8 @@ class Exercise:
     """The module of `locus_nb.notebook` with its check, a function named like `check_01_1`."""
     start: str
     """The first thing to do, for starter code with a TODO still in it."""
+    stored: bool = False
+    """It needs stored state (`store=True`): on a `store=False` connection the check says so and runs nothing."""
     kind: Literal["exercise"] = "exercise"
 
 
@@ -62,11 +64,23 @@ EXERCISES = {e.id: e for e in (
     Exercise("01.2", "Make the model forget", 5, "_exercises_stateless",
              "return a new list: the system message, then every turn but turn `n` (a turn is your message and "
              "the model's reply to it)"),
+    Exercise("02.1", "Fork a stored conversation", 7, "_exercises_stored",
+             "say what to send (only the new question: the server has the turns up to `n`) and which stored "
+             "response to go on from (turn `n`'s reply's `provider_state`)", stored=True),
+    Exercise("02.2", "A thread on a conversation", 8, "_exercises_stored",
+             "create a conversation before the loop, pass its `provider_state` to every turn, and delete it after "
+             "the loop", stored=True),
     Exercise("03.1", "Your own tool", 6, "_exercises_tools",
              "give the parameters type hints, describe the tool and each argument in the docstring, and return "
              "a sentence with the converted amount"),
     Exercise("03.2", "A tool that fails well", 6, "_exercises_tools",
              "replace `raise TODO` with an error whose message names the country and the countries you know"),
+    Exercise("04.1", "Stop after the first sentence", 7, "_exercises_streaming",
+             "wrap the stream in `aclosing(…)`, leave the loop once the text holds a sentence's end (`.`, `!` or `?`), "
+             "and return the text up to and including it"),
+    Exercise("04.2", "Time to first token", 6, "_exercises_streaming",
+             "take the time when the first text arrives (`time.perf_counter() - start`), and return it with the "
+             "whole text"),
 )}
 
 
@@ -76,8 +90,9 @@ class CheckResult:
 
     exercise: str
     """The exercise's id, e.g. `01.1`."""
-    status: Literal["passed", "failed", "todo"]
-    """`todo`: a TODO is left in the code, so nothing ran."""
+    status: Literal["passed", "failed", "todo", "needs_store"]
+    """`todo`: a TODO is left in the code, so nothing ran; `needs_store`: the exercise needs stored state and the
+    connection has `store=False`, so nothing ran (not the learner's doing: no ✗, no hint)."""
     step: int
     """The check that failed (1-based); `steps` when all passed; 0 for `todo`."""
     steps: int
@@ -95,6 +110,8 @@ class CheckResult:
     def lines(self) -> list[str]:
         """The ✓/✗ line (`parse_status` reads it back) and the hint, indented."""
         title = EXERCISES[self.exercise].title if self.exercise in EXERCISES else "exercise"
+        if self.status == "needs_store":  # neither ✓ nor ✗: `parse_status` (progress, a run) reads it as not run
+            return [f"– {self.exercise} {title} — needs store=True: {self.said}"]
         where = (f"all {self.steps} checks pass" if self.passed else "not yet" if self.status == "todo"
                  else f"check {self.step} of {self.steps}")
         first = f"{PASSED if self.passed else FAILED} {self.exercise} {title} — {where}: {self.said}"
@@ -221,6 +238,9 @@ async def evaluate(exercise: str, answer: Any, connection: Any, *, timeout: floa
         return CheckResult(found.id, "failed", 1, found.steps, "it was given what a call returned, not the function",
                            f"pass the function itself, without parentheses: `await check(\"{found.id}\", converse, "
                            "conn)`")
+    if found.stored and getattr(connection, "store", True) is False:
+        return CheckResult(found.id, "needs_store", 0, found.steps, "this notebook runs with store=False (Zero Data Retention safe); where stored state is allowed, "
+                           "run it with `-p store True`")
     if (line := todo_line(answer)) is not None:
         name = getattr(answer, "__name__", getattr(answer, "name", "it"))
         return CheckResult(found.id, "todo", 0, found.steps, f"`{name}` still has a TODO (line {line} of its cell)",

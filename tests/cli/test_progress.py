@@ -22,7 +22,7 @@ FILES = {
     "room2/ivan.ipynb": ("03", {"03.1": "✗ 5/6", "03.2": "✗ todo"}),  # a subfolder: its path names the learner
     "dave.ipynb": "cut short (the JSON ends early: saved while still writing?)",
     "erin.txt": "not a notebook (.txt)",
-    "frank.ipynb": "lesson 02 has no exercises yet",
+    "frank.ipynb": "lesson 05 has no exercises yet",  # (every lesson 01-04 has its exercises)
     "gina.ipynb": "not a notebook (no nbformat 4 cells)",
     "henry.ipynb": "not one of the lessons (no `# NN · …` title)",
     "jo.ipynb": "not a notebook (not UTF-8 text)",

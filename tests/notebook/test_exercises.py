@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import itertools
 import re
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -25,7 +27,8 @@ from locus_nb.notebook._settings import Connection
 from ..conftest import COMPARTMENT
 
 NOTEBOOKS = Path(__file__).parents[2] / "notebooks"
-LESSONS = {"01": NOTEBOOKS / "01_stateless.ipynb", "03": NOTEBOOKS / "03_tool_roundtrip.ipynb"}
+LESSONS = {"01": NOTEBOOKS / "01_stateless.ipynb", "02": NOTEBOOKS / "02_stored.ipynb",
+           "03": NOTEBOOKS / "03_tool_roundtrip.ipynb", "04": NOTEBOOKS / "04_streaming.ipynb"}
 _cells = itertools.count(1)
 
 
@@ -42,7 +45,7 @@ def _exercise_cells(lesson: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-CELLS = {**_exercise_cells("01"), **_exercise_cells("03")}
+CELLS = {k: v for lesson in LESSONS for k, v in _exercise_cells(lesson).items()}
 
 
 @pytest.fixture
@@ -51,10 +54,16 @@ def conn(mock_server):
                       compartment=COMPARTMENT, endpoint=mock_server.base_url)
 
 
+def on(conn, exercise):
+    """The connection a lesson gives its exercise: 02 runs with store=True (its default on the mock)."""
+    return replace(conn, store=True) if EXERCISES[exercise].stored else conn
+
+
 def run_cell(source: str, conn, capsys, **names) -> str:
     """Run `source` as a kernel runs a cell (top-level await; its own file name, `<cell-N>`), in a namespace
     like the lesson's after its setup cell; return what it printed."""
     namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"TODO": TODO, "conn": conn}
+    namespace |= {"re": re, "aclosing": contextlib.aclosing}  # lesson 04's setup cell imports them
     namespace.update(names)
     code = compile(source, f"<cell-{next(_cells)}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     result = eval(code, namespace)  # noqa: S307 (the test's own cell)
@@ -70,8 +79,9 @@ def _status(out: str) -> tuple[str, str, int, int]:
     return statuses[0]
 
 
-def test_every_exercise_of_lessons_01_and_03_has_starter_code_a_solution_and_a_check():
-    assert sorted(CELLS) == sorted(EXERCISES) == ["01.1", "01.2", "03.1", "03.2"]
+def test_every_exercise_of_the_lessons_has_starter_code_a_solution_and_a_check():
+    assert sorted(CELLS) == sorted(EXERCISES) == ["01.1", "01.2", "02.1", "02.2", "03.1", "03.2",
+                                                    "04.1", "04.2"]
     for exercise, (stub, solution) in CELLS.items():
         assert f'await check("{exercise}", ' in stub and f'await check("{exercise}", ' in solution
         assert "TODO" in stub and "TODO" not in solution
@@ -80,7 +90,7 @@ def test_every_exercise_of_lessons_01_and_03_has_starter_code_a_solution_and_a_c
 
 @pytest.mark.parametrize("exercise", sorted(CELLS))
 def test_the_solution_passes_every_check(exercise, conn, capsys):
-    out = run_cell(CELLS[exercise][1], conn, capsys)
+    out = run_cell(CELLS[exercise][1], on(conn, exercise), capsys)
     assert _status(out) == (exercise, "passed", EXERCISES[exercise].steps, EXERCISES[exercise].steps), out
     assert out.startswith(f"✓ {exercise} {EXERCISES[exercise].title} — all {EXERCISES[exercise].steps} checks pass: ")
 
@@ -88,7 +98,7 @@ def test_the_solution_passes_every_check(exercise, conn, capsys):
 @pytest.mark.parametrize("exercise", sorted(CELLS))
 def test_the_untouched_starter_code_says_not_yet_and_sends_nothing(exercise, conn, capsys, mock_server):
     before = len(mock_server.requests)
-    out = run_cell(CELLS[exercise][0], conn, capsys)
+    out = run_cell(CELLS[exercise][0], on(conn, exercise), capsys)
     assert _status(out)[:2] == (exercise, "todo")
     assert re.search(r"still has a TODO \(line \d+ of its cell\)", out), out
     assert f"  hint: {EXERCISES[exercise].start}" in out
@@ -98,9 +108,10 @@ def test_the_untouched_starter_code_says_not_yet_and_sends_nothing(exercise, con
 def test_the_check_counts_its_steps_as_the_registry_says(conn):
     """A passing check makes exactly as many checks as its ✗ lines count ("check k of N")."""
     for exercise, (_, solution) in CELLS.items():
-        namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"conn": conn}
+        namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"conn": conn, "re": re,
+                                                                                  "aclosing": contextlib.aclosing}
         exec(compile(solution.replace(f'await check("{exercise}", ', "answer = ("), "<cell>", "exec"), namespace)
-        result = asyncio.run(evaluate(exercise, namespace["answer"][0], conn))
+        result = asyncio.run(evaluate(exercise, namespace["answer"][0], on(conn, exercise)))
         assert result.passed and result.step == result.steps == EXERCISES[exercise].steps, result
 
 
@@ -145,6 +156,41 @@ def exchange_rate(country: str) -> str:
 
 
 await check("03.2", exchange_rate, conn)'''
+FORK = '''async def fork(model, replies, n, question):
+    """Ask `question` on a branch of the stored conversation that goes on from turn `n`; return the reply's text."""
+{body}
+
+
+await check("02.1", fork, conn)'''
+ON_CONVERSATION = '''async def on_conversation(model, questions):
+    """Ask each question on a new conversation, sending only the new message; delete it; return the replies' texts."""
+    replies = []
+{body}
+    return replies
+
+
+await check("02.2", on_conversation, conn)'''
+SENTENCE = '''async def first_sentence(model, messages):
+    text = ""
+{body}
+
+
+await check("04.1", first_sentence, conn)'''
+TTFT = '''import time
+
+
+async def time_to_first_token(model, messages):
+    start = time.perf_counter()
+    first, chunks = None, []
+{body}
+
+
+await check("04.2", time_to_first_token, conn)'''
+LOOP = "    async for event in model.stream(messages):\n        if event.content:\n"
+TURN = "        reply = await model.complete([Message.user(question)], conv.provider_state)\n"
+NEW_CONV = "    conv = await model.create_conversation()\n"
+ON_IT = NEW_CONV + "    for question in questions:\n"
+DELETE = "\n    await model.delete_conversation(conv)"
 GOOD_TOOL = dict(decorator="@tool", params="amount: float, country: str",
                  doc="Convert an amount of euros into the currency of a country.",
                  body='code, rate = RATES[country]\n    return f"{amount} euros is {amount * rate:.2f} {code}."')
@@ -181,6 +227,65 @@ MISTAKES = [
     ("01.2", "def without_turn(history, n):\n    return history[2 * n + 1 :]\n\n\n"
              'await check("01.2", without_turn, conn)', 3, "it returned [user, assistant]",
      "keep the system message first"),
+    ("02.1", FORK.replace("async def", "def").format(
+        body="    return model.complete([Message.user(question)], replies[n - 1].provider_state)"), 1,
+     "`fork` is not an `async def` function", "async def fork(model, replies, n, question)"),
+    ("02.1", FORK.format(body="    return await model.complete([Message.user(question)], replies[n - 1].provider_state)"),
+     2, "`fork` returned a ModelResponse", "`return reply.text`"),
+    ("02.1", FORK.format(body="    reply = await model.complete([Message.user(question)])\n    return reply.text"), 4,
+     "forking at turn 1, the request named no stored response", "pass turn n's `provider_state`"),
+    ("02.1", FORK.format(body="    reply = await model.complete([Message.user(question)], replies[-1].provider_state)\n"
+                              "    return reply.text"), 4,
+     "forking at turn 1, the request named turn 2's response (the latest)", "not from the latest"),
+    ("02.1", FORK.format(body="    reply = await model.complete([Message.user(question)], replies[n].provider_state)\n"
+                              "    return reply.text"), 4, "the request named turn 2's response", "`replies[n - 1]`"),
+    ("02.1", FORK.format(body="    reply = await model.complete([Message.user(question)], replies[0].provider_state)\n"
+                              "    return reply.text"), 6, "forking at turn 2, the request named turn 1's response",
+     "use `n`"),
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + "        reply = await model.complete([Message.user(question)])\n"
+                                         "        replies.append(reply.text)" + DELETE),
+     5, "turn 1 did not run on the conversation", "pass the conversation's `provider_state` to every turn"),
+    ("02.2", ON_CONVERSATION.format(body="    for question in questions:\n    " + NEW_CONV + TURN +
+                                         "        replies.append(reply.text)" + DELETE.replace("\n", "\n    ")),
+     4, "3 conversations were created", "create the conversation once, before the loop"),
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + TURN + "        replies.append(reply.text)"), 8, "the conversation was not deleted", "`await model.delete_conversation(conv)`"),
+    ("02.2", ON_CONVERSATION.format(body="    history = []\n" + ON_IT + "        history.append(Message.user(question))\n"
+                                         "        reply = await model.complete(history, conv.provider_state)\n"
+                                         "        replies.append(reply.text)" + DELETE),
+     6, "turn 2 sent 2 input items", "send only the new question"),
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + TURN + "        replies.append(reply)" + DELETE),
+     3, "the replies are not all text", "reply.text"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content or ''\n"
+                                   "        if re.search(r'[.!?]', text):\n            break\n    return text"), 6,
+     "the stream was still open when `first_sentence` returned", "async with aclosing(model.stream(messages))"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content or ''\n"
+                                   "    return text.split('.')[0] + '.'"), 5, "the loop read the whole answer",
+     "leave the loop"),
+    ("04.1", SENTENCE.format(body="    async with aclosing(model.stream(messages)) as events:\n"
+                                   "        async for event in events:\n            text += event.content or ''\n"
+                                   "            if re.search(r'[.!?]\\s', text):\n                break\n    return text"), 7,
+     "the first sentence of what arrived is", "cut what came after it"),
+    ("04.1", SENTENCE.format(body="    async with aclosing(model.stream(messages)) as events:\n"
+                                   "        async for event in events:\n            text += event.content or ''\n"
+                                   "            if re.search(r'[.!?]', text):\n                break"), 2,
+     "`first_sentence` returned None (no `return`?)", "`return` the sentence's text"),
+    ("04.2", TTFT.format(body=LOOP + "            chunks.append(event.content)\n"
+                              "    return time.perf_counter() - start, ''.join(chunks)"), 6,
+     "the first text came", "inside the loop: after the loop it is the time of the whole answer"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n                start = time.perf_counter()\n"
+                              "                first = time.perf_counter() - start\n"
+                              "            chunks.append(event.content)\n    return first, ''.join(chunks)"), 5,
+     "the first text came", "start the clock before the stream starts"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n"
+                              "                first = (time.perf_counter() - start) * 1000\n"
+                              "            chunks.append(event.content)\n    return first, ''.join(chunks)"), 6,
+     "the first text came", "seconds, not milliseconds"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n                first = time.perf_counter() - start\n"
+                              "            chunks.append(event.content)\n    return first, chunks[0]"), 4,
+     "it returned 1 characters of text", "join them"),
+    ("04.2", TTFT.format(body=LOOP + "            if first is None:\n                first = time.perf_counter() - start\n"
+                              "            chunks.append(event.content)\n    return first"), 2,
+     "returned a float", "`return first, text`"),
     ("03.1", TOOL.format(**GOOD_TOOL | {"decorator": ""}), 1, "`convert_currency` is a plain function, not a tool",
      "put `@tool` on the line above `def`"),
     ("03.1", TOOL.format(**GOOD_TOOL | {"params": "amount, country"}), 3, "`amount` has no type hint",
@@ -205,13 +310,45 @@ MISTAKES = [
 @pytest.mark.parametrize(("exercise", "cell", "step", "said", "hint"), MISTAKES,
                          ids=[f"{m[0]}-{n}" for n, m in enumerate(MISTAKES)])
 def test_a_typical_mistake_gets_its_own_hint(exercise, cell, step, said, hint, conn, capsys):
-    out = run_cell(cell, conn, capsys)
+    out = run_cell(cell, on(conn, exercise), capsys)
     found, status, at, steps = _status(out)
     assert (found, status, at, steps) == (exercise, "failed", step, EXERCISES[exercise].steps), out
     lines = out.splitlines()  # (what the learner's own code printed comes first)
     at = next(n for n, line in enumerate(lines) if parse_status(line))
     assert said in lines[at], out
     assert lines[at + 1].startswith("  hint: ") and hint in lines[at + 1], out
+
+
+@pytest.mark.parametrize("exercise", ["02.1", "02.2"])
+def test_with_store_false_an_exercise_on_stored_state_says_it_needs_store_true_and_sends_nothing(
+        exercise, conn, capsys, mock_server):
+    """Not the learner's doing: neither ✓ nor ✗ (a run and `locus-nb progress` read it as not run), no hint."""
+    before = len(mock_server.requests)
+    for cell in CELLS[exercise]:  # the starter code and the solution alike
+        out = run_cell(cell, conn, capsys)
+        assert out.startswith(f"– {exercise} {EXERCISES[exercise].title} — needs store=True: this notebook runs "
+                              "with store=False"), out
+        assert "-p store True" in out and "hint" not in out and len(out.splitlines()) == 1, out
+        assert parse_status(out.splitlines()[0]) is None
+    assert len(mock_server.requests) == before
+
+
+@pytest.mark.parametrize(("body", "step"), [
+    (ON_IT + TURN + "        replies.append(reply.text)", 8),  # never deleted
+    (ON_IT + "        reply = await model.complete([Message.user(question)], conv.id)", 2),  # raised: a str is no state
+], ids=["left", "raised"])
+def test_02_2_deletes_a_conversation_the_learner_left(body, step, conn, mock_server):
+    """The check cleans up after a learner who did not delete theirs, or whose code raised after creating it."""
+    cell = ON_CONVERSATION.format(body=body)
+    namespace = {name: getattr(locus_nb, name) for name in locus_nb.__all__} | {"conn": conn}
+    exec(compile(cell.replace('await check("02.2", on_conversation, conn)', ""), "<cell>", "exec"), namespace)
+    before = len(mock_server.requests)
+    result = asyncio.run(evaluate("02.2", namespace["on_conversation"], on(conn, "02.2")))
+    assert (result.status, result.step) == ("failed", step), result
+    sent = mock_server.requests[before:]
+    made = [r for r in sent if r["method"] == "POST" and r["path"].endswith("/conversations")]
+    deletes = [r for r in sent if r["method"] == "DELETE"]
+    assert len(made) == len(deletes) == 1 and deletes[0]["path"].startswith(made[0]["path"] + "/conv_"), sent
 
 
 def test_a_tool_error_that_only_names_the_key_is_not_yet_an_explanation(conn, capsys):
@@ -228,6 +365,11 @@ RAISES = [
     ("01.1", CONVERSE.format(body="        reply = await model.complete(turn)"), "raised ConfigError"),
     ("01.2", "def without_turn(history):\n    return history[3:]\n\n\n" 'await check("01.2", without_turn, conn)',
      "raised TypeError: without_turn() takes 1 positional argument but 2 were given"),
+    ("02.2", ON_CONVERSATION.format(body=ON_IT + "        reply = await model.complete([Message.user(question)], conv.id)"),
+     "raised ConfigError: provider_state must be the dict a reply gave (reply.provider_state)"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content\n"
+                                   "        if text.endswith('!'):\n            break\n    return text"),
+     'raised TypeError: can only concatenate str (not "NoneType") to str (line 4 of its cell)'),
     ("03.1", TOOL.format(**GOOD_TOOL | {"body": "return RATES[country][2]"}),
      "raised IndexError: tuple index out of range (line 11 of its cell)"),
 ]
@@ -235,7 +377,7 @@ RAISES = [
 
 @pytest.mark.parametrize(("exercise", "cell", "said"), RAISES, ids=[f"{r[0]}-{n}" for n, r in enumerate(RAISES)])
 def test_learner_code_that_raises_gets_a_hint_not_a_traceback(exercise, cell, said, conn, capsys):
-    out = run_cell(cell, conn, capsys)
+    out = run_cell(cell, on(conn, exercise), capsys)
     assert _status(out)[:2] == (exercise, "failed")
     assert said in out and "read the error: it names what went wrong" in out, out
 
@@ -247,6 +389,9 @@ LOOPS = [
                                    "            except Exception:\n                pass"), "it sent more than 12 requests"),
     ("03.2", RATE.format(body="    while country not in RATES:\n        try:\n            time.sleep(0.01)\n"
                               "        except Exception:\n            pass"), "was stopped: it ran 0 s"),
+    ("04.1", SENTENCE.format(body="    async for event in model.stream(messages):\n        text += event.content or ''\n"
+                                   "        while not text.endswith('.'):\n            pass\n    return text"),
+     "was stopped: it ran 0 s"),
 ]
 
 
@@ -281,7 +426,7 @@ def test_a_model_call_that_fails_is_not_the_learners_fault(capsys):
 
 
 @pytest.mark.parametrize(("cell", "said", "hint"), [
-    ('await check("01.9", print, conn)', "there is no exercise '01.9'", "the exercises are 01.1, 01.2, 03.1, 03.2"),
+    ('await check("01.9", print, conn)', "there is no exercise '01.9'", "the exercises are 01.1, 01.2, 02.1, 02.2, 03.1"),
     ('async def converse(model, turns): return []\nawait check("01.1", converse, None)',
      "the check needs the lesson's connection", "pass `conn`"),
     ('await check("01.1", "converse", conn)', "`converse` is a str, not a function", "async def converse"),
