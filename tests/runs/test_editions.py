@@ -118,9 +118,11 @@ def _text(page: str) -> str:
 
 
 def _solution_lines(lesson: Path) -> list[str]:
-    """Every line of the lesson's solutions that its starter code (the exercise cells) does not have too."""
+    """Every line of the lesson's solutions that the rest of the lesson (its parts, the starter code) does not
+    have too: a line the lesson itself teaches may show in a learner's page, a solution's own lines may not."""
     nb = nbformat.read(lesson, as_version=4)
-    starter = {line.strip() for c in _tagged(nb, "exercise") for line in c.source.splitlines()}
+    starter = {line.strip() for c in nb.cells if "solution" not in c.metadata.get("tags", [])
+               for line in c.source.splitlines()}
     return [line.strip() for c in _tagged(nb, "solution") for line in solution_code(c.source).splitlines()
             if line.strip() and line.strip() not in starter]
 
