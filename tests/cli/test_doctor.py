@@ -268,7 +268,10 @@ def test_an_expired_session_token(oci, capsys, verifying_mock):
     config = oci.session_profile(token)
     code, out, lines = doctor(capsys, *args(config, verifying_mock.base_url, "--profile", "SESSION"))
     assert code == 1
-    expiry = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() - 600))
+    import jwt
+
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]  # the token's own time, not the clock's now
+    expiry = time.strftime("%Y-%m-%d %H:%M", time.gmtime(exp))
     assert lines["session token"].startswith("✗") and f"expired at {expiry}" in lines["session token"]
     assert "oci session refresh --profile SESSION" in out
     assert lines["request"].startswith("–")
