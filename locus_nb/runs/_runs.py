@@ -322,7 +322,8 @@ def clean_notebook(path: Path) -> None:
 
     A widget's view output keeps its `text/plain` repr (what nbval compares; its random model id is
     all the view part held, and the state it pointed at is dropped). Execution counts stay: nbval
-    treats a cell without one as never run.
+    treats a cell without one as never run. A cell's printed text is one output per stream: how the kernel
+    split it into messages depends on when it flushed, not on what was printed (nbval joins them too).
     """
     import nbformat
 
@@ -335,4 +336,19 @@ def clean_notebook(path: Path) -> None:
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", ()):
             output.get("data", {}).pop(WIDGET_VIEW, None)
+        if "outputs" in cell:
+            cell.outputs = _joined_streams(cell.outputs)
     nbformat.write(nb, path)
+
+
+def _joined_streams(outputs: list[Any]) -> list[Any]:
+    """Consecutive stream outputs of the same stream (stdout, stderr) as one."""
+    joined: list[Any] = []
+    for output in outputs:
+        last = joined[-1] if joined else None
+        if (output.output_type == "stream" and last is not None and last.output_type == "stream"
+                and last.name == output.name):
+            last.text += output.text
+        else:
+            joined.append(output)
+    return joined

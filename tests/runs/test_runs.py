@@ -450,3 +450,23 @@ def test_a_shard_runs_its_slice_of_the_matrix(tmp_path):
     assert sorted(p.name for p in out.glob("*.ipynb")) == ["params.store-True.ipynb"]  # store=False is slice 1's
     facts = json.loads((out / "summary.json").read_text())
     assert facts["shard"] == "2/2" and [r["name"] for r in facts["results"]] == ["params[store=True]"]
+
+
+def test_a_cells_printed_text_is_recorded_as_one_output_per_stream_however_the_kernel_split_it(tmp_path):
+    """Re-recording gives the same bytes: the kernel's flush timing splits a print into messages, the text does not."""
+    import nbformat
+
+    from locus_nb.runs._runs import clean_notebook
+
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')", execution_count=1, outputs=[
+        out("stream", name="stdout", text="✗ not yet\n  hint: …"), out("stream", name="stdout", text="\n"),
+        out("stream", name="stderr", text="warning\n"), out("stream", name="stdout", text="after\n"),
+        out("execute_result", data={"text/plain": "1"}, execution_count=1), out("stream", name="stdout", text="x")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    clean_notebook(path)
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in outputs] == [
+        ("stream", "stdout", "✗ not yet\n  hint: …\n"), ("stream", "stderr", "warning\n"),
+        ("stream", "stdout", "after\n"), ("execute_result", None, None), ("stream", "stdout", "x")]
