@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -24,13 +23,13 @@ from ._cassette_file import (CASSETTE_SUFFIX, REQUEST_HEADERS, RESPONSE_HEADERS,
                              CassetteWriter, Exchange, Redactor, body_fields, canonical_body, cassette_writer,
                              load_cassette, parse_body, player)
 from ._errors import ReplayMismatch
+from ._sse import EVENT_END
 
 __all__ = ["CASSETTE_SUFFIX", "VOLATILE_FIELDS", "Cassette", "CassetteWriter", "Exchange", "RecordingTransport",
            "Redactor", "ReplayMismatch", "ReplayTransport", "canonical_body", "cassette_writer", "load_cassette",
            "parse_body", "player", "replay_events"]
 
 SSE = "text/event-stream"
-_EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
 
 def _target(url: httpx.URL) -> str:
@@ -110,7 +109,7 @@ class _RecordingStream(httpx.AsyncByteStream):
         try:
             async for chunk in self.inner.aiter_bytes():
                 buffer += chunk
-                while match := _EVENT_END.search(buffer):
+                while match := EVENT_END.search(buffer):
                     raw, buffer = buffer[:match.end()], buffer[match.end():]
                     yield self._event(raw)
         except httpx.TransportError as exc:

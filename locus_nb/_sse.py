@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from functools import partial
@@ -25,7 +26,12 @@ from ._errors import StreamError
 from ._http import Expired, broken_stream, request_id_of, typed_errors
 from ._stream import StreamSnapshot, stream_error
 
-__all__ = ["EventStream"]
+__all__ = ["EVENT_END", "EventStream", "response_in_event"]
+
+# Where one SSE event ends in a byte stream: a blank line, in any of the standard's line endings.
+EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
+_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+_TERMINAL_BYTES = tuple(kind.encode() for kind in _TERMINAL)
 
 _DRAIN_AFTER_END = 0.25  # seconds: see `EventStream._drain`
 _decode_json = json.JSONDecoder().decode  # json.loads without its per-call checks (one call per event)
@@ -190,6 +196,22 @@ async def _reads_as_sse(response: httpx.Response, body: _Watched) -> bool:
     if kind == "text/event-stream" or kind.endswith("json"):
         return kind == "text/event-stream"
     return (await body.head()).lstrip()[:1] not in (b"", b"{", b"[", b"<")
+
+
+def response_in_event(raw: str | bytes) -> dict[str, Any] | None:
+    """The Response a whole terminal event carries (`response.completed`, `.incomplete` or `.failed`), as the
+    recorder and the usage log see one pass by; None for any other event, or one that is not readable JSON."""
+    if not any(kind in raw for kind in (_TERMINAL_BYTES if isinstance(raw, bytes) else _TERMINAL)):
+        return None  # most events are deltas: not decoded
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    data = "".join(line[5:].strip() for line in text.splitlines() if line.startswith("data:"))
+    try:
+        event = json.loads(data) if data else None
+    except ValueError:
+        return None
+    if isinstance(event, dict) and event.get("type") in _TERMINAL and isinstance(event.get("response"), dict):
+        return event["response"]
+    return None
 
 
 def _only_comments(chunk: bytes) -> bool:

@@ -12,17 +12,16 @@ chunk and only its terminal event (`response.completed`/`.incomplete`/`.failed`)
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from .._sse import EVENT_END, response_in_event
+
 __all__ = ["UsageLog"]
 
-_TERMINAL = (b"response.completed", b"response.incomplete", b"response.failed")
-_EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 _ENCODING_HEADERS = ("content-encoding", "content-length")
 
 
@@ -80,20 +79,14 @@ class _Watched(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self.reply.aiter_bytes():
             self.pending += chunk
-            *events, self.pending = _EVENT_END.split(self.pending)
+            *events, self.pending = EVENT_END.split(self.pending)
             for event in events:
                 self._event(event)
             yield chunk
         self._event(self.pending)
 
     def _event(self, event: bytes) -> None:
-        if any(t in event for t in _TERMINAL):
-            data = "".join(line[5:].strip() for line in event.decode("utf-8", "replace").splitlines()
-                           if line.startswith("data:"))
-            try:
-                self.log.response(json.loads(data).get("response"))
-            except (ValueError, AttributeError):
-                pass
+        self.log.response(response_in_event(event))
 
     async def aclose(self) -> None:
         await self.reply.aclose()

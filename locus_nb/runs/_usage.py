@@ -26,12 +26,12 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._messages import Usage as Tokens
+from .._sse import response_in_event
 from .._wire import usage_from
 
 __all__ = ["COUNTS", "Prices", "Usage", "load_prices", "total", "usage_in_cassette", "usage_in_log"]
 
 COUNTS = ("requests", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens")
-_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,17 +77,6 @@ def _by_model(responses: Mapping[str, dict[str, Any]], requests: Mapping[str, in
     return tuple(by_model[model] for model in sorted(by_model))
 
 
-def _response_in_event(raw: str) -> dict[str, Any] | None:
-    data = "".join(line[5:].strip() for line in raw.splitlines() if line.startswith("data:"))
-    try:
-        event = json.loads(data) if data else None
-    except ValueError:
-        return None
-    if isinstance(event, dict) and event.get("type") in _TERMINAL and isinstance(event.get("response"), dict):
-        return event["response"]
-    return None
-
-
 def usage_in_cassette(path: str | Path) -> tuple[Usage, ...]:
     """A cassette's usage per model (see the module doc); () when there is no such file."""
     from .._cassette import load_cassette
@@ -101,7 +90,7 @@ def usage_in_cassette(path: str | Path) -> tuple[Usage, ...]:
         if exchange.request.get("method") == "POST" and exchange.request.get("path", "").endswith("/responses"):
             model = str(body.get("model") or "") if isinstance(body, dict) else ""
             requests[model] = requests.get(model, 0) + 1
-        found = [_response_in_event(e.get("event", "")) for e in exchange.events]
+        found = [response_in_event(e.get("event", "")) for e in exchange.events]
         if isinstance(exchange.response.get("json"), dict):
             found.append(exchange.response["json"])
         for response in found:
