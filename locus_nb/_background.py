@@ -110,8 +110,7 @@ async def cancel(model: Any, handle: Background | str, *, deadline: float | None
         response = await model._send(None, seconds, _model._deadline_at(seconds),
                                      path=f"/responses/{response_id}/cancel")
     except BadRequest as refused:
-        raise CancelRefused(refused.message, status=refused.status, code=refused.code, param=refused.param,
-                            request_id=refused.request_id) from None
+        raise refused.retyped(CancelRefused) from None
     return model._parse_reply(response)
 
 

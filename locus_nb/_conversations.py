@@ -121,9 +121,7 @@ async def _call(model: Any, method: str, path: str, body: dict[str, Any] | None,
         response = await model._send(body, seconds, _model._deadline_at(seconds), method=method, path=path,
                                      params=params)
     except NotFound as missing:
-        raise missing if isinstance(missing, ConversationNotFound) else ConversationNotFound(
-            missing.message, status=missing.status, code=missing.code, param=missing.param,
-            request_id=missing.request_id) from None
+        raise missing if isinstance(missing, ConversationNotFound) else missing.retyped(ConversationNotFound) from None
     return _json_object(response)
 
 

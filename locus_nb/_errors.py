@@ -104,6 +104,10 @@ class APIStatusError(LocusError):
         super().__init__(f"[{label}{where}] {message}", hint=hint)
         self.message = mask_secrets(message)
 
+    def retyped(self, kind: type[APIStatusError]) -> APIStatusError:
+        """The same answer as a more specific error (what the call knows it means), with that kind's hint."""
+        return kind(self.message, status=self.status, code=self.code, param=self.param, request_id=self.request_id)
+
 
 class BadRequest(APIStatusError):
     pass
